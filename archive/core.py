@@ -1,0 +1,72 @@
+"""The Archive: one object built the same way by the web app, the CLI and the tests."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import db
+from archive.models import AccessLevel, MediaFile
+from archive.settings import load_settings
+from archive.store import Store
+
+
+class Archive:
+    """Settings, the data root, the database and the store of one archive."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.data_root = Path(settings["data"]).expanduser().resolve()
+        self.store = Store(self.data_root)
+        self.database_url = settings["database_url"] or f"sqlite:///{self.data_root / 'crossings.sqlite3'}"
+        self.engine = db.make_engine(self.database_url)
+        self.Session = db.make_sessionmaker(self.engine)
+        #: (revision before, revision after) of the migration run when the archive was opened.
+        self.migration: tuple[str | None, str] | None = None
+        AccessLevel(settings["default_access"])  # fail early on a misspelt level
+
+    @classmethod
+    def open(cls, overrides: dict[str, Any] | None = None, *, migrate: bool = True) -> Archive:
+        """Load settings, create a missing data root and bring its database up to date."""
+        archive = cls(load_settings(overrides))
+        archive.data_root.mkdir(parents=True, exist_ok=True)
+        archive.store.create()
+        if migrate:
+            archive.migration = db.upgrade(archive.engine)
+        return archive
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_root / "index"
+
+    def secret_key(self) -> str:
+        """The configured secret key, else one kept in the data root (made once)."""
+        if self.settings["secret_key"]:
+            return self.settings["secret_key"]
+        path = self.data_root / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits when the block ends without error."""
+        with self.Session() as session, session.begin():
+            yield session
+
+    def recover(self) -> list[str]:
+        """Undo what an interrupted ingest left in the store (see Store.recover)."""
+        with self.Session() as session:
+            def is_recorded(sha: str) -> bool:
+                return session.scalar(select(MediaFile.id).where(MediaFile.sha256 == sha)) is not None
+            return self.store.recover(is_recorded)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,60 @@
+"""Uncertain dates as EDTF text with sortable calendar bounds."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import edtf
+from edtf.parser.edtf_exceptions import EDTFParseException
+
+EDTF_HINT = ("EDTF: 2019-04-12, 2019-04, 2019, 2019-04-12~ (approximate), 2019? (uncertain), "
+             "2019-03/2019-05 (range), 201X (decade)")
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    text: str
+    lower: date | None
+    upper: date | None
+
+
+def _to_date(value: time.struct_time | float) -> date | None:
+    if not isinstance(value, time.struct_time):  # open ends come back as +/- infinity
+        return None
+    try:
+        year = min(max(value.tm_year, 1), 9999)
+        day = min(value.tm_mday, calendar.monthrange(year, value.tm_mon)[1])
+        return date(year, value.tm_mon, day)
+    except (ValueError, OverflowError):
+        return None
+
+
+def parse_date(text: str) -> ParsedDate:
+    """Parse EDTF text into its bounds; raise ValueError with a readable message when it is not EDTF."""
+    text = (text or "").strip()
+    if not text:
+        return ParsedDate("", None, None)
+    try:
+        parsed = edtf.parse_edtf(text)
+    except (EDTFParseException, ValueError, TypeError) as exc:
+        raise ValueError(f"{text!r} is not a date in Extended Date/Time Format ({EDTF_HINT})") from exc
+    lower = _to_date(parsed.lower_strict())
+    upper = _to_date(parsed.upper_strict())
+    return ParsedDate(str(parsed), lower, upper)
+
+
+def describe(text: str) -> str:
+    """A human reading of an EDTF date for pages ("about April 2019", "2019-03 to 2019-05")."""
+    if not text:
+        return "date unknown"
+    readable = text.replace("/", " to ").replace("..", "open")
+    if readable.endswith("~"):
+        return "about " + readable[:-1]
+    if readable.endswith("?"):
+        return readable[:-1] + " (uncertain)"
+    if readable.endswith("%"):
+        return "about " + readable[:-1] + " (uncertain)"
+    return readable

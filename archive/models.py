@@ -1,0 +1,277 @@
+"""The catalogue's tables as SQLAlchemy 2 typed models.
+
+The database is the source of truth; files in the store and the search index follow it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Annotated, Any
+
+from sqlalchemy import (JSON, Column, Date, DateTime, Enum, Float, ForeignKey, Index,
+                        MetaData, String, Table, Text, TypeDecorator, UniqueConstraint, CheckConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so it stores naive UTC)."""
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a zone")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+# Shared column shapes, as in Warehouse.
+intpk = Annotated[int, mapped_column(primary_key=True)]
+title_str = Annotated[str, mapped_column(String(500))]
+short_str = Annotated[str, mapped_column(String(200))]
+long_text = Annotated[str, mapped_column(Text, default="")]
+created_ts = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
+updated_ts = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)]
+
+# Constraint names are deterministic so that Alembic migrations can refer to them on any backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AccessLevel(str, enum.Enum):
+    """Who may know an item exists; see archive.access for the one policy that applies it."""
+    public = "public"
+    restricted = "restricted"
+    confidential = "confidential"
+
+
+class ItemKind(str, enum.Enum):
+    video = "video"
+    still = "still"
+    audio = "audio"
+
+
+class JobState(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings with a CHECK, so a new value is a small migration on every backend.
+    return Enum(cls, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda e: [m.value for m in e], name=cls.__name__.lower())
+
+
+item_tags = Table(
+    "item_tags", Base.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Collection(Base):
+    """A film, a series or a donated body of footage."""
+    __tablename__ = "collections"
+
+    id: Mapped[intpk]
+    title: Mapped[title_str] = mapped_column(unique=True)
+    year: Mapped[int | None]
+    kind: Mapped[short_str] = mapped_column(default="")  #: documentary, feature film, donation...
+    synopsis: Mapped[long_text]
+    description: Mapped[long_text]
+    rights: Mapped[long_text]
+    created_at: Mapped[created_ts]
+    updated_at: Mapped[updated_ts]
+
+    items: Mapped[list[Item]] = relationship(back_populates="collection")
+    credits: Mapped[list[Credit]] = relationship(back_populates="collection", order_by="Credit.position",
+                                                 cascade="all, delete-orphan")
+
+
+class Item(Base):
+    """One piece of footage, a still or an audio recording."""
+    __tablename__ = "items"
+
+    id: Mapped[intpk]
+    title: Mapped[title_str]
+    description: Mapped[long_text]
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind), index=True)
+    #: Extended Date/Time Format text (e.g. "2019-04", "2019-04-12~", "2019-03/2019-05"); empty if unknown.
+    date_shot: Mapped[short_str] = mapped_column(default="")
+    #: Earliest and latest calendar days that date_shot allows, for sorting and year filters.
+    date_lower: Mapped[date | None] = mapped_column(Date, index=True)
+    date_upper: Mapped[date | None] = mapped_column(Date)
+    creator: Mapped[short_str] = mapped_column(default="")
+    language: Mapped[short_str] = mapped_column(default="")  #: BCP 47 tags, comma-separated
+    rights: Mapped[long_text]
+    source: Mapped[long_text]
+    access: Mapped[AccessLevel] = mapped_column(_enum(AccessLevel), index=True)
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="SET NULL"),
+                                                      index=True)
+    created_at: Mapped[created_ts] = mapped_column(index=True)
+    updated_at: Mapped[updated_ts]
+
+    collection: Mapped[Collection | None] = relationship(back_populates="items")
+    tags: Mapped[list[Tag]] = relationship(secondary=item_tags, back_populates="items", order_by="Tag.name")
+    media_files: Mapped[list[MediaFile]] = relationship(back_populates="item", order_by="MediaFile.id",
+                                                        cascade="all, delete-orphan")
+    credits: Mapped[list[Credit]] = relationship(back_populates="item", order_by="Credit.position",
+                                                 cascade="all, delete-orphan")
+    jobs: Mapped[list[Job]] = relationship(back_populates="item", order_by="Job.id")
+
+    @property
+    def media(self) -> MediaFile | None:
+        """The item's original file (items hold one; the list leaves room for versions)."""
+        return self.media_files[0] if self.media_files else None
+
+
+class MediaFile(Base):
+    """A stored original, content-addressed by SHA-256, with its technical metadata."""
+    __tablename__ = "media_files"
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(1000))
+    original_path: Mapped[str] = mapped_column(Text)  #: where it was found at ingest, escaped if not UTF-8
+    size: Mapped[int]  #: bytes
+    mime_type: Mapped[short_str]
+    container: Mapped[short_str] = mapped_column(default="")
+    duration: Mapped[float | None] = mapped_column(Float)  #: seconds
+    width: Mapped[int | None]  #: coded pixels, before rotation
+    height: Mapped[int | None]
+    frame_rate: Mapped[float | None] = mapped_column(Float)  #: frames per second
+    video_codec: Mapped[short_str] = mapped_column(default="")
+    audio_codec: Mapped[short_str] = mapped_column(default="")
+    pixel_format: Mapped[short_str] = mapped_column(default="")
+    bit_rate: Mapped[int | None]  #: bits per second
+    audio_channels: Mapped[int | None]
+    audio_sample_rate: Mapped[int | None]  #: Hz
+    rotation: Mapped[int] = mapped_column(default=0)  #: degrees clockwise to display upright
+    creation_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    latitude: Mapped[float | None] = mapped_column(Float)  #: WGS84 decimal degrees
+    longitude: Mapped[float | None] = mapped_column(Float)  #: WGS84 decimal degrees
+    altitude: Mapped[float | None] = mapped_column(Float)  #: metres
+    camera_make: Mapped[short_str] = mapped_column(default="")
+    camera_model: Mapped[short_str] = mapped_column(default="")
+    #: True when browsers play the original as it is (no proxy is made).
+    web_ready: Mapped[bool] = mapped_column(default=False)
+    ingested_at: Mapped[created_ts]
+
+    item: Mapped[Item] = relationship(back_populates="media_files")
+    derivatives: Mapped[list[Derivative]] = relationship(back_populates="media_file",
+                                                         cascade="all, delete-orphan",
+                                                         order_by="Derivative.kind")
+
+    def derivative(self, kind: str) -> Derivative | None:
+        return next((d for d in self.derivatives if d.kind == kind), None)
+
+    @property
+    def display_size(self) -> tuple[int, int] | None:
+        if not (self.width and self.height):
+            return None
+        return (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
+
+
+class Derivative(Base):
+    """A file made from an original: grid and page thumbnails, storyboard, waveform, web proxy."""
+    __tablename__ = "derivatives"
+    __table_args__ = (UniqueConstraint("media_file_id", "kind"),)
+
+    KINDS = ("grid", "page", "storyboard", "proxy")
+
+    id: Mapped[intpk]
+    media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(Text)  #: relative to the data root
+    mime_type: Mapped[short_str]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    size: Mapped[int]  #: bytes
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  #: e.g. storyboard frame times
+    created_at: Mapped[created_ts]
+
+    media_file: Mapped[MediaFile] = relationship(back_populates="derivatives")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[intpk]
+    name: Mapped[short_str] = mapped_column(unique=True)
+    note: Mapped[long_text]
+
+    credits: Mapped[list[Credit]] = relationship(back_populates="person")
+
+
+class Credit(Base):
+    """A person's role on a collection or on an item (exactly one of the two)."""
+    __tablename__ = "credits"
+    __table_args__ = (
+        CheckConstraint("(collection_id IS NULL) <> (item_id IS NULL)", name="one_target"),
+    )
+
+    id: Mapped[intpk]
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[short_str]
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"),
+                                                      index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    person: Mapped[Person] = relationship(back_populates="credits")
+    collection: Mapped[Collection | None] = relationship(back_populates="credits")
+    item: Mapped[Item | None] = relationship(back_populates="credits")
+
+
+class Tag(Base):
+    """A term of the controlled vocabulary, optionally under a broader one."""
+    __tablename__ = "tags"
+
+    id: Mapped[intpk]
+    name: Mapped[short_str] = mapped_column(unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="SET NULL"))
+
+    parent: Mapped[Tag | None] = relationship(remote_side="Tag.id")
+    items: Mapped[list[Item]] = relationship(secondary=item_tags, back_populates="tags")
+
+
+class Job(Base):
+    """Background work recorded in the database, so that it survives restarts."""
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_id", "state", "id"),)
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(50))  #: name of a handler in archive.services.jobs
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[JobState] = mapped_column(_enum(JobState), default=JobState.queued)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[long_text]
+    worker: Mapped[short_str] = mapped_column(default="")
+    created_at: Mapped[created_ts]
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    item: Mapped[Item | None] = relationship(back_populates="jobs")

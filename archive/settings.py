@@ -1,0 +1,108 @@
+"""Settings declared as data: every name, its default and its help in one place.
+
+`config/default.toml` documents the same settings for people; a test keeps the two in step.
+Values are read, in order, from these defaults, then the TOML file named by
+`CROSSINGS_CONFIG` (if any), then `CROSSINGS_<NAME>` environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data", "media", "Data root: database, stored originals, derivatives and search index. "
+            "A relative path is taken from the current directory."),
+    Setting("database_url", "", "SQLAlchemy URL of the catalogue database. Empty: a SQLite file "
+            "crossings.sqlite3 in the data root."),
+    Setting("secret_key", "", "Key that signs session cookies. Empty: a random key kept in the "
+            "data root (secret_key file), made on first start."),
+    Setting("default_access", "public", "Access level given to newly ingested items when none "
+            "is asked for: public, restricted or confidential."),
+    Setting("ingest_workers", 2, "Parallel ffmpeg/Pillow workers during ingest (this machine has 2 cores)."),
+    Setting("ffprobe_timeout", 30.0, "Seconds one ffprobe call may take before it is stopped."),
+    Setting("ffmpeg_timeout", 120.0, "Seconds one thumbnail or waveform ffmpeg call may take."),
+    Setting("proxy_timeout", 3600.0, "Seconds one proxy encode may take."),
+    Setting("max_image_pixels", 120_000_000, "Largest still, in pixels, that is decoded; larger "
+            "ones are refused as possible decompression bombs."),
+    Setting("thumb_grid_width", 320, "Width in pixels of grid thumbnails."),
+    Setting("thumb_page_width", 960, "Width in pixels of item-page posters and stills."),
+    Setting("storyboard_frames", 10, "Evenly spaced frames in a video's storyboard strip."),
+    Setting("storyboard_frame_width", 160, "Width in pixels of one storyboard frame."),
+    Setting("thumb_format", "webp", "Image format of thumbnails and storyboards: webp or jpeg."),
+    Setting("proxy_max_height", 720, "Largest height of web proxies made for footage a browser cannot play."),
+    Setting("proxy_crf", 23, "x264 constant rate factor of web proxies (lower is better and bigger)."),
+    Setting("proxy_preset", "veryfast", "x264 preset of web proxies."),
+    Setting("per_page", 24, "Items per page in the browse grid and the API when none is asked for."),
+    Setting("max_per_page", 100, "Largest page size the browse grid and the API give; larger requests are clamped."),
+    Setting("media_cache_seconds", 86400, "Cache-Control max-age of media and thumbnails, in seconds "
+            "(content-addressed, so they never change under a URL)."),
+    Setting("worker_poll_seconds", 2.0, "How often an idle worker looks for queued jobs, in seconds."),
+    Setting("job_stale_seconds", 7200.0, "A running job whose worker has not been heard from for this "
+            "many seconds is taken to be dead and queued again."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong kind; the message names the setting and its source."""
+
+
+def _coerce(setting: Setting, raw: Any, source: str) -> Any:
+    kind = type(setting.default)
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    if kind is int and isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, str):
+        try:
+            if kind is int:
+                return int(raw)
+            if kind is float:
+                return float(raw)
+            if kind is bool:
+                return raw.strip().lower() in {"1", "true", "yes", "on"}
+        except ValueError:
+            pass
+    raise SettingsError(f"{source}: setting {setting.name!r} wants a {kind.__name__}, got {raw!r}")
+
+
+def load_settings(overrides: dict[str, Any] | None = None,
+                  environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return every setting's value: defaults, then the config file, then the environment, then overrides."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    config_file = environ.get("CROSSINGS_CONFIG")
+    if config_file:
+        path = Path(config_file)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"{path}: cannot read the configuration file: {exc}") from exc
+        for name, raw in data.items():
+            if name not in _BY_NAME:
+                raise SettingsError(f"{path}: unknown setting {name!r}")
+            values[name] = _coerce(_BY_NAME[name], raw, str(path))
+    for setting in SETTINGS:
+        env_name = f"CROSSINGS_{setting.name.upper()}"
+        if env_name in environ:
+            values[setting.name] = _coerce(setting, environ[env_name], env_name)
+    for name, raw in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise SettingsError(f"overrides: unknown setting {name!r}")
+        values[name] = _coerce(_BY_NAME[name], raw, "overrides")
+    return values

@@ -1,0 +1,174 @@
+"""The content-addressed store of originals and their derivatives under the data root.
+
+Layout (relative to the data root):
+    originals/ab/cd/<sha256>          the original, byte for byte, never modified
+    derivatives/ab/<sha256>/<file>    thumbnails, storyboard, waveform, proxy
+    tmp/                              staging; anything left here is from an interrupted run
+    tmp/intents/<sha256>              a file is being moved into the store; see recover()
+
+A file enters the store by rename from tmp/ (atomic on one filesystem). Before the rename an
+intent marker is written; the caller commits the database record and then clears the marker.
+A run killed in between leaves the marker behind, and recover() removes stored files whose
+record never arrived, so the store never holds a file the catalogue does not know.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A copy of an incoming file in tmp/, with its checksum."""
+    path: Path
+    sha256: str
+    size: int
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.originals = root / "originals"
+        self.derivatives = root / "derivatives"
+        self.tmp = root / "tmp"
+        self.intents = self.tmp / "intents"
+
+    def create(self) -> None:
+        for folder in (self.originals, self.derivatives, self.tmp, self.intents):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    # -- paths -------------------------------------------------------------------------------
+
+    def original_relpath(self, sha256: str) -> str:
+        return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def derivative_reldir(self, sha256: str) -> str:
+        return f"derivatives/{sha256[:2]}/{sha256}"
+
+    def resolve(self, relpath: str) -> Path:
+        """The absolute path of a stored file; refuses anything that would leave the data root."""
+        path = (self.root / relpath).resolve()
+        root = self.root.resolve()
+        if root not in path.parents:
+            raise ValueError(f"{relpath!r} is outside the data root")
+        return path
+
+    # -- staging -----------------------------------------------------------------------------
+
+    def stage(self, source: Path) -> Staged:
+        """Copy `source` into tmp/ while hashing it, in one read; the original is only read."""
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(prefix="in-", dir=self.tmp)
+        try:
+            with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    size += len(chunk)
+                dst.flush()
+                os.fsync(dst.fileno())
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return Staged(Path(tmp_name), digest.hexdigest(), size)
+
+    def staging_dir(self) -> Path:
+        return Path(tempfile.mkdtemp(prefix="work-", dir=self.tmp))
+
+    # -- entering the store ------------------------------------------------------------------
+
+    @contextmanager
+    def intent(self, sha256: str) -> Iterator[None]:
+        """Mark `sha256` as entering the store until the block (and the caller's commit) ends."""
+        marker = self.intents / sha256
+        marker.write_text("")
+        yield
+        marker.unlink(missing_ok=True)
+
+    def place_original(self, staged: Staged) -> str:
+        """Move a staged file to its content address (read-only); return its relative path."""
+        rel = self.original_relpath(staged.sha256)
+        dest = self.root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(staged.path, 0o444)
+        os.replace(staged.path, dest)
+        return rel
+
+    def place_derivatives(self, sha256: str, work_dir: Path, names: list[str]) -> str:
+        """Move finished derivative files from `work_dir` into the item's derivative folder."""
+        rel = self.derivative_reldir(sha256)
+        dest = self.root / rel
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            os.replace(work_dir / name, dest / name)
+        return rel
+
+    def remove_sha(self, sha256: str) -> None:
+        (self.root / self.original_relpath(sha256)).unlink(missing_ok=True)
+        shutil.rmtree(self.root / self.derivative_reldir(sha256), ignore_errors=True)
+
+    # -- after an interruption ---------------------------------------------------------------
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """Hold a shared lock while writing into the store, so recover() leaves this run alone."""
+        with open(self.tmp / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def recover(self, is_recorded: Callable[[str], bool]) -> list[str]:
+        """Finish what an interrupted run left: drop unrecorded stored files and stale staging.
+
+        Returns the checksums whose files were removed. Does nothing while another process is
+        writing into the store (it holds working()).
+        """
+        removed: list[str] = []
+        with open(self.tmp / ".lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return removed
+            try:
+                removed = self._recover(is_recorded)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return removed
+
+    def _recover(self, is_recorded: Callable[[str], bool]) -> list[str]:
+        removed = []
+        for marker in sorted(self.intents.glob("*")):
+            sha = marker.name
+            if not is_recorded(sha):
+                self.remove_sha(sha)
+                removed.append(sha)
+            marker.unlink(missing_ok=True)
+        for leftover in self.tmp.iterdir():
+            if leftover == self.intents or leftover.name == ".lock":
+                continue
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        return removed
