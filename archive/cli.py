@@ -1,0 +1,213 @@
+"""The `crossings` command: Flask's CLI group plus the archive's own commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from archive.app import create_app, current_archive
+from archive.models import AccessLevel, JobState, MediaFile
+from archive.services import Invalid, NotFound, jobs
+from archive.services.fixity import verify_store
+from archive.services.ingest import IngestOptions, display_path, ingest_paths
+from archive.settings import SettingsError
+
+err = Console(stderr=True, highlight=False)
+
+
+def _create_app() -> Flask:
+    try:
+        return create_app()
+    except SettingsError as exc:
+        # A misconfiguration is the user's to fix: say which setting, without a traceback.
+        err.print(f"crossings: {exc}", markup=False)
+        sys.exit(2)
+
+
+#: The archive's own commands; create_app adds them to app.cli, so Flask's `crossings run`,
+#: `crossings shell` and these share one group, and tests reach them through app.test_cli_runner().
+commands = click.Group()
+
+
+def register(app: Flask) -> None:
+    for command in commands.commands.values():
+        app.cli.add_command(command)
+
+
+main = FlaskGroup(create_app=_create_app, add_version_option=True,
+                  help="Crossings: a documentary archive of footage and stills, places and journeys.")
+
+
+def _progress(label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.description}"), console=err, transient=False)
+
+
+@commands.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--collection", help="Collection to put the items in; created when it does not exist.")
+@click.option("--access", type=click.Choice([a.value for a in AccessLevel]),
+              help="Access level of the new items (default: the default_access setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document on stdout.")
+@with_appcontext
+def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, as_json: bool) -> None:
+    """Ingest files and folders: store, probe, make thumbnails, catalogue."""
+    archive = current_archive()
+    options = IngestOptions(collection=collection,
+                            access=AccessLevel(access or archive.settings["default_access"]))
+    with _progress("Ingesting") as progress:
+        task = progress.add_task("", total=None)
+
+        def on_total(total: int) -> None:
+            progress.update(task, total=total)
+
+        def on_progress(outcome: str, path: Path, detail: str) -> None:
+            progress.advance(task)
+            progress.update(task, description=display_path(path.name)[-40:])
+            if outcome == "failed":
+                progress.console.print(f"[red]failed[/red] {display_path(path)}: {detail}", markup=True,
+                                       soft_wrap=True)
+
+        try:
+            report = ingest_paths(archive, list(paths), options, on_progress, on_total=on_total)
+        except Invalid as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
+    err.print(f"{len(report.ingested)} ingested, {len(report.duplicates)} already in the archive, "
+              f"{len(report.failed)} failed", highlight=False)
+    if not as_json:
+        for entry in report.duplicates:
+            err.print(f"duplicate {entry['path']}: already item {entry['item_id']}", markup=False)
+        for entry in report.failed:
+            err.print(f"failed {entry['path']}: {entry['reason']}", markup=False)
+    sys.exit(0 if report.ok else 1)
+
+
+@commands.command()
+@click.option("--repair", is_flag=True, help="Re-make missing derivatives (originals are never changed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document on stdout.")
+@with_appcontext
+def verify(repair: bool, as_json: bool) -> None:
+    """Fixity check: re-hash every stored original, look for missing derivatives."""
+    archive = current_archive()
+    archive.recover()
+    with archive.session() as session:
+        total = session.scalar(select(func.count(MediaFile.id))) or 0
+        with _progress("Verifying") as progress:
+            task = progress.add_task("", total=total)
+            report = verify_store(archive, session, repair=repair,
+                                  on_progress=lambda media: progress.advance(task))
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
+    for entry in report.missing:
+        err.print(f"MISSING original of item {entry['item_id']} ({entry['original_name']}), sha256 {entry['sha256']}",
+                  markup=False)
+    for entry in report.changed:
+        err.print(f"CHANGED original of item {entry['item_id']} ({entry['original_name']}): expected sha256 "
+                  f"{entry['sha256']}, found {entry['actual_sha256']}", markup=False)
+    for entry in report.missing_derivatives:
+        err.print(f"missing {entry['kind']} of item {entry['item_id']}: {entry['path']}", markup=False)
+    for entry in report.repaired:
+        err.print(f"repaired {entry['kind']} of item {entry['item_id']} ({entry['how']})", markup=False)
+    for entry in report.repair_failed:
+        err.print(f"could not repair {entry['kind']} of item {entry['item_id']}: {entry['reason']}", markup=False)
+    err.print(f"{report.checked} originals checked: " + ("all intact" if report.intact else "problems found"))
+    sys.exit(0 if report.intact else 1)
+
+
+@commands.command()
+@click.option("--once", is_flag=True, help="Work the queued jobs, then exit.")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Run background jobs (web proxies) queued in the database."""
+    from archive.worker import run
+    archive = current_archive()
+    if not once:
+        err.print(f"worker started on {archive.data_root}; Ctrl-C stops it")
+    try:
+        count = run(archive, once=once, log=lambda line: err.print(line, markup=False))
+    except KeyboardInterrupt:
+        return
+    if once:
+        err.print(f"{count} job(s) run")
+
+
+@commands.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Bring the database up to the newest schema (data is kept)."""
+    archive = current_archive()
+    before, after = archive.migration or (None, "")
+    if before == after:
+        click.echo(f"database is up to date (revision {after})")
+    else:
+        click.echo(f"database upgraded from revision {before or 'empty'} to {after}")
+
+
+@commands.group("jobs")
+def jobs_group() -> None:
+    """Background jobs."""
+
+
+@jobs_group.command("list")
+@click.option("--state", type=click.Choice([s.value for s in JobState]))
+@with_appcontext
+def jobs_list(state: str | None) -> None:
+    """List jobs, newest first."""
+    with current_archive().Session() as session:
+        for job in jobs.list_jobs(session, state=JobState(state) if state else None):
+            last = (job.error.strip().splitlines() or [""])[-1]
+            click.echo(f"{job.id}\t{job.kind}\titem {job.item_id}\t{job.state.value}\t{job.attempts}\t{last}")
+
+
+@jobs_group.command("retry")
+@click.argument("job_id", type=int)
+@with_appcontext
+def jobs_retry(job_id: int) -> None:
+    """Queue a failed job again."""
+    try:
+        with current_archive().session() as session:
+            jobs.retry(session, job_id)
+    except (NotFound, Invalid) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"job {job_id} queued again")
+
+
+@commands.command()
+@with_appcontext
+def demo() -> None:
+    """Build the demo archive (idempotent)."""
+    from archive.demo import build_demo, summary
+    archive = current_archive()
+    with _progress("Demo") as progress:
+        class Stages:
+            """Shows build_demo's stages as rich progress bars on stderr."""
+            task = None
+            name = ""
+
+            def stage(self, name: str, total: int) -> None:
+                self.name = name
+                self.task = progress.add_task(name, total=total)
+
+            def advance(self, label: str) -> None:
+                progress.update(self.task, advance=1, description=f"{self.name}: {label}"[:60])
+
+        report = build_demo(archive, Stages())
+    for key, reason in report.failed:
+        err.print(f"failed {key}: {reason}", markup=False, soft_wrap=True)
+    click.echo(summary(report))
+    sys.exit(0 if report.complete else 1)

@@ -1,0 +1,291 @@
+"""Generated demo media: ffmpeg command builders, a runner, and one `generate()` per recipe.
+
+The builders are pure (`*_cmd()` return argument lists); `generate()` paints what Pillow paints,
+runs what ffmpeg runs, and returns the file it made. Output is deterministic for a recipe (seeded
+noise, bitexact muxing), so a file made again hashes the same and ingest knows it.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from archive.demo import paint
+
+FFMPEG = "ffmpeg"
+RATE = 25  #: frames per second of every generated clip
+LAVFI_PATTERNS = ("testsrc2", "smptebars", "mandelbrot", "life")  # all deterministic, unlike gradients
+
+
+class MediaError(RuntimeError):
+    """Making one demo file failed; the message ends with the tool's stderr."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to make one item's file: the `media` table of an item in demo.toml."""
+    key: str
+    type: str  #: video, still or audio
+    pattern: str = "scene"
+    format: str = ""
+    size: tuple[int, int] | None = None  #: pixels; default 640x360 for video, 1600x1200 for stills
+    seconds: float = 10.0
+    fade_in: float = 0.0  #: seconds of black at the start, fading up
+    features: tuple[str, ...] = ()
+    time: str = "day"
+    place: tuple[float, float] | None = None  #: WGS84 (lat, lon)
+    taken: datetime | None = None
+    caption: str = ""
+    caption_ko: str = ""
+    heading: str = ""
+    subheading: str = ""
+    orientation: int = 1  #: EXIF orientation of stills (6: shown turned 90° clockwise)
+    voices: int = 1
+    ambience: str = "room"
+    seed: int = 0
+    route: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_toml(cls, key: str, table: dict[str, Any], route: list[dict[str, Any]]) -> Recipe:
+        """Build a recipe from its TOML table; KeyError/ValueError/TypeError name what is wrong."""
+        values = dict(table)
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown media keys {sorted(unknown)}")
+        if values.get("type") not in ("video", "still", "audio"):
+            raise ValueError(f"media type must be video, still or audio, not {values.get('type')!r}")
+        if "size" in values:
+            w, h = str(values["size"]).lower().split("x")
+            values["size"] = (int(w), int(h))
+        if "place" in values:
+            lat, lon = values["place"]
+            values["place"] = (float(lat), float(lon))
+        if "taken" in values:
+            taken = datetime.fromisoformat(values["taken"])
+            if taken.tzinfo is None:
+                raise ValueError(f"taken {values['taken']!r} needs a UTC offset")
+            values["taken"] = taken
+        values["features"] = tuple(values.get("features", ()))
+        recipe = cls(key=key, route=tuple(route), **values)
+        if recipe.type == "video" and recipe.pattern not in ("scene", *LAVFI_PATTERNS):
+            raise ValueError(f"unknown video pattern {recipe.pattern!r}")
+        if recipe.type == "still" and recipe.pattern not in ("scene", "drawing-map", "drawing-room", "card"):
+            raise ValueError(f"unknown still pattern {recipe.pattern!r}")
+        if recipe.time not in paint.PALETTES:
+            raise ValueError(f"time must be one of {sorted(paint.PALETTES)}, not {recipe.time!r}")
+        return recipe
+
+
+# -- what this ffmpeg can do -------------------------------------------------------------------
+
+@functools.cache
+def encoders() -> frozenset[str]:
+    """Names of the encoders this ffmpeg has (libmp3lame, say, is not in every build)."""
+    out = subprocess.run([FFMPEG, "-hide_banner", "-encoders"], capture_output=True, timeout=30, check=True)
+    names = set()
+    for line in out.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and len(parts[0]) == 6 and parts[0][0] in "VAS":
+            names.add(parts[1])
+    return frozenset(names)
+
+
+def extension(recipe: Recipe) -> str:
+    if recipe.type == "still":
+        return "png" if recipe.pattern == "card" else "jpg"
+    if recipe.type == "audio":
+        if recipe.format == "mp3" and "libmp3lame" not in encoders():
+            return "m4a"  # this ffmpeg cannot write MP3
+        return recipe.format or "m4a"
+    return {"mkv-hevc": "mkv", "avi-mpeg4": "avi"}.get(recipe.format, "mp4")
+
+
+# -- command builders (pure) -------------------------------------------------------------------
+
+def _filter_value(text: str) -> str:
+    """Quote a value (a path) for an ffmpeg filtergraph option."""
+    return "'" + text.replace("\\", "\\\\").replace("'", r"'\''").replace(":", r"\:") + "'"
+
+
+def _metadata(recipe: Recipe, kind: str) -> list[str]:
+    args = ["-metadata", f"comment=Synthetic {kind} generated by crossings demo ({recipe.key})"]
+    if recipe.taken is not None:
+        utc = recipe.taken.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        args += ["-metadata", f"creation_time={utc}", "-metadata", f"date={recipe.taken.date().isoformat()}"]
+    if recipe.place is not None:
+        args += ["-metadata", "location={:+08.4f}{:+09.4f}/".format(*recipe.place)]  # ISO 6709
+    return args
+
+
+BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
+
+
+def _video_size(recipe: Recipe) -> tuple[int, int]:
+    return recipe.size or (640, 360)
+
+
+def _video_source(recipe: Recipe, scene: Path | None) -> list[str]:
+    w, h = _video_size(recipe)
+    s, d = f"{w}x{h}", f"{recipe.seconds:g}"
+    if recipe.pattern == "scene":
+        assert scene is not None
+        return ["-loop", "1", "-framerate", str(RATE), "-t", d, "-i", str(scene)]
+    lavfi = {
+        "testsrc2": f"testsrc2=s={s}:r={RATE}:d={d}",
+        "smptebars": f"smptehdbars=s={s}:r={RATE}:d={d}",
+        "mandelbrot": f"mandelbrot=s={s}:r={RATE}:end_scale=0.05",
+        "life": f"life=s={w // 4}x{h // 4}:r={RATE}:ratio=0.2:random_seed={recipe.seed}:mold=8"
+                f":life_color=#d8c070:death_color=#301830,scale={s}:flags=neighbor",
+    }[recipe.pattern]
+    return ["-f", "lavfi", "-t", d, "-i", lavfi]
+
+
+def _ambience_source(recipe: Recipe) -> str:
+    d, seed = f"{recipe.seconds:g}", recipe.seed
+    if recipe.pattern in ("testsrc2", "smptebars"):
+        return f"sine=f=1000:r=48000:d={d},volume=0.2"  # line-up tone
+    colour = "brown" if recipe.time == "night" or "river" in recipe.features else "pink"
+    return f"anoisesrc=c={colour}:r=48000:a=0.12:seed={seed}:d={d},lowpass=f=900"
+
+
+def video_cmd(recipe: Recipe, out: Path, *, scene: Path | None, caption_file: Path | None,
+              caption_ko_file: Path | None, clock_file: Path | None, fonts: paint.Fonts) -> list[str]:
+    """ffmpeg arguments for one clip: picture, pan and grain, burned-in captions, fade, ambience."""
+    w, h = _video_size(recipe)
+    d = recipe.seconds
+    chain = []
+    if recipe.pattern == "scene":  # a slow handheld pan across a painting larger than the frame
+        chain.append(f"crop=w={w}:h={h}:x='(iw-ow)*(0.1+0.8*t/{d:g})+6*sin(t*5.3)'"
+                     f":y='(ih-oh)/2+4*sin(t*3.7)'")
+        chain.append(f"noise=alls={22 if recipe.time == 'night' else 9}:allf=t+u:all_seed={recipe.seed}")
+    chain.append("format=yuv420p")
+
+    def text(path: Path, font: str | None, size: int, where: str, box: bool = True) -> str:
+        opts = [f"textfile={_filter_value(str(path))}", f"fontsize={size}", "fontcolor=white", where]
+        if font:
+            opts.insert(0, f"fontfile={_filter_value(font)}")
+        if box:
+            opts += ["box=1", "boxcolor=black@0.55", f"boxborderw={max(4, h // 60)}"]
+        return "drawtext=" + ":".join(opts)
+
+    small = max(12, min(w, h) // 24)
+    if caption_file:
+        chain.append(text(caption_file, fonts.sans, small, "x=(w-tw)/2:y=h-th-" + str(h // 18)))
+    if caption_ko_file:
+        chain.append(text(caption_ko_file, fonts.sans, small + 2, f"x={w // 30}:y={h // 14}"))
+    if clock_file:
+        chain.append(text(clock_file, fonts.mono, small, f"x=w-tw-{w // 30}:y={h // 14}", box=False))
+    if recipe.fade_in:  # black first, then up: the poster picker should skip these frames
+        chain.append(f"fade=t=in:st={recipe.fade_in / 2:g}:d={recipe.fade_in / 2:g}")
+    if recipe.format == "mkv-hevc":
+        codec = ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "30", "-x265-params", "log-level=error",
+                 "-c:a", "libopus", "-b:a", "48k"]
+    elif recipe.format == "avi-mpeg4":
+        audio = ["-c:a", "libmp3lame", "-b:a", "96k"] if "libmp3lame" in encoders() else ["-c:a", "pcm_s16le"]
+        codec = ["-c:v", "mpeg4", "-q:v", "6", *audio]
+    else:
+        codec = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-c:a", "aac", "-b:a", "64k",
+                 "-movflags", "+faststart"]
+    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            *_video_source(recipe, scene), "-f", "lavfi", "-i", _ambience_source(recipe),
+            "-filter_complex", f"[0:v]{','.join(chain)}[v]", "-map", "[v]", "-map", "1:a",
+            "-t", f"{d:g}", "-r", str(RATE), *codec, "-ac", "1", *BITEXACT, *_metadata(recipe, "footage"), str(out)]
+
+
+def audio_cmd(recipe: Recipe, out: Path) -> list[str]:
+    """ffmpeg arguments for an interview: a line-up tone, murmuring voices taking turns, room sound."""
+    d, seed = f"{recipe.seconds:g}", recipe.seed
+    sources = [f"sine=f=1000:r=48000:d={d},volume='if(lt(t,1),0.2,0)':eval=frame"]
+    bands = [(380, 4.3, "lt(mod(t-1,9),5.2)"), (640, 5.1, "gt(mod(t-1,9),5.6)*lt(mod(t-1,9),8.6)")]
+    for i, (centre, syllables, turn) in enumerate(bands[:max(1, recipe.voices)]):
+        gate = turn if recipe.voices > 1 else "lt(mod(t-1,7),5.8)"
+        sources.append(f"anoisesrc=c=pink:r=48000:a=0.7:seed={seed + i}:d={d},"
+                       f"bandpass=f={centre}:width_type=h:w={centre},tremolo=f={syllables}:d=0.9,"
+                       f"volume='gt(t,1)*{gate}':eval=frame")
+    ambience = {"room": f"anoisesrc=c=brown:r=48000:a=0.03:seed={seed + 7}:d={d}",
+                "river": f"anoisesrc=c=brown:r=48000:a=0.25:seed={seed + 7}:d={d},lowpass=f=700",
+                "street": f"anoisesrc=c=pink:r=48000:a=0.05:seed={seed + 7}:d={d},lowpass=f=2500",
+                "hum": f"sine=f=50:r=48000:d={d},volume=0.05"}[recipe.ambience]
+    sources.append(ambience)
+    graph = ";".join(f"{src}[a{i}]" for i, src in enumerate(sources))
+    graph += ";" + "".join(f"[a{i}]" for i in range(len(sources))) + \
+        f"amix=inputs={len(sources)}:duration=first:normalize=0,volume=2.5,alimiter=limit=0.9[out]"
+    ext = out.suffix.lstrip(".")
+    codec = {"mp3": ["-c:a", "libmp3lame", "-b:a", "96k"], "opus": ["-c:a", "libopus", "-b:a", "40k"]}.get(
+        ext, ["-c:a", "aac", "-b:a", "80k"])
+    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-filter_complex", graph,
+            "-map", "[out]", "-ac", "1", *codec, *BITEXACT, *_metadata(recipe, "interview sound"), str(out)]
+
+
+# -- running ---------------------------------------------------------------------------------
+
+def run(args: list[str], timeout: float) -> None:
+    """Run ffmpeg; raise MediaError with the end of its stderr when it fails or overruns."""
+    try:
+        proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"ffmpeg took longer than {timeout:g} s and was stopped") from exc
+    except OSError as exc:
+        raise MediaError(f"cannot run ffmpeg: {exc}") from exc
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip()[-1500:]
+        raise MediaError(f"ffmpeg exited with status {proc.returncode}: {tail or '(no error output)'}")
+
+
+def generate(recipe: Recipe, out_dir: Path, fonts: paint.Fonts, *, timeout: float = 120.0) -> Path:
+    """Make the file of one recipe in `out_dir` and return its path (named after the item's key)."""
+    out = out_dir / f"{recipe.key}.{extension(recipe)}"
+    work = out_dir / "work"
+    work.mkdir(exist_ok=True)
+    if recipe.type == "still":
+        _still(recipe, out, fonts)
+    elif recipe.type == "audio":
+        run(audio_cmd(recipe, out), timeout)
+    else:
+        scene = caption = caption_ko = clock = None
+        w, h = _video_size(recipe)
+        if recipe.pattern == "scene":
+            scene = work / f"{recipe.key}-scene.png"
+            paint.paint_scene((w * 3 // 2 + 16, h * 9 // 8 + 8), recipe.features, recipe.time,
+                              recipe.seed).save(scene)
+        if recipe.caption:
+            caption = work / f"{recipe.key}-caption.txt"
+            caption.write_text(recipe.caption, encoding="utf-8")
+        if recipe.caption_ko and fonts.has_hangul:
+            caption_ko = work / f"{recipe.key}-caption-ko.txt"
+            caption_ko.write_text(recipe.caption_ko, encoding="utf-8")
+        if recipe.taken is not None and recipe.pattern == "scene":  # the camcorder's running clock
+            clock = work / f"{recipe.key}-clock.txt"
+            epoch = int(recipe.taken.replace(tzinfo=timezone.utc).timestamp())  # shows local wall time
+            clock.write_text(f"REC  %{{pts:gmtime:{epoch}:%Y-%m-%d %H\\:%M\\:%S}}", encoding="utf-8")
+        run(video_cmd(recipe, out, scene=scene, caption_file=caption, caption_ko_file=caption_ko,
+                      clock_file=clock, fonts=fonts), timeout)
+    return out
+
+
+def _still(recipe: Recipe, out: Path, fonts: paint.Fonts) -> None:
+    size = recipe.size or (1600, 1200)
+    if recipe.pattern == "drawing-map":
+        img = paint.paint_route_map(size, recipe.route, recipe.seed, fonts)
+    elif recipe.pattern == "drawing-room":
+        img = paint.paint_child_drawing(size, recipe.seed)
+    elif recipe.pattern == "card":
+        img = paint.paint_card(size, recipe.heading, recipe.subheading, recipe.seed, fonts)
+    else:
+        img = paint.paint_scene(size, recipe.features, recipe.time, recipe.seed)
+    if recipe.caption:
+        img = paint.caption(img, recipe.caption, fonts)
+    if recipe.orientation == 6:  # stored turned left; a viewer applying the tag turns it back
+        img = img.transpose(Image.Transpose.ROTATE_90)
+    exif = paint.exif_for(taken=recipe.taken, place=recipe.place, orientation=recipe.orientation,
+                          description=f"Synthetic demo still ({recipe.key})")
+    if out.suffix == ".png":
+        img.save(out, exif=exif, optimize=False)
+    else:
+        img.save(out, quality=86, exif=exif)

@@ -1,0 +1,29 @@
+"""All ffprobe, ffmpeg and Pillow work of the archive: plain functions and dataclasses, no app imports.
+
+`identify` says what a file is, the `*_derivatives` functions make its thumbnails, `make_proxy` a web
+copy of footage browsers cannot play. Every tool call has a timeout; failures raise MediaToolError
+(ToolTimeout, ToolError) carrying the tool's stderr, files we will not show raise NotMedia.
+"""
+
+from .frames import (
+    Derivatives,
+    audio_derivatives,
+    extract_frames,
+    frame_score,
+    frames_cmd,
+    seeks_per_call,
+    still_derivatives,
+    storyboard_times,
+    video_derivatives,
+    waveform_cmd,
+)
+from .probe import MediaInfo, NotMedia, identify, info_from_probe, open_image, parse_iso6709, probe_cmd
+from .proxy import make_proxy, needs_proxy, proxy_cmd
+from .runner import MediaToolError, ToolError, ToolTimeout, run
+
+__all__ = [
+    "Derivatives", "MediaInfo", "MediaToolError", "NotMedia", "ToolError", "ToolTimeout",
+    "audio_derivatives", "extract_frames", "frame_score", "frames_cmd", "identify", "info_from_probe",
+    "make_proxy", "needs_proxy", "open_image", "parse_iso6709", "probe_cmd", "proxy_cmd", "run",
+    "seeks_per_call", "still_derivatives", "storyboard_times", "video_derivatives", "waveform_cmd",
+]

@@ -1,0 +1,315 @@
+"""Thumbnails, posters, storyboards and waveforms, written into a directory the caller gives.
+
+Every derivative is saved fresh from pixels: no EXIF, GPS, ICC or XMP rides along into a thumbnail.
+One ffmpeg call per video (all its frames at once; a few calls for 4K, to bound memory) and one per
+audio file (both waveform sizes at once).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg
+from PIL import Image, ImageOps, ImageStat
+
+from .probe import MediaInfo, open_image
+from .runner import FFMPEG, MediaToolError, run
+
+#: Formats derivatives may be saved in, with their file extension.
+FORMATS = {"webp": "webp", "jpeg": "jpg"}
+#: Poster candidates tried before the storyboard frames, as fractions of the duration.
+POSTER_FRACTIONS = (0.10, 0.33)
+#: WebP cannot be wider than this; a storyboard strip must fit.
+WEBP_MAX = 16383
+#: Waveform sizes as width / height.
+WAVEFORM_ASPECT = {"grid": 16 / 9, "page": 4.0}
+WAVEFORM_COLOUR = "#4a4a4a"
+#: What transparent pixels become (JPEG has none; a thumbnail reads better opaque), waveform ground too.
+BACKGROUND = (255, 255, 255)
+#: Bytes one open video decoder holds per coded pixel: 1.5 (4:2:0) times some 16 frames (references
+#: and threads). ffmpeg keeps every input's decoder open at once, so this bounds inputs per call.
+DECODER_BYTES_PER_PIXEL = 24
+#: What the decoders of one frame-grabbing ffmpeg may take: all frames of HD in one call, 4K in a few.
+FRAME_GRAB_MEMORY = 768 * 2**20
+
+
+@dataclass(frozen=True)
+class Derivatives:
+    """Files one original's derivatives were written to."""
+
+    grid: Path  #: grid thumbnail (poster or waveform), grid width
+    page: Path  #: item-page poster, still or waveform, page width
+    storyboard: Path | None = None  #: video only: a strip of frames side by side
+    frame_times: tuple[float, ...] = ()  #: seconds into the video of each storyboard frame
+    poster_time: float | None = None  #: seconds into the video of the poster frame
+
+
+def _url(path: Path) -> str:
+    # "file:" keeps ffmpeg from reading a colon as a protocol or a leading "-" as an option.
+    return f"file:{Path(path).resolve()}"
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
+
+
+def _base_cmd(*outputs: ffmpeg.nodes.OutputStream) -> list[str]:
+    return (ffmpeg.merge_outputs(*outputs)
+            .global_args("-hide_banner", "-nostdin", "-nostats", "-v", "error")
+            .compile(cmd=FFMPEG, overwrite_output=True))
+
+
+# -- video frames -----------------------------------------------------------------------------
+
+def frames_cmd(src: Path, times: Sequence[float], size: tuple[int, int], outs: Sequence[Path], *,
+               deinterlace: bool = False, seek: bool = True) -> list[str]:
+    """One ffmpeg command writing one BMP per time, each scaled to `size` (width, height) upright.
+
+    seek=True opens the file once per time with a fast seek (-ss before -i); seek=False reads it
+    once from the start and splits the frames off as it passes them, for files that do not seek.
+    """
+    if len(set(times)) != len(times):
+        raise ValueError("frame times must be distinct")  # ffmpeg-python would merge equal inputs
+    if seek:
+        # V (not v) skips cover art; ffmpeg turns the picture upright (autorotate) before the scale.
+        # threads=2: one decoder per input, all open at once; more threads each only add memory.
+        streams = [ffmpeg.input(_url(src), ss=f"{t:.3f}", threads=2, protocol_whitelist="file")["V:0"]
+                   for t in times]
+    else:
+        source = ffmpeg.input(_url(src), protocol_whitelist="file")["V:0"]
+        split = source.filter_multi_output("split", len(times)) if len(times) > 1 else None
+        streams = [(split[i] if split is not None else source).filter("trim", start=f"{t:.3f}")
+                   for i, t in enumerate(times)]
+    outputs = []
+    for stream, out in zip(streams, outs, strict=True):
+        if deinterlace:
+            stream = stream.filter("yadif", deint="interlaced")
+        stream = stream.filter("scale", size[0], size[1]).filter("setsar", 1)
+        # BMP: no compression on either side, the cheapest picture to write and to read back.
+        # update=1: one picture to exactly this name, no %d pattern expansion of the path.
+        outputs.append(stream.output(_url(out), vframes=1, update=1, format="image2", vcodec="bmp"))
+    return _base_cmd(*outputs)
+
+
+def seeks_per_call(info: MediaInfo) -> int:
+    """How many seeking inputs one ffmpeg call may open for this video without hogging memory."""
+    pixels = (info.width or 1920) * (info.height or 1080)
+    return max(1, FRAME_GRAB_MEMORY // (pixels * DECODER_BYTES_PER_PIXEL))
+
+
+def extract_frames(src: Path, times: list[float], width: int, out_dir: Path, *, timeout: float,
+                   height: int | None = None, deinterlace: bool = False, seek: bool = True,
+                   per_call: int | None = None) -> list[Path | None]:
+    """Grab the frame at each time with one ffmpeg process; None where there was none (past the end).
+
+    Without `height` the frames keep the coded aspect ratio (even height); pass one for anamorphic
+    footage. per_call caps the seeks one process makes (see seeks_per_call); more calls are made
+    if needed, each with `timeout`. The list lines up with `times`.
+    """
+    out_dir = Path(out_dir)
+    unique = sorted(set(times))
+    tag = "s" if seek else "r"  # a second (reading) pass must not find the first pass's files
+    outs = [out_dir / f"frame-{tag}{i:03d}.bmp" for i in range(len(unique))]
+    size = (_even(width), -2 if height is None else _even(height))
+    step = len(unique) if not seek or not per_call else max(1, per_call)
+    for start in range(0, len(unique), step):
+        run(frames_cmd(src, unique[start:start + step], size, outs[start:start + step],
+                       deinterlace=deinterlace, seek=seek), timeout=timeout)
+    found = {t: (p if p.is_file() and p.stat().st_size > 0 else None) for t, p in zip(unique, outs, strict=True)}
+    return [found[t] for t in times]
+
+
+def storyboard_times(duration: float, count: int) -> list[float]:
+    """Middles of `count` equal slices of the video: never the first frame (often black) nor past the end."""
+    return [round(duration * (i + 0.5) / count, 3) for i in range(count)]
+
+
+def frame_score(img: Image.Image) -> tuple[bool, float]:
+    """(good, score) of a candidate poster: dark or flat frames (black, fades, blank slates) are not good."""
+    luma = img.convert("L")
+    if luma.width > 160:  # statistics of a small copy say the same, much faster
+        luma = luma.reduce(max(1, luma.width // 160))
+    stat = ImageStat.Stat(luma)
+    mean, spread = stat.mean[0], stat.stddev[0]
+    good = mean >= 24 and spread >= 12
+    return good, spread * min(1.0, mean / 48)
+
+
+def _pick_poster(frames: list[tuple[float, Image.Image]]) -> tuple[float, Image.Image]:
+    best, best_score = frames[0], -1.0
+    for time, img in frames:
+        good, score = frame_score(img)
+        if good:
+            return time, img
+        if score > best_score:
+            best, best_score = (time, img), score
+    return best
+
+
+def video_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: int, page_width: int,
+                      storyboard_frames: int, storyboard_frame_width: int, fmt: str,
+                      timeout: float) -> Derivatives:
+    """Poster at grid and page width and a storyboard strip, from one ffmpeg call (a few for 4K)."""
+    ext = FORMATS[fmt]
+    if fmt == "webp" and storyboard_frames * storyboard_frame_width > WEBP_MAX:
+        raise ValueError(f"storyboard of {storyboard_frames} x {storyboard_frame_width} px is wider than "
+                         f"WebP allows ({WEBP_MAX} px)")
+    out_dir = Path(out_dir)
+    duration = info.duration or 0.0
+    display_w, display_h = info.display_size or (16, 9)
+    # Frames come out at page width (never wider than the picture); the storyboard shrinks them.
+    width = _even(min(page_width, display_w))
+    height = _even(width * display_h / display_w)
+    board_times = storyboard_times(duration, storyboard_frames)
+    poster_times = [round(duration * f, 3) for f in POSTER_FRACTIONS]
+    times = list(dict.fromkeys(poster_times + board_times))
+    with tempfile.TemporaryDirectory(prefix="frames-", dir=out_dir) as tmp:
+        grabbed = extract_frames(src, times, width, Path(tmp), height=height, timeout=timeout,
+                                 deinterlace=info.interlaced, per_call=seeks_per_call(info))
+        found = dict(zip(times, grabbed, strict=True))
+        missing = [t for t in times if found[t] is None]
+        if len(missing) * 2 > len(times):
+            # Seeking failed (no index, keyframes too far apart): read the file through once instead.
+            grabbed = extract_frames(src, missing, width, Path(tmp), height=height, timeout=timeout,
+                                     deinterlace=info.interlaced, seek=False)
+            found.update(zip(missing, grabbed, strict=True))
+        frames: dict[float, Image.Image] = {}
+        for time, path in found.items():
+            if path is not None:
+                with Image.open(path) as img:
+                    frames[time] = img.convert("RGB")
+    board = [t for t in board_times if t in frames]
+    # A few missing frames at the end are normal (audio outlasting the picture); most missing is not.
+    if len(board) * 2 < len(board_times) or not frames:
+        raise MediaToolError(f"ffmpeg decoded only {len(board)} of {len(board_times)} storyboard frames "
+                             f"of {Path(src).name}", args_list=[FFMPEG])
+    shown = [min(board, key=lambda b: abs(b - t)) for t in board_times]  # fill gaps with the nearest
+    order = [t for t in poster_times if t in frames] + board
+    poster_time, poster = _pick_poster([(t, frames[t]) for t in order])
+
+    page = out_dir / f"page.{ext}"
+    grid = out_dir / f"grid.{ext}"
+    storyboard = out_dir / f"storyboard.{ext}"
+    save_image(poster, page, fmt)
+    save_image(_resize_to_width(poster, min(grid_width, poster.width), reducing_gap=1.0), grid, fmt)
+    frame_h = _even(storyboard_frame_width * height / width)
+    strip = Image.new("RGB", (storyboard_frame_width * len(shown), frame_h))
+    for i, time in enumerate(shown):
+        strip.paste(frames[time].resize((storyboard_frame_width, frame_h), Image.Resampling.BICUBIC,
+                                        reducing_gap=1.0), (i * storyboard_frame_width, 0))
+    save_image(strip, storyboard, fmt)
+    return Derivatives(grid=grid, page=page, storyboard=storyboard, frame_times=tuple(shown),
+                       poster_time=poster_time)
+
+
+# -- stills -------------------------------------------------------------------------------------
+
+def to_display_mode(img: Image.Image) -> Image.Image:
+    """An RGB or L image for any mode Pillow decodes: CMYK, palette, alpha, 16-bit and float."""
+    if img.mode in ("RGB", "L"):
+        return img
+    if img.mode.startswith("I") or img.mode == "F":  # I;16 (and its byte orders), I, F
+        # Stretch the range used to 8 bits; a plain convert("L") clips 16-bit images to white.
+        img = img if img.mode == "F" else img.convert("I").convert("F")
+        low, high = img.getextrema()  # one band: (min, max)
+        assert isinstance(low, (int, float)) and isinstance(high, (int, float))
+        scale = 255.0 / (high - low) if high > low else 0.0
+        return img.point(lambda v: v * scale - low * scale).convert("L")
+    if img.mode == "1":
+        return img.convert("L")
+    if img.mode == "P" and "transparency" not in img.info:
+        return img.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "P", "RGBa", "La"):
+        # Flatten transparency onto white: JPEG has no alpha, and a thumbnail reads better opaque.
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, BACKGROUND)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return img.convert("RGB")  # CMYK, YCbCr, LAB, HSV
+
+
+def _resize_to_width(img: Image.Image, width: int, *, reducing_gap: float = 2.0) -> Image.Image:
+    height = max(1, round(img.height * width / img.width))
+    if (width, height) == img.size:
+        return img
+    # reducing_gap: shrink by whole factors first (a box average, fast), then filter the rest
+    # properly; 1.0 leans on the box average most, plenty for a small thumbnail.
+    return img.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=reducing_gap)
+
+
+def save_image(img: Image.Image, path: Path, fmt: str) -> None:
+    """Save pixels only: a new image object carries no EXIF, ICC or XMP from the source."""
+    clean = img if img.mode in ("RGB", "L") else img.convert("RGB")
+    clean.info = {}
+    if fmt == "webp":
+        # method 1: within a few per cent of the default 4's size, at a quarter of its time.
+        clean.save(path, "WEBP", quality=80, method=1)
+    elif fmt == "jpeg":
+        clean.save(path, "JPEG", quality=85)
+    else:
+        raise ValueError(f"unknown thumbnail format {fmt!r} (use webp or jpeg)")
+
+
+def still_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: int, page_width: int,
+                      fmt: str, max_image_pixels: int) -> Derivatives:
+    """Grid and page versions of a still, upright, in 8-bit RGB or grey, without metadata."""
+    ext = FORMATS[fmt]
+    out_dir = Path(out_dir)
+    with open_image(src, max_image_pixels=max_image_pixels) as img:
+        if img.format in ("JPEG", "MPO"):
+            # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size, several times faster
+            # than a full decode. Ask for the page size in the file's own (unturned) orientation.
+            turned = (info.exif_orientation or 1) >= 5
+            w, h = (img.height, img.width) if turned else img.size
+            target_w = min(page_width, w)
+            target = (target_w, max(1, round(h * target_w / w)))
+            img.draft(None, (target[1], target[0]) if turned else target)
+        ImageOps.exif_transpose(img, in_place=True)  # decodes (at the draft size), turns it upright
+        upright = to_display_mode(img)
+        page_img = _resize_to_width(upright, min(page_width, upright.width))
+        grid_img = _resize_to_width(page_img, min(grid_width, page_img.width), reducing_gap=1.0)
+    page, grid = out_dir / f"page.{ext}", out_dir / f"grid.{ext}"
+    save_image(page_img, page, fmt)
+    save_image(grid_img, grid, fmt)
+    return Derivatives(grid=grid, page=page)
+
+
+# -- audio ------------------------------------------------------------------------------------
+
+def waveform_cmd(src: Path, outs: Sequence[tuple[Path, int, int]]) -> list[str]:
+    """One ffmpeg command drawing the waveform of the first audio stream once per (path, width, height)."""
+    audio = ffmpeg.input(_url(src), protocol_whitelist="file")["a:0"]
+    split = audio.filter_multi_output("asplit", len(outs)) if len(outs) > 1 else None
+    outputs = []
+    for i, (path, width, height) in enumerate(outs):
+        stream = split[i] if split is not None else audio
+        stream = stream.filter("showwavespic", s=f"{width}x{height}", colors=WAVEFORM_COLOUR,
+                               split_channels=0, scale="sqrt")  # sqrt: quiet speech still shows
+        outputs.append(stream.output(_url(path), vframes=1, update=1, format="image2", vcodec="png"))
+    return _base_cmd(*outputs)
+
+
+def audio_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: int, page_width: int,
+                      fmt: str, timeout: float) -> Derivatives:
+    """A waveform picture at grid and page width, both drawn by one ffmpeg call."""
+    ext = FORMATS[fmt]
+    out_dir = Path(out_dir)
+    sizes = {name: (_even(w), _even(w / WAVEFORM_ASPECT[name]))
+             for name, w in (("grid", grid_width), ("page", page_width))}
+    with tempfile.TemporaryDirectory(prefix="wave-", dir=out_dir) as tmp:
+        raw = {name: Path(tmp) / f"{name}.png" for name in sizes}
+        run(waveform_cmd(src, [(raw[n], *sizes[n]) for n in sizes]), timeout=timeout)
+        made = {}
+        for name, path in raw.items():
+            if not path.is_file():
+                raise MediaToolError(f"ffmpeg drew no waveform for {Path(src).name}", args_list=[FFMPEG])
+            with Image.open(path) as img:
+                made[name] = to_display_mode(img)
+    page, grid = out_dir / f"page.{ext}", out_dir / f"grid.{ext}"
+    save_image(made["page"], page, fmt)
+    save_image(made["grid"], grid, fmt)
+    return Derivatives(grid=grid, page=page)
+

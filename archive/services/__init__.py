@@ -1,0 +1,17 @@
+"""Use cases shared by the web and the CLI.
+
+Each takes a database session and plain values (and the acting viewer where access matters);
+it flushes but never commits: the caller at the edge owns the transaction.
+"""
+
+
+class NotFound(LookupError):
+    """The object does not exist, or the viewer may not know that it exists."""
+
+
+class Invalid(ValueError):
+    """A value was refused; `field` names it so that forms can show the message beside it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,112 @@
+"""Fixity: re-hash every stored original and check every derivative is present."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive import mediatools
+from archive.models import Derivative, MediaFile
+from archive.services import jobs
+from archive.services.ingest import PROXY_JOB, Refused, make_derivatives
+from archive.store import sha256_file
+
+if TYPE_CHECKING:
+    from archive.core import Archive
+
+
+@dataclass
+class FixityReport:
+    checked: int = 0
+    missing: list[dict[str, object]] = field(default_factory=list)    # originals gone
+    changed: list[dict[str, object]] = field(default_factory=list)    # originals whose bytes differ
+    missing_derivatives: list[dict[str, object]] = field(default_factory=list)
+    repaired: list[dict[str, object]] = field(default_factory=list)
+    repair_failed: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        """True when originals are all there and unchanged and no derivative is still missing."""
+        unrepaired = len(self.missing_derivatives) - len(self.repaired)
+        return not (self.missing or self.changed or unrepaired > 0)
+
+    def as_json(self) -> dict[str, object]:
+        return {"checked": self.checked, "intact": self.intact, "missing": self.missing, "changed": self.changed,
+                "missing_derivatives": self.missing_derivatives, "repaired": self.repaired,
+                "repair_failed": self.repair_failed}
+
+
+def verify_store(archive: Archive, session: Session, *, repair: bool = False,
+                 on_progress: Callable[[MediaFile], None] | None = None) -> FixityReport:
+    """Check every stored original against its checksum; with `repair`, re-make missing derivatives.
+
+    Originals are never repaired: a missing or changed original is reported for a person to
+    restore from a copy they trust.
+    """
+    report = FixityReport()
+    media_files = session.scalars(select(MediaFile).options(selectinload(MediaFile.derivatives))
+                                  .order_by(MediaFile.id)).all()
+    for media in media_files:
+        report.checked += 1
+        where = {"item_id": media.item_id, "sha256": media.sha256, "original_name": media.original_name}
+        path = archive.store.root / archive.store.original_relpath(media.sha256)
+        original_ok = False
+        if not path.is_file():
+            report.missing.append(where)
+        else:
+            actual = sha256_file(path)
+            if actual != media.sha256:
+                report.changed.append({**where, "actual_sha256": actual})
+            else:
+                original_ok = True
+        gone = [d for d in media.derivatives if not (archive.store.root / d.path).is_file()]
+        for d in gone:
+            report.missing_derivatives.append({**where, "kind": d.kind, "path": d.path})
+        if repair and gone and original_ok:
+            _repair(archive, session, media, path, gone, report)
+        if on_progress:
+            on_progress(media)
+    return report
+
+
+def _repair(archive: Archive, session: Session, media: MediaFile, original: Path, gone: list[Derivative],
+            report: FixityReport) -> None:
+    kinds = {d.kind for d in gone}
+    where = {"item_id": media.item_id, "sha256": media.sha256}
+    if "proxy" in kinds:
+        # Proxies are long work: queue it for the worker like at ingest.
+        for d in gone:
+            if d.kind == "proxy":
+                session.delete(d)
+        jobs.enqueue(session, PROXY_JOB, item_id=media.item_id, payload={"sha256": media.sha256})
+        report.repaired.append({**where, "kind": "proxy", "how": "queued for the worker"})
+        kinds.discard("proxy")
+    if not kinds:
+        return
+    work_dir = archive.store.staging_dir()
+    try:
+        info = mediatools.identify(original, ffprobe_timeout=archive.settings["ffprobe_timeout"],
+                                   max_image_pixels=archive.settings["max_image_pixels"])
+        made = make_derivatives(original, info, work_dir, archive.settings)
+        by_kind = {kind: path for kind, path, _ in made}
+        names = []
+        for d in gone:
+            if d.kind in kinds and d.kind in by_kind:
+                target = archive.store.root / d.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(by_kind[d.kind], target)
+                names.append(d.kind)
+                report.repaired.append({**where, "kind": d.kind, "how": "re-made"})
+        for kind in kinds - set(names):
+            report.repair_failed.append({**where, "kind": kind, "reason": "not made again"})
+    except (Refused, mediatools.MediaToolError, mediatools.NotMedia, OSError) as exc:
+        for kind in kinds:
+            report.repair_failed.append({**where, "kind": kind, "reason": str(exc)})
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)

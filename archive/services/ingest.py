@@ -1,0 +1,369 @@
+"""Ingest: walk paths, store originals by checksum, read metadata, make derivatives, record items.
+
+File work (copying, hashing, ffprobe, ffmpeg, Pillow) runs in a pool of threads, one per core:
+it happens in subprocesses or in C code that releases the GIL. Only the main thread writes to
+the database, one short transaction per file, so that an interruption loses at most the files
+in hand, and the next run (after Archive.recover) completes the batch.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import mediatools
+from archive.dates import parse_date
+from archive.models import AccessLevel, Derivative, Item, ItemKind, MediaFile
+from archive.services import Invalid, jobs
+from archive.services.catalogue import get_or_create_collection
+from archive.store import Staged
+
+if TYPE_CHECKING:
+    from archive.core import Archive
+
+PROXY_JOB = "make_proxy"
+
+
+def display_path(path: Path | str) -> str:
+    """A path as printable text: undecodable bytes as \\x.. escapes, control characters escaped."""
+    raw = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in raw)
+
+
+# -- what a run reports ---------------------------------------------------------------------
+
+@dataclass
+class IngestReport:
+    ingested: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, list[dict[str, Any]]]:
+        return {"ingested": self.ingested, "duplicates": self.duplicates, "failed": self.failed}
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    collection: str | None = None
+    access: AccessLevel = AccessLevel.public
+
+
+# -- walking --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Found:
+    path: Path
+    problem: str | None = None  # set when the entry cannot be ingested at all
+
+
+def walk(paths: list[Path]) -> Iterator[Found]:
+    """Every file under `paths` in a stable order; loops, dangling links and oddities as problems."""
+    for top in paths:
+        try:
+            st = os.stat(top)
+        except FileNotFoundError:
+            yield Found(top, "no such file or directory" if not os.path.islink(top) else "broken symbolic link")
+            continue
+        except OSError as exc:
+            yield Found(top, _os_reason(exc))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk_dir(top, {(st.st_dev, st.st_ino)})
+        else:
+            yield _classify(top, st)
+
+
+def _walk_dir(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Found]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: os.fsencode(e.name))
+    except OSError as exc:
+        yield Found(folder, _os_reason(exc))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            st = os.stat(path)  # follows links: a link to a file is ingested as that file
+        except OSError as exc:
+            yield Found(path, _os_reason(exc))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                yield Found(path, "symbolic link loop: this folder was already walked")
+                continue
+            yield from _walk_dir(path, seen | {key})
+        else:
+            yield _classify(path, st)
+
+
+def _classify(path: Path, st: os.stat_result) -> Found:
+    if stat.S_ISREG(st.st_mode):
+        return Found(path)
+    kind = ("named pipe" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(st.st_mode)
+            else "device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "special file")
+    return Found(path, f"not a regular file ({kind})")
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno == errno.ENOENT:
+        return "broken symbolic link"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied: cannot read the file"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+# -- the file work, done in threads -----------------------------------------------------------
+
+@dataclass
+class Prepared:
+    """Everything about one file that does not need the database."""
+    path: Path
+    staged: Staged
+    info: mediatools.MediaInfo
+    work_dir: Path
+    derivatives: list[tuple[str, Path, dict[str, Any]]]  # (kind, file in work_dir, info)
+
+
+class Duplicate(Exception):
+    def __init__(self, sha256: str) -> None:
+        self.sha256 = sha256
+
+
+class Refused(Exception):
+    """This file cannot be ingested; the message is the reason shown to the user."""
+
+    sha256: str | None = None  # set once the content was read, so copies of it get the same reason
+
+
+def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool]) -> Prepared:
+    """Copy, hash, identify and make derivatives for one file; nothing here touches the catalogue."""
+    settings = archive.settings
+    try:
+        staged = archive.store.stage(path)
+    except OSError as exc:
+        raise Refused(_os_reason(exc)) from exc
+    try:
+        if known(staged.sha256):
+            raise Duplicate(staged.sha256)
+        if staged.size == 0:
+            raise Refused("empty file (0 bytes)")
+        try:
+            info = mediatools.identify(staged.path, ffprobe_timeout=settings["ffprobe_timeout"],
+                                       max_image_pixels=settings["max_image_pixels"])
+        except mediatools.NotMedia as exc:
+            raise Refused(str(exc)) from exc
+        except mediatools.MediaToolError as exc:
+            raise Refused(f"could not read the file's metadata: {exc}") from exc
+        work_dir = archive.store.staging_dir()
+        try:
+            derivatives = make_derivatives(staged.path, info, work_dir, settings)
+        except BaseException:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            raise
+        return Prepared(path, staged, info, work_dir, derivatives)
+    except BaseException as exc:
+        staged.path.unlink(missing_ok=True)
+        if isinstance(exc, Refused):
+            exc.sha256 = staged.sha256
+        raise
+
+
+def make_derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
+                     settings: dict[str, Any]) -> list[tuple[str, Path, dict[str, Any]]]:
+    """Thumbnails (and for video a storyboard) of one file, written into `out_dir`."""
+    common = dict(grid_width=settings["thumb_grid_width"], page_width=settings["thumb_page_width"],
+                  fmt=settings["thumb_format"])
+    try:
+        if info.kind == "video":
+            made = mediatools.video_derivatives(
+                src, info, out_dir, storyboard_frames=settings["storyboard_frames"],
+                storyboard_frame_width=settings["storyboard_frame_width"],
+                timeout=settings["ffmpeg_timeout"], **common)
+        elif info.kind == "audio":
+            made = mediatools.audio_derivatives(src, info, out_dir, timeout=settings["ffmpeg_timeout"], **common)
+        else:
+            made = mediatools.still_derivatives(src, info, out_dir, max_image_pixels=settings["max_image_pixels"],
+                                                **common)
+    except mediatools.MediaToolError as exc:
+        raise Refused(f"could not make thumbnails ({info.kind} looks corrupt or truncated): {exc}") from exc
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise Refused(f"could not make thumbnails: {exc}") from exc
+    out: list[tuple[str, Path, dict[str, Any]]] = [("grid", made.grid, {}), ("page", made.page, {})]
+    if made.storyboard is not None:
+        out.append(("storyboard", made.storyboard, {"frame_times": list(made.frame_times),
+                                                    "frame_width": settings["storyboard_frame_width"]}))
+    return out
+
+
+# -- recording, on the main thread ----------------------------------------------------------
+
+def title_from_name(path: Path) -> str:
+    stem = display_path(path.name).rsplit(".", 1)[0] if "." in path.name else display_path(path.name)
+    title = " ".join(stem.replace("_", " ").split())
+    return title[:500] or "Untitled"
+
+
+def record(session: Session, archive: Archive, prepared: Prepared, options: IngestOptions) -> Item:
+    """Create the item, its media file and derivative records; place the files; flush, no commit."""
+    info = prepared.info
+    collection = get_or_create_collection(session, options.collection)[0] if options.collection else None
+    date_shot = parse_date(info.creation_time.date().isoformat()) if info.creation_time else parse_date("")
+    item = Item(title=title_from_name(prepared.path), kind=ItemKind(info.kind), access=options.access,
+                collection=collection, date_shot=date_shot.text, date_lower=date_shot.lower,
+                date_upper=date_shot.upper, creator="", language="", rights="", source="", description="")
+    sha = prepared.staged.sha256
+    media = MediaFile(
+        sha256=sha, original_name=display_path(prepared.path.name)[:1000],
+        original_path=display_path(prepared.path.absolute()), size=prepared.staged.size,
+        mime_type=info.mime_type, container=info.container or "", duration=info.duration,
+        width=info.width, height=info.height, frame_rate=info.frame_rate,
+        video_codec=info.video_codec or "", audio_codec=info.audio_codec or "",
+        pixel_format=info.pixel_format or "", bit_rate=info.bit_rate, audio_channels=info.audio_channels,
+        audio_sample_rate=info.audio_sample_rate, rotation=info.rotation or 0,
+        creation_time=info.creation_time, latitude=info.latitude, longitude=info.longitude,
+        altitude=info.altitude, camera_make=info.camera_make or "", camera_model=info.camera_model or "",
+        web_ready=info.web_ready)
+    item.media_files.append(media)
+    reldir = archive.store.derivative_reldir(sha)
+    for kind, path, extra in prepared.derivatives:
+        with Image.open(path) as img:
+            width, height = img.size
+            mime = Image.MIME.get(img.format or "", "application/octet-stream")
+        media.derivatives.append(Derivative(kind=kind, path=f"{reldir}/{path.name}", mime_type=mime, width=width,
+                                            height=height, size=path.stat().st_size, info=extra))
+    session.add(item)
+    session.flush()
+    archive.store.place_original(prepared.staged)
+    archive.store.place_derivatives(sha, prepared.work_dir, [p.name for _, p, _ in prepared.derivatives])
+    if info.kind == "video" and mediatools.needs_proxy(info):
+        jobs.enqueue(session, PROXY_JOB, item_id=item.id, payload={"sha256": sha})
+    return item
+
+
+# -- the batch ------------------------------------------------------------------------------
+
+ProgressFn = Callable[[str, Path, str], None]  # (outcome, path, detail)
+
+
+class _Batch:
+    """The state of one ingest run: what was claimed, what failed, what waits to be resolved."""
+
+    def __init__(self, archive: Archive, options: IngestOptions, note: ProgressFn) -> None:
+        self.archive = archive
+        self.options = options
+        self.note = note
+        self.report = IngestReport()
+        self.claimed: set[str] = set()
+        self.claimed_lock = threading.Lock()
+        self.failed_content: dict[str, str] = {}  # sha256 -> reason, for later copies of that content
+        self.copies: list[tuple[Path, str]] = []  # files whose content another file brought first
+
+    def known(self, sha: str) -> bool:
+        """Called from the pool: is this content archived already, or taken by another file of the batch?"""
+        with self.claimed_lock:
+            if sha in self.claimed:
+                return True
+            self.claimed.add(sha)
+        with self.archive.Session() as session:
+            return session.scalar(select(MediaFile.id).where(MediaFile.sha256 == sha)) is not None
+
+    def fail(self, path: Path, reason: str) -> None:
+        self.report.failed.append({"path": display_path(path), "reason": reason})
+        self.note("failed", path, reason)
+
+    def finish(self, future: Future[Prepared], path: Path) -> None:
+        """Record one file whose file work is done (main thread, one transaction)."""
+        try:
+            prepared = future.result()
+        except Duplicate as dup:
+            self.copies.append((path, dup.sha256))
+            return
+        except Refused as exc:
+            if exc.sha256:
+                self.failed_content[exc.sha256] = str(exc)
+            self.fail(path, str(exc))
+            return
+        except Exception as exc:  # a bug or an unforeseen library error must not stop the batch
+            self.fail(path, f"unexpected error: {type(exc).__name__}: {exc}")
+            return
+        try:
+            with self.archive.store.intent(prepared.staged.sha256):
+                with self.archive.session() as session:
+                    item_id = record(session, self.archive, prepared, self.options).id
+        except Invalid as exc:
+            self.fail(path, str(exc))
+            return
+        finally:
+            prepared.staged.path.unlink(missing_ok=True)
+            shutil.rmtree(prepared.work_dir, ignore_errors=True)
+        self.report.ingested.append({"path": display_path(path), "item_id": item_id})
+        self.note("ingested", path, f"item {item_id}")
+
+    def resolve_copies(self) -> None:
+        """Copies are reported once the first file with their content is recorded or refused."""
+        for path, sha in self.copies:
+            with self.archive.Session() as session:
+                item_id = session.scalar(select(MediaFile.item_id).where(MediaFile.sha256 == sha))
+            if item_id is not None:
+                self.report.duplicates.append({"path": display_path(path), "item_id": item_id})
+                self.note("duplicate", path, f"already item {item_id}")
+            else:
+                self.fail(path, self.failed_content.get(sha, "same content as another file of this batch, "
+                                                              "which failed"))
+
+
+def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
+                 on_progress: ProgressFn | None = None, *, on_total: Callable[[int], None] | None = None,
+                 ) -> IngestReport:
+    """Ingest every file under `paths`; one transaction per file (see the module docstring)."""
+    archive.recover()
+    found = list(walk(paths))
+    if on_total:
+        on_total(len(found))
+    batch = _Batch(archive, options, on_progress or (lambda outcome, path, detail: None))
+    workers = archive.settings["ingest_workers"]
+    with archive.store.working(), ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: dict[Future[Prepared], Path] = {}
+        queue = iter(found)
+
+        def top_up() -> None:
+            # A small window of files in flight keeps staging space and memory bounded.
+            for entry in queue:
+                if entry.problem:
+                    batch.fail(entry.path, entry.problem)
+                    continue
+                pending[pool.submit(prepare_file, archive, entry.path, batch.known)] = entry.path
+                if len(pending) >= workers * 2:
+                    return
+
+        try:
+            top_up()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch.finish(future, pending.pop(future))
+                top_up()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    batch.resolve_copies()
+    return batch.report

@@ -1,0 +1,57 @@
+"""Web proxies: H.264/AAC copies of footage that browsers cannot play as it is."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from archive import mediatools
+from archive.models import Derivative, Job, MediaFile
+
+if TYPE_CHECKING:
+    from archive.core import Archive
+
+
+class JobFailed(Exception):
+    """The job could not be done; the message (with ffmpeg's stderr) is kept on the job."""
+
+
+def make_proxy_for(archive: Archive, job: Job) -> None:
+    """Encode the proxy of the job's media file and record it; raises JobFailed with the reason."""
+    sha = job.payload.get("sha256", "")
+    with archive.Session() as session:
+        media = session.scalar(select(MediaFile).where(MediaFile.sha256 == sha))
+        if media is None:
+            raise JobFailed(f"no stored file with checksum {sha!r} (was its item deleted?)")
+        if media.derivative("proxy") is not None and (archive.store.root / media.derivative("proxy").path).is_file():
+            return
+        media_id = media.id
+    src = archive.store.root / archive.store.original_relpath(sha)
+    work_dir = archive.store.staging_dir()
+    try:
+        out = work_dir / "proxy.mp4"
+        settings = archive.settings
+        try:
+            mediatools.make_proxy(src, out, timeout=settings["proxy_timeout"], max_height=settings["proxy_max_height"],
+                                  crf=settings["proxy_crf"], preset=settings["proxy_preset"])
+            info = mediatools.identify(out, ffprobe_timeout=settings["ffprobe_timeout"],
+                                       max_image_pixels=settings["max_image_pixels"])
+        except (mediatools.MediaToolError, mediatools.NotMedia) as exc:
+            raise JobFailed(str(exc)) from exc
+        reldir = archive.store.derivative_reldir(sha)
+        with archive.session() as session:
+            media = session.get(MediaFile, media_id)
+            assert media is not None
+            old = media.derivative("proxy")
+            if old is not None:
+                session.delete(old)
+                session.flush()
+            session.add(Derivative(media_file_id=media_id, kind="proxy", path=f"{reldir}/proxy.mp4",
+                                   mime_type="video/mp4", width=info.width, height=info.height,
+                                   size=out.stat().st_size, info={"duration": info.duration}))
+            session.flush()
+            archive.store.place_derivatives(sha, work_dir, ["proxy.mp4"])
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)

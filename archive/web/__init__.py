@@ -1,0 +1,36 @@
+"""The read-only web: pages, the JSON API and media files, all through the catalogue services."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+from werkzeug.routing import IntegerConverter, Map
+
+from archive.models import AccessLevel
+from archive.web import api, files, pages
+from archive.web.errors import register_error_handlers
+from archive.web.formatting import FILTERS, coordinates
+from archive.web.links import derivative, original_url, thumb_url, url_with
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL: 1 up to the largest 32-bit integer, so a huge one is a 404, not an overflow."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def register(app: Flask) -> None:
+    """Attach blueprints, template helpers and error handlers to `app`."""
+    app.url_map.converters["id"] = IdConverter
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(files.bp)
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, derivative=derivative,
+                                 url_with=url_with, coordinates=coordinates, AccessLevel=AccessLevel)
+    register_error_handlers(app)
+
+    @app.after_request
+    def _no_sniffing(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response

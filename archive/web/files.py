@@ -1,0 +1,114 @@
+"""Originals, proxies and thumbnails, streamed with HTTP Range support.
+
+Every route loads the item through the catalogue (so what a viewer may not see is a 404) and
+takes the file's location from the database record only, never from the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Blueprint, Response, send_file
+
+from archive.app import current_archive, current_viewer, db_session
+from archive.models import AccessLevel, Item
+from archive.services import NotFound
+from archive.services.catalogue import get_item
+from archive.web.links import THUMB_KINDS
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("files", __name__)
+
+#: Types a browser may show inline; anything else is offered as a download, never rendered.
+_INLINE_PREFIXES = ("image/", "video/", "audio/")
+_NEVER_INLINE = {"image/svg+xml"}
+
+
+@bp.get("/items/<id:item_id>/original")
+def original(item_id: int) -> Response:
+    """The original file, byte for byte."""
+    item = get_item(db_session(), current_viewer(), item_id)
+    media = item.media
+    if media is None:
+        raise NotFound(f"the original of item {item_id}")
+    path = _stored(current_archive().store.original_relpath(media.sha256), f"the original of item {item_id}")
+    mime = media.mime_type or "application/octet-stream"
+    inline = mime.startswith(_INLINE_PREFIXES) and mime not in _NEVER_INLINE
+    response = _send(item, path, mime if inline else "application/octet-stream", etag=media.sha256)
+    response.headers["Content-Disposition"] = content_disposition(
+        media.original_name, fallback_stem=f"item-{item.id}", inline=inline)
+    return response
+
+
+@bp.get("/items/<id:item_id>/proxy")
+def proxy(item_id: int) -> Response:
+    """The browser-ready copy of footage whose original browsers cannot play."""
+    return _derivative(item_id, "proxy")
+
+
+@bp.get(f"/items/<id:item_id>/thumbs/<any({', '.join(THUMB_KINDS)}):kind>")
+def thumbnail(item_id: int, kind: str) -> Response:
+    """A grid thumbnail, page-size poster or still, or the storyboard strip."""
+    return _derivative(item_id, kind)
+
+
+def _derivative(item_id: int, kind: str) -> Response:
+    item = get_item(db_session(), current_viewer(), item_id)
+    media = item.media
+    found = media.derivative(kind) if media is not None else None
+    if media is None or found is None:
+        raise NotFound(f"the {kind} of item {item_id}")
+    path = _stored(found.path, f"the {kind} of item {item_id}")
+    # The derivative's id changes when it is made again, so a re-made file gets a new tag.
+    return _send(item, path, found.mime_type or "application/octet-stream",
+                 etag=f"{media.sha256}-{kind}-{found.id}")
+
+
+def _stored(relpath: str, what: str) -> Path:
+    """The file at a relative path from the catalogue, or NotFound if it is not in the store."""
+    try:
+        path = current_archive().store.resolve(relpath)
+    except ValueError:
+        log.error("refusing to serve %s: recorded path %r leaves the data root", what, relpath)
+        raise NotFound(what) from None
+    if not path.is_file():
+        log.warning("%s is missing from the store: %s", what, relpath)
+        raise NotFound(what)
+    return path
+
+
+def _send(item: Item, path: Path, mime: str, *, etag: str) -> Response:
+    max_age = current_archive().settings["media_cache_seconds"]
+    response = send_file(path, mimetype=mime, conditional=True, etag=etag, max_age=max_age)
+    # Shared caches may keep only what anyone may see; the rest stays in the viewer's browser.
+    if item.access is not AccessLevel.public:
+        response.cache_control.public = False
+        response.cache_control.private = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def content_disposition(name: str, *, fallback_stem: str, inline: bool = True) -> str:
+    """A Content-Disposition value with an ASCII `filename` and, for other names, `filename*` (RFC 6266)."""
+    disposition = "inline" if inline else "attachment"
+    ascii_name = _ascii_fallback(name, fallback_stem)
+    value = f'{disposition}; filename="{ascii_name}"'
+    if ascii_name != name:
+        value += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return value
+
+
+def _ascii_fallback(name: str, stem: str) -> str:
+    """`name` reduced to printable ASCII without quotes; `stem` plus the extension if little is left."""
+    decomposed = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = "".join(ch for ch in decomposed if ch.isprintable() and ch not in '"\\/;')
+    base, dot, ext = cleaned.rpartition(".")
+    if not dot:
+        base, ext = cleaned, ""
+    if not base.strip(" ._-"):
+        base = stem
+    return f"{base}.{ext}" if ext else base

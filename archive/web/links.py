@@ -1,0 +1,53 @@
+"""URLs of an item's page and files, shared by the templates and the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+
+from archive.models import Derivative, Item
+
+#: Derivatives served as images under /items/<id>/thumbs/<kind>; the proxy has its own route.
+THUMB_KINDS = ("grid", "page", "storyboard")
+
+
+def derivative(item: Item, kind: str) -> Derivative | None:
+    media = item.media
+    return media.derivative(kind) if media is not None else None
+
+
+def item_url(item: Item, *, external: bool = False) -> str:
+    return url_for("pages.item", item_id=item.id, _external=external)
+
+
+def thumb_url(item: Item, kind: str = "grid", *, external: bool = False) -> str | None:
+    """The URL of a thumbnail, or None when the item has none of that kind."""
+    if kind not in THUMB_KINDS or derivative(item, kind) is None:
+        return None
+    return url_for("files.thumbnail", item_id=item.id, kind=kind, _external=external)
+
+
+def original_url(item: Item, *, external: bool = False) -> str | None:
+    if item.media is None:
+        return None
+    return url_for("files.original", item_id=item.id, _external=external)
+
+
+def derivative_url(item: Item, kind: str, *, external: bool = False) -> str | None:
+    if kind == "proxy":
+        if derivative(item, "proxy") is None:
+            return None
+        return url_for("files.proxy", item_id=item.id, _external=external)
+    return thumb_url(item, kind, external=external)
+
+
+def url_with(**changes: Any) -> str:
+    """This page's URL with some query parameters changed (None drops one); the rest are kept."""
+    args = request.args.to_dict(flat=False)
+    for name, value in changes.items():
+        if value is None or value == "":
+            args.pop(name, None)
+        else:
+            args[name] = [str(value)]
+    return url_for(request.endpoint or "pages.home", **(request.view_args or {}), **args)

@@ -1,0 +1,127 @@
+"""HTML pages: home, browse, item and collection. Each parses, asks a service, renders."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from flask import Blueprint, render_template, request
+from sqlalchemy.orm import Session
+
+from archive.access import Viewer
+from archive.app import current_archive, current_viewer, db_session
+from archive.models import Collection, Item, ItemKind, Job, JobState
+from archive.services import NotFound
+from archive.services.catalogue import (SORTS, ItemQuery, find_items, get_collection, get_item,
+                                        list_collections, parse_item_query, recent_items, tag_counts,
+                                        year_range)
+from archive.services.ingest import PROXY_JOB
+from archive.web.links import derivative, derivative_url, original_url, thumb_url
+
+bp = Blueprint("pages", __name__)
+
+PENDING = (JobState.queued, JobState.running)
+#: How the item page names background jobs.
+JOB_LABELS = {PROXY_JOB: "Browser-ready copy"}
+
+
+def item_query() -> ItemQuery:
+    settings = current_archive().settings
+    return parse_item_query(request.args, default_per_page=settings["per_page"],
+                            max_per_page=settings["max_per_page"])
+
+
+def visible_collections(session: Session, viewer: Viewer) -> list[tuple[Collection, int]]:
+    """Collections with at least one item `viewer` may see, with that count.
+
+    The others are treated as absent: a collection's title alone can tell what the archive holds.
+    """
+    return [(c, n) for c, n in list_collections(session, viewer) if n > 0]
+
+
+@bp.get("/")
+def home() -> str:
+    session, viewer = db_session(), current_viewer()
+    return render_template("home.html", collections=visible_collections(session, viewer),
+                           recent=recent_items(session, viewer))
+
+
+@bp.get("/items")
+def browse() -> str:
+    query = item_query()
+    session, viewer = db_session(), current_viewer()
+    return render_template(
+        "browse.html", page=find_items(session, viewer, query), query=query, kinds=list(ItemKind),
+        collections=visible_collections(session, viewer), tags=tag_counts(session, viewer),
+        years=year_range(session, viewer), sorts=SORTS)
+
+
+@bp.get("/items/<id:item_id>")
+def item(item_id: int) -> str:
+    found = get_item(db_session(), current_viewer(), item_id)
+    return render_template("item.html", item=found, player=player_for(found), storyboard=storyboard_for(found),
+                           jobs=unfinished_jobs(found), job_labels=JOB_LABELS)
+
+
+@bp.get("/collections/<id:collection_id>")
+def collection(collection_id: int) -> str:
+    query = dataclasses.replace(item_query(), collection_id=collection_id)
+    session, viewer = db_session(), current_viewer()
+    if collection_id not in {c.id for c, _ in visible_collections(session, viewer)}:
+        raise NotFound(f"collection {collection_id}")
+    return render_template("collection.html", collection=get_collection(session, collection_id),
+                           page=find_items(session, viewer, query), query=query, sorts=SORTS)
+
+
+# -- what the item page shows ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Player:
+    """The media element of an item page."""
+    element: str  # "video", "audio" or "img"
+    src: str | None
+    mime_type: str = ""
+    poster: str | None = None
+    note: str | None = None
+
+
+def player_for(item: Item) -> Player:
+    media = item.media
+    if media is None:
+        return Player("img", None)
+    poster = thumb_url(item, "page")
+    if item.kind is ItemKind.still:
+        return Player("img", poster or original_url(item))
+    if item.kind is ItemKind.audio:
+        return Player("audio", original_url(item), media.mime_type, poster=poster)
+    proxy = derivative(item, "proxy")
+    if proxy is not None:
+        return Player("video", derivative_url(item, "proxy"), proxy.mime_type, poster=poster)
+    note = None
+    if any(job.kind == PROXY_JOB and job.state in PENDING for job in item.jobs):
+        note = "A browser-ready copy is being made; until then the original plays if your browser can."
+    elif not media.web_ready:
+        note = "There is no browser-ready copy of this footage; the original plays if your browser can."
+    return Player("video", original_url(item), media.mime_type, poster=poster, note=note)
+
+
+@dataclass(frozen=True)
+class Storyboard:
+    src: str
+    width: int | None
+    height: int | None
+    frame_times: list[float]
+
+
+def storyboard_for(item: Item) -> Storyboard | None:
+    strip = derivative(item, "storyboard")
+    url = thumb_url(item, "storyboard")
+    if strip is None or url is None:
+        return None
+    times = [float(t) for t in (strip.info or {}).get("frame_times", [])]
+    return Storyboard(url, strip.width, strip.height, times)
+
+
+def unfinished_jobs(item: Item) -> list[Job]:
+    """Queued, running and failed jobs: what is still to come, and what went wrong."""
+    return [j for j in item.jobs if j.state is not JobState.done]

@@ -1,0 +1,67 @@
+"""Drive Debian's chromium with Playwright against an app served on loopback.
+
+Import from tests, e.g.::
+
+    from playwright.sync_api import sync_playwright
+    from tests.browser import ARTIFACTS, launch_browser, live_server
+
+    with live_server(app) as url, sync_playwright() as pw:
+        browser = launch_browser(pw)
+        page = browser.new_page()
+        page.goto(url)
+        page.screenshot(path=ARTIFACTS / "home.png")
+
+Playwright's own browser downloads (`playwright install`) are never used: this
+machine reaches no download site, and Debian's chromium is what CI has.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from playwright.sync_api import Browser, Playwright
+
+CHROMIUM = "/usr/bin/chromium"
+
+#: Where browser tests leave screenshots; git-ignored.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# The network is closed: without the background-networking flags chromium keeps
+# opening connections that are refused, and as root it needs --no-sandbox.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def launch_browser(playwright: Playwright) -> Browser:
+    """Start headless Debian chromium; the caller closes it (or leaves Playwright to)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 at a free port in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -1,0 +1,234 @@
+"""The demo archive built by `crossings demo`: its content rules, and that it is idempotent."""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+import archive.demo
+from archive.app import create_app
+from archive.core import Archive
+from archive.demo import build as demo_build
+from archive.demo import build_demo, load_demo
+from archive.demo.build import DATA_FILE, SOURCE_PREFIX, DemoDataError
+from archive.models import (AccessLevel, Collection, Credit, Item, ItemKind, Job, MediaFile, Person, Tag,
+                            item_tags)
+
+#: Real, private people of the films: they may appear only in Beyond Utopia's factual synopsis.
+PRIVATE_NAMES = ("Roh", "Lee Soyeon", "Soyeon", "Kwon Hyo-jin")
+
+
+def _settings(root: Path) -> dict[str, object]:
+    return {"data": str(root), "secret_key": "test"}
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The real demo, built once per test run: under xdist the first worker builds, the others wait."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    root, done = shared / "demo-archive", shared / "demo-archive.json"
+    with open(shared / "demo-archive.lock", "w") as lock, pytest.MonkeyPatch.context() as mp:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            for name in list(os.environ):
+                if name.startswith("CROSSINGS_"):
+                    mp.delenv(name)
+            demo = Archive.open(_settings(root))
+            try:
+                report = build_demo(demo)
+            finally:
+                demo.close()
+            done.write_text(json.dumps({"created": report.created, "failed": report.failed,
+                                        "seconds": report.seconds}))
+    return root
+
+
+@pytest.fixture
+def first_run(demo_root: Path) -> dict:
+    return json.loads((demo_root.parent / "demo-archive.json").read_text())
+
+
+@pytest.fixture
+def db(demo_root: Path) -> Iterator[Session]:
+    demo = Archive.open(_settings(demo_root))
+    with demo.Session() as session:
+        yield session
+    demo.close()
+
+
+def _items(db: Session) -> list[Item]:
+    return list(db.scalars(select(Item).options(selectinload(Item.media_files), selectinload(Item.tags),
+                                                selectinload(Item.credits).selectinload(Credit.person))))
+
+
+def _counts(db: Session) -> dict[str, int]:
+    return {model.__name__: db.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Item, MediaFile, Collection, Credit, Person, Tag, Job)} | {
+        "item_tags": db.scalar(select(func.count()).select_from(item_tags)) or 0}
+
+
+# -- the data file --------------------------------------------------------------------------
+
+def test_demo_data_lives_in_the_package() -> None:
+    assert DATA_FILE.parent == Path(archive.demo.__file__).parent
+    assert DATA_FILE.is_file()
+
+
+def test_load_demo_refuses_real_people_in_item_credits(tmp_path: Path) -> None:
+    text = DATA_FILE.read_text(encoding="utf-8").replace(
+        'credits = [{ name = "Noi (fictional)", role = "camera" }]',
+        'credits = [{ name = "Lee Je-hoon", role = "camera" }]', 1)
+    path = tmp_path / "demo.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DemoDataError, match="Lee Je-hoon.*not declared fictional"):
+        load_demo(path)
+
+
+def test_load_demo_names_the_item_with_a_bad_date(tmp_path: Path) -> None:
+    text = DATA_FILE.read_text(encoding="utf-8").replace('date = "2019-03-28~"', 'date = "spring 2019"', 1)
+    path = tmp_path / "demo.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DemoDataError, match="leg1-yalu-night-crossing"):
+        load_demo(path)
+
+
+# -- the built archive ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_demo_builds_every_item_without_failures(first_run: dict, db: Session) -> None:
+    assert first_run["failed"] == []
+    assert len(first_run["created"]) == len(load_demo().items) >= 30
+    assert db.scalar(select(func.count(Item.id))) == len(first_run["created"])
+
+
+@pytest.mark.slow
+def test_every_item_says_it_is_synthetic(db: Session) -> None:
+    for item in _items(db):
+        assert "synthetic" in item.description.lower(), item.title
+        assert item.source.startswith(SOURCE_PREFIX), item.title
+        assert "synthetic" in item.rights.lower(), item.title
+        assert item.title and item.creator, item.title
+
+
+@pytest.mark.slow
+def test_demo_has_every_kind_and_mixed_access_with_a_public_majority(db: Session) -> None:
+    items = _items(db)
+    kinds = Counter(item.kind for item in items)
+    access = Counter(item.access for item in items)
+    assert all(kinds[kind] >= 1 for kind in ItemKind)
+    assert access[AccessLevel.restricted] >= 1 and access[AccessLevel.confidential] >= 1
+    assert access[AccessLevel.public] > len(items) / 2
+
+
+@pytest.mark.slow
+def test_demo_dates_are_edtf_and_some_uncertain(db: Session) -> None:
+    items = _items(db)
+    assert all(item.date_shot and item.date_lower and item.date_upper for item in items)
+    uncertain = [item.date_shot for item in items if re.search(r"[~?%X/]", item.date_shot)]
+    assert len(uncertain) >= 5
+
+
+@pytest.mark.slow
+def test_demo_stills_carry_their_gps_position(db: Session) -> None:
+    places = {f"{SOURCE_PREFIX}{spec.key}": spec.recipe.place for spec in load_demo().items
+              if spec.recipe.type == "still" and spec.recipe.place}
+    stills = [item for item in _items(db) if item.source in places]
+    assert len(stills) >= 10
+    for item in stills:
+        lat, lon = places[item.source]
+        assert item.media.latitude == pytest.approx(lat, abs=1e-3), item.title
+        assert item.media.longitude == pytest.approx(lon, abs=1e-3), item.title
+    assert any(item.media.rotation == 90 for item in stills)  # the one shot sideways
+
+
+@pytest.mark.slow
+def test_demo_collections_carry_the_works_credits(db: Session) -> None:
+    collections = {c.title: c for c in db.scalars(select(Collection).options(
+        selectinload(Collection.credits).selectinload(Credit.person)))}
+    assert sum(1 for c in collections.values() if c.credits) >= 2
+    credits = {title: {(cr.person.name, cr.role) for cr in c.credits} for title, c in collections.items()}
+    assert ("Madeleine Gavin", "director") in credits["Beyond Utopia"]
+    assert ("Lee Jong-pil", "director") in credits["Escape"]
+    assert {"Lee Je-hoon", "Koo Kyo-hwan", "Hong Xa-bin"} <= {name for name, _ in credits["Escape"]}
+    assert (collections["Escape"].year, collections["Beyond Utopia"].year) == (2024, 2023)
+
+
+@pytest.mark.slow
+def test_demo_items_name_no_real_person(db: Session) -> None:
+    real = set(PRIVATE_NAMES) | {name for name in db.scalars(
+        select(Person.name).join(Credit).where(Credit.collection_id.is_not(None)))
+        if "(fictional)" not in name}
+    assert {"Kim Seung-eun", "Madeleine Gavin"} <= real
+    for item in _items(db):
+        text = " ".join([item.title, item.description, item.creator, *(t.name for t in item.tags)])
+        for name in real:
+            assert not re.search(rf"\b{re.escape(name)}\b", text), f"{name!r} in item {item.title!r}"
+        assert all("(fictional)" in credit.person.name for credit in item.credits), item.title
+    synopsis = db.scalar(select(Collection.synopsis).where(Collection.title == "Beyond Utopia"))
+    assert "Roh family" in synopsis and "Lee Soyeon" in synopsis  # the works' factual synopsis may
+
+
+@pytest.mark.slow
+def test_demo_queues_proxies_for_footage_browsers_cannot_play(db: Session) -> None:
+    not_web_ready = [item for item in _items(db) if item.kind is ItemKind.video and not item.media.web_ready]
+    assert {item.media.original_name.rsplit(".", 1)[1] for item in not_web_ready} >= {"mkv", "avi"}
+    queued = set(db.scalars(select(Job.item_id).where(Job.kind == "make_proxy")))
+    assert {item.id for item in not_web_ready} <= queued
+
+
+@pytest.mark.slow
+def test_second_demo_run_creates_nothing_and_says_so(demo_root: Path) -> None:
+    app = create_app(_settings(demo_root))
+    try:
+        demo = app.extensions["crossings"]
+        with demo.Session() as session:
+            before = _counts(session)
+        result = app.test_cli_runner().invoke(args=["demo"])
+        with demo.Session() as session:
+            after = _counts(session)
+    finally:
+        app.extensions["crossings"].close()
+    assert result.exit_code == 0, result.output
+    assert "already complete" in result.stdout
+    assert after == before
+
+
+# -- an interrupted build --------------------------------------------------------------------
+
+def test_interrupted_demo_build_is_completed_without_duplicates(archive: Archive,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    full = load_demo()
+    small = dataclasses.replace(full, items=tuple(spec for spec in full.items if spec.key in
+                                                   ("leg1-hyesan-far-bank", "interview-volunteer-hanoi")))
+    describe = demo_build._describe
+    calls = []
+
+    def crash_after_first(*args, **kwargs):  # the process dies after one item was described
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        describe(*args, **kwargs)
+
+    monkeypatch.setattr(demo_build, "_describe", crash_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        build_demo(archive, data=small)
+    monkeypatch.setattr(demo_build, "_describe", describe)
+
+    report = build_demo(archive, data=small)
+    again = build_demo(archive, data=small)
+    with archive.Session() as session:
+        items = session.scalars(select(Item)).all()
+        assert sorted(item.source for item in items) == sorted(SOURCE_PREFIX + spec.key for spec in small.items)
+    assert (len(report.created), len(report.present), report.failed) == (1, 1, [])
+    assert (again.created, len(again.present)) == ([], 2)

@@ -1,0 +1,386 @@
+"""Ingest end to end: formats, bad input, duplicates, interruption, fixity and proxies."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from archive.core import Archive
+from archive.models import AccessLevel, Derivative, Item, Job, JobState, MediaFile
+from archive.services.ingest import IngestOptions, display_path, ingest_paths
+from archive.store import Store
+from mediagen import (make_audio, make_heic, make_jpeg, make_png_bomb, make_text, make_tiff, make_video,
+                      probe, truncate)
+
+CROSSINGS = str(Path(sys.executable).with_name("crossings"))
+
+
+def crossings(data: Path, *args: str, env: dict[str, str] | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real `crossings` command against the data root `data`."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")}
+    full_env.update({"CROSSINGS_DATA": str(data), **(env or {})})
+    return subprocess.run([CROSSINGS, *args], capture_output=True, text=True, env=full_env, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def ingest_json(data: Path, *args: str, **kw: Any) -> tuple[int, dict[str, Any], str]:
+    result = crossings(data, "ingest", "--json", *args, **kw)
+    return result.returncode, json.loads(result.stdout), result.stderr
+
+
+def regular_files(folder: Path) -> set[str]:
+    return {display_path(p) for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
+
+
+# -- a corpus of every format the archive must take ------------------------------------------
+
+FORMATS = {
+    # name: (factory, expected kind, expects a proxy job)
+    "hevc.mkv": (lambda p: make_video(p, codec="libx265"), "video", True),
+    "mpeg4.avi": (lambda p: make_video(p, codec="mpeg4"), "video", True),
+    "mpeg2.mxf": (lambda p: make_video(p, codec="mpeg2video"), "video", True),
+    "pal.dv": (lambda p: make_video(p, codec="dvvideo", size=(720, 576)), "video", True),
+    "broadcast.ts": (lambda p: make_video(p), "video", True),
+    "vp9.webm": (lambda p: make_video(p, codec="libvpx-vp9"), "video", False),
+    "prores.mov": (lambda p: make_video(p, codec="prores_ks"), "video", True),
+    "h264.mp4": (lambda p: make_video(p), "video", False),
+    "phone.mov": (lambda p: make_video(p, rotate=90, location="+41.4000+128.1800/",
+                                       creation_time="2019-04-12T21:30:00Z"), "video", False),
+    "voice.opus": (lambda p: make_audio(p), "audio", False),
+    "book.m4b": (lambda p: make_audio(p), "audio", False),
+    "gps.jpg": (lambda p: make_jpeg(p, gps=(20.27, 100.09), date="2019:05:02 23:10:00", make="Canon",
+                                    model="PowerShot"), "still", False),
+    "iphone.heic": (lambda p: make_heic(p), "still", False),
+    "scan.tif": (lambda p: make_tiff(p, mode="I;16"), "still", False),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    for name, (factory, _, _) in FORMATS.items():
+        factory(folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ingested(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict[str, Any]]:
+    data = tmp_path_factory.mktemp("data")
+    code, summary, _ = ingest_json(data, str(corpus), "--collection", "Field tapes", "--access", "restricted")
+    return data, code, summary
+
+
+def test_ingest_catalogues_every_format(ingested: tuple[Path, int, dict[str, Any]]) -> None:
+    data, code, summary = ingested
+    assert code == 0, summary["failed"]
+    assert summary["failed"] == [] and summary["duplicates"] == []
+    assert len(summary["ingested"]) == len(FORMATS)
+    archive = Archive.open({"data": str(data)})
+    with archive.Session() as session:
+        for entry in summary["ingested"]:
+            name = Path(entry["path"]).name
+            _, kind, wants_proxy = FORMATS[name]
+            item = session.get(Item, entry["item_id"])
+            assert item is not None and item.kind.value == kind, name
+            assert item.access is AccessLevel.restricted
+            assert item.collection is not None and item.collection.title == "Field tapes"
+            media = item.media
+            assert media is not None and media.original_name == name
+            stored = data / archive.store.original_relpath(media.sha256)
+            assert stored.read_bytes() == (Path(entry["path"])).read_bytes()
+            kinds = {d.kind for d in media.derivatives}
+            assert {"grid", "page"} <= kinds, name
+            assert ("storyboard" in kinds) == (kind == "video"), name
+            for d in media.derivatives:
+                assert (data / d.path).is_file(), (name, d.kind)
+            proxy_jobs = [j for j in item.jobs if j.kind == "make_proxy"]
+            assert bool(proxy_jobs) == wants_proxy, name
+
+
+def test_ingest_reads_gps_rotation_and_dates(ingested: tuple[Path, int, dict[str, Any]]) -> None:
+    data, _, summary = ingested
+    archive = Archive.open({"data": str(data)})
+    by_name = {Path(e["path"]).name: e["item_id"] for e in summary["ingested"]}
+    with archive.Session() as session:
+        phone = session.get(Item, by_name["phone.mov"])
+        assert phone.media.rotation == 90
+        assert phone.media.latitude == pytest.approx(41.4) and phone.media.longitude == pytest.approx(128.18)
+        assert phone.date_shot == "2019-04-12"
+        jpeg = session.get(Item, by_name["gps.jpg"])
+        assert jpeg.media.latitude == pytest.approx(20.27, abs=1e-4)
+        assert jpeg.media.longitude == pytest.approx(100.09, abs=1e-4)
+        assert jpeg.media.camera_make == "Canon"
+        assert jpeg.date_shot == "2019-05-02"
+
+
+def test_derivatives_carry_no_gps(ingested: tuple[Path, int, dict[str, Any]]) -> None:
+    data, _, _ = ingested
+    thumbs = list((data / "derivatives").rglob("*.webp"))
+    assert thumbs
+    for thumb in thumbs:
+        with Image.open(thumb) as img:
+            assert not img.getexif(), thumb
+            assert "exif" not in img.info and "xmp" not in img.info, thumb
+
+
+def test_ingest_twice_adds_nothing(ingested: tuple[Path, int, dict[str, Any]], corpus: Path) -> None:
+    data, _, first = ingested
+    code, again, stderr = ingest_json(data, str(corpus))
+    assert code == 0
+    assert again["ingested"] == [] and again["failed"] == []
+    assert sorted((d["path"], d["item_id"]) for d in again["duplicates"]) == \
+        sorted((i["path"], i["item_id"]) for i in first["ingested"])
+    assert f"{len(FORMATS)} already in the archive" in stderr
+
+
+def test_ingest_never_changes_originals(corpus: Path, tmp_path: Path) -> None:
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.iterdir()}
+    source = corpus / "gps.jpg"
+    code, summary, _ = ingest_json(tmp_path / "data", str(source))
+    assert code == 0 and len(summary["ingested"]) == 1
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.iterdir()} == before
+
+
+def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: tuple[Path, int, dict[str, Any]],
+                                                    tmp_path: Path) -> None:
+    # Work on a copy of the module's archive so other tests see it unchanged.
+    data, _, summary = ingested
+    code, one, _ = ingest_json(tmp_path / "d", str(Path(next(e["path"] for e in summary["ingested"]
+                                                               if e["path"].endswith("hevc.mkv")))))
+    assert code == 0
+    result = crossings(tmp_path / "d", "worker", "--once")
+    assert result.returncode == 0, result.stderr
+    archive = Archive.open({"data": str(tmp_path / "d")})
+    with archive.Session() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.state is JobState.done, job.error
+        proxy = session.scalars(select(Derivative).where(Derivative.kind == "proxy")).one()
+        streams = probe(tmp_path / "d" / proxy.path)["streams"]
+        video = next(s for s in streams if s["codec_type"] == "video")
+        audio = next(s for s in streams if s["codec_type"] == "audio")
+        assert video["codec_name"] == "h264" and audio["codec_name"] == "aac"
+        assert int(video["height"]) <= 720
+
+
+def test_failed_job_keeps_stderr_and_can_be_retried(corpus: Path, tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    code, _, _ = ingest_json(data, str(corpus / "mpeg4.avi"))
+    assert code == 0
+    # An unknown x264 preset makes ffmpeg fail with a message on stderr.
+    result = crossings(data, "worker", "--once", env={"CROSSINGS_PROXY_PRESET": "no-such-preset"})
+    assert result.returncode == 0
+    archive = Archive.open({"data": str(data)})
+    with archive.Session() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.state is JobState.failed
+        assert "preset" in job.error.lower()
+        job_id = job.id
+    assert "failed" in crossings(data, "jobs", "list").stdout
+    assert crossings(data, "jobs", "retry", str(job_id)).returncode == 0
+    assert crossings(data, "worker", "--once").returncode == 0
+    with archive.Session() as session:
+        job = session.get(Job, job_id)
+        assert job.state is JobState.done and job.attempts == 2
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+@pytest.fixture
+def bad_folder(tmp_path: Path, corpus: Path) -> Path:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "empty.mp4").write_bytes(b"")
+    truncate(corpus / "h264.mp4", folder / "cut short.mp4")
+    make_text(folder / "minutes.mp4")
+    make_text(folder / "notes.txt")
+    make_png_bomb(folder / "bomb.png")
+    (folder / "dangling.mov").symlink_to(folder / "gone.mov")
+    (folder / "loop.mov").symlink_to(folder / "loop.mov")
+    (folder / "again").symlink_to(folder)  # a folder loop
+    os.mkfifo(folder / "pipe.mp4")
+    odd = folder / "odd names"
+    odd.mkdir()
+    make_jpeg(odd / "한국어 사진.jpg", image=Image.new("RGB", (64, 48), "teal"))
+    make_jpeg(odd / "new\nline.jpg", image=Image.new("RGB", (64, 48), "olive"))
+    make_jpeg(Path(os.fsdecode(bytes(odd) + b"/latin1-\xe9t\xe9.jpg")), image=Image.new("RGB", (64, 48), "navy"))
+    (folder / "good.jpg").write_bytes((corpus / "gps.jpg").read_bytes())
+    return folder
+
+
+def test_ingest_reports_each_bad_file_and_carries_on(bad_folder: Path, tmp_path: Path) -> None:
+    code, summary, stderr = ingest_json(tmp_path / "data", str(bad_folder),
+                                        env={"CROSSINGS_MAX_IMAGE_PIXELS": "50000000"})
+    assert code == 1
+    failed = {Path(f["path"]).name: f["reason"] for f in summary["failed"]}
+    assert failed["empty.mp4"] == "empty file (0 bytes)"
+    assert "truncated" in failed["cut short.mp4"] or "corrupt" in failed["cut short.mp4"]
+    assert failed["minutes.mp4"] == "not a media file"
+    assert failed["notes.txt"] == "not a media file"
+    assert "decompression bomb" in failed["bomb.png"]
+    assert failed["dangling.mov"] == "broken symbolic link"
+    assert failed["loop.mov"] == "symbolic link loop"
+    assert "symbolic link loop" in failed["again"]
+    assert failed["pipe.mp4"] == "not a regular file (named pipe)"
+    ingested = {Path(i["path"]).name for i in summary["ingested"]}
+    assert ingested == {"good.jpg", "한국어 사진.jpg", "new\\nline.jpg", "latin1-\\xe9t\\xe9.jpg"}
+    # Every regular file appears in exactly one list.
+    listed = [e["path"] for key in ("ingested", "duplicates", "failed") for e in summary[key]]
+    assert len(listed) == len(set(listed))
+    assert regular_files(bad_folder) - set(listed) == set()
+    assert "failed" in stderr and "bomb.png" in stderr
+
+
+def test_ingest_reports_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        corpus: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    secret = make_jpeg(folder / "locked.jpg", image=Image.new("RGB", (32, 32), "red"))
+    make_jpeg(folder / "open.jpg", image=Image.new("RGB", (32, 32), "blue"))
+    secret.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the store's read fail as it would for anyone else
+        real_stage = Store.stage
+
+        def stage(self: Store, source: Path) -> Any:
+            if source.name == "locked.jpg":
+                raise PermissionError(errno.EACCES, "Permission denied", str(source))
+            return real_stage(self, source)
+        monkeypatch.setattr(Store, "stage", stage)
+    archive = Archive.open({"data": str(tmp_path / "data")})
+    report = ingest_paths(archive, [folder], IngestOptions())
+    assert [Path(f["path"]).name for f in report.failed] == ["locked.jpg"]
+    assert report.failed[0]["reason"] == "permission denied: cannot read the file"
+    assert [Path(i["path"]).name for i in report.ingested] == ["open.jpg"]
+
+
+def test_ingest_times_out_a_hanging_ffprobe(corpus: Path, tmp_path: Path) -> None:
+    code, summary, _ = ingest_json(tmp_path / "data", str(corpus / "h264.mp4"), str(corpus / "gps.jpg"),
+                                   env={"CROSSINGS_FFPROBE_TIMEOUT": "0.001"})
+    assert code == 1
+    assert [Path(i["path"]).name for i in summary["ingested"]] == ["gps.jpg"]  # Pillow needs no ffprobe
+    assert "timed out" in summary["failed"][0]["reason"]
+
+
+def test_ingest_same_content_twice_in_one_batch(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (folder / name).write_bytes((corpus / "gps.jpg").read_bytes())
+    code, summary, _ = ingest_json(tmp_path / "data", str(folder))
+    assert code == 0
+    assert len(summary["ingested"]) == 1 and len(summary["duplicates"]) == 2
+    assert {d["item_id"] for d in summary["duplicates"]} == {summary["ingested"][0]["item_id"]}
+
+
+def test_ingest_of_missing_path_fails_cleanly(tmp_path: Path) -> None:
+    code, summary, _ = ingest_json(tmp_path / "data", str(tmp_path / "nowhere"))
+    assert code == 1
+    assert summary["failed"] == [{"path": str(tmp_path / "nowhere"), "reason": "no such file or directory"}]
+
+
+# -- interruption ----------------------------------------------------------------------------
+
+def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for n in range(40):
+        img = Image.effect_noise((1600, 1200), 60 + n).convert("RGB")
+        img.save(folder / f"still-{n:02}.jpg", quality=95)
+    for n in range(3):
+        make_video(folder / f"clip-{n}.mkv", codec="libx265", duration=3, size=(640, 360))
+    data = tmp_path / "data"
+    proc = subprocess.Popen([CROSSINGS, "ingest", str(folder)], env={**os.environ, "CROSSINGS_DATA": str(data)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    db_file = data / "crossings.sqlite3"
+    deadline = time.monotonic() + 120
+    count = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db_file.exists():
+            try:
+                with sqlite3.connect(db_file, timeout=5) as conn:
+                    count = conn.execute("SELECT count(*) FROM media_files").fetchone()[0]
+            except sqlite3.OperationalError:
+                count = 0
+            if count >= 5:
+                break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the batch finished before it could be interrupted; make it bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    store = Store(data)
+    with sqlite3.connect(db_file) as conn:
+        recorded = {row[0] for row in conn.execute("SELECT sha256 FROM media_files")}
+        derived = [row[0] for row in conn.execute("SELECT path FROM derivatives")]
+    stored = {p.name for p in (data / "originals").rglob("*") if p.is_file()}
+    assert 0 < len(recorded) < 43
+    # No record without its file...
+    assert all((data / store.original_relpath(sha)).is_file() for sha in recorded)
+    assert all((data / path).is_file() for path in derived)
+    # ...and a stored file without a record only while its intent marker says it was in flight,
+    # which the next command clears.
+    in_flight = {p.name for p in (data / "tmp" / "intents").glob("*")}
+    assert stored - recorded <= in_flight
+    archive = Archive.open({"data": str(data)})
+    archive.recover()
+    assert {p.name for p in (data / "originals").rglob("*") if p.is_file()} == recorded
+    assert [p for p in (data / "tmp").iterdir() if p.name not in ("intents", ".lock")] == []
+
+    code, summary, _ = ingest_json(data, str(folder))
+    assert code == 0, summary["failed"]
+    assert len(summary["ingested"]) + len(summary["duplicates"]) == 43
+    assert len(summary["duplicates"]) == len(recorded)
+    result = crossings(data, "verify")
+    assert result.returncode == 0, result.stderr
+
+
+# -- fixity ----------------------------------------------------------------------------------
+
+def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    code, summary, _ = ingest_json(data, str(corpus / "h264.mp4"), str(corpus / "gps.jpg"),
+                                   str(corpus / "voice.opus"))
+    assert code == 0
+    assert crossings(data, "verify").returncode == 0
+
+    archive = Archive.open({"data": str(data)})
+    with archive.Session() as session:
+        medias = {m.original_name: m for m in session.scalars(select(MediaFile))}
+        video_story = data / medias["h264.mp4"].derivative("storyboard").path
+        still_grid = data / medias["gps.jpg"].derivative("grid").path
+    video_story.unlink()
+    still_grid.unlink()
+    result = crossings(data, "verify")
+    assert result.returncode == 1
+    assert "missing storyboard" in result.stderr and "missing grid" in result.stderr
+
+    result = crossings(data, "verify", "--repair")
+    assert result.returncode == 0, result.stderr
+    assert video_story.is_file() and still_grid.is_file()
+    assert crossings(data, "verify").returncode == 0
+
+    original = data / archive.store.original_relpath(medias["voice.opus"].sha256)
+    original.chmod(0o644)
+    with open(original, "ab") as fh:
+        fh.write(b"bit rot")
+    other = data / archive.store.original_relpath(medias["gps.jpg"].sha256)
+    other.unlink()
+    result = crossings(data, "verify", "--repair", "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert [c["original_name"] for c in report["changed"]] == ["voice.opus"]
+    assert [m["original_name"] for m in report["missing"]] == ["gps.jpg"]
+    assert "CHANGED original" in result.stderr and "MISSING original" in result.stderr
+    assert not other.exists()  # originals are never "repaired"
