@@ -39,10 +39,11 @@ def parse_date(text: str) -> ParsedDate:
         return ParsedDate("", None, None)
     try:
         parsed = edtf.parse_edtf(text)
-    except (EDTFParseException, ValueError, TypeError) as exc:
+        # The bounds are computed lazily and fail on some forms the grammar accepts ("2018-1X").
+        lower = _to_date(parsed.lower_strict())
+        upper = _to_date(parsed.upper_strict())
+    except (EDTFParseException, ValueError, TypeError, AttributeError) as exc:
         raise ValueError(f"{text!r} is not a date in Extended Date/Time Format ({EDTF_HINT})") from exc
-    lower = _to_date(parsed.lower_strict())
-    upper = _to_date(parsed.upper_strict())
     return ParsedDate(str(parsed), lower, upper)
 
 

@@ -113,14 +113,15 @@ def make_video(path: Path, *, codec: str = "libx264", container: str | None = No
     for key, value in {**(metadata or {}), "location": location, "creation_time": creation_time}.items():
         if value is not None:
             meta += ["-metadata", f"{key}={value}"]
-    args += [*extra, "-f", MUXERS.get(ext, ext)]
+    muxer = ["-f", MUXERS.get(ext, ext)]
     if rotate:
+        # Metadata goes on in the second (copying) pass, which would not carry it over.
         tmp = path.with_name(path.name + ".unrotated")
-        ffmpeg(*args, str(tmp))
+        ffmpeg(*args, *extra, *muxer, str(tmp))
         _set_rotation(tmp, path, rotate, ext, meta)
         tmp.unlink()
     else:
-        ffmpeg(*args[:-2], *meta, *args[-2:], str(path))
+        ffmpeg(*args, *extra, *meta, *muxer, str(path))
     return path
 
 

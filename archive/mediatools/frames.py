@@ -47,6 +47,13 @@ class Derivatives:
     poster_time: float | None = None  #: seconds into the video of the poster frame
 
 
+def _extension(fmt: str) -> str:
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown thumbnail format {fmt!r} (use webp or jpeg)") from None
+
+
 def _url(path: Path) -> str:
     # "file:" keeps ffmpeg from reading a colon as a protocol or a leading "-" as an option.
     return f"file:{Path(path).resolve()}"
@@ -153,7 +160,7 @@ def video_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: 
                       storyboard_frames: int, storyboard_frame_width: int, fmt: str,
                       timeout: float) -> Derivatives:
     """Poster at grid and page width and a storyboard strip, from one ffmpeg call (a few for 4K)."""
-    ext = FORMATS[fmt]
+    ext = _extension(fmt)
     if fmt == "webp" and storyboard_frames * storyboard_frame_width > WEBP_MAX:
         raise ValueError(f"storyboard of {storyboard_frames} x {storyboard_frame_width} px is wider than "
                          f"WebP allows ({WEBP_MAX} px)")
@@ -256,13 +263,13 @@ def save_image(img: Image.Image, path: Path, fmt: str) -> None:
 def still_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: int, page_width: int,
                       fmt: str, max_image_pixels: int) -> Derivatives:
     """Grid and page versions of a still, upright, in 8-bit RGB or grey, without metadata."""
-    ext = FORMATS[fmt]
+    ext = _extension(fmt)
     out_dir = Path(out_dir)
     with open_image(src, max_image_pixels=max_image_pixels) as img:
         if img.format in ("JPEG", "MPO"):
             # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size, several times faster
             # than a full decode. Ask for the page size in the file's own (unturned) orientation.
-            turned = (info.exif_orientation or 1) >= 5
+            turned = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # a quarter turn swaps the sides
             w, h = (img.height, img.width) if turned else img.size
             target_w = min(page_width, w)
             target = (target_w, max(1, round(h * target_w / w)))
@@ -295,7 +302,7 @@ def waveform_cmd(src: Path, outs: Sequence[tuple[Path, int, int]]) -> list[str]:
 def audio_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: int, page_width: int,
                       fmt: str, timeout: float) -> Derivatives:
     """A waveform picture at grid and page width, both drawn by one ffmpeg call."""
-    ext = FORMATS[fmt]
+    ext = _extension(fmt)
     out_dir = Path(out_dir)
     sizes = {name: (_even(w), _even(w / WAVEFORM_ASPECT[name]))
              for name, w in (("grid", grid_width), ("page", page_width))}

@@ -43,7 +43,9 @@ class MediaInfo:
     duration: float | None = None  #: seconds
     width: int | None = None  #: coded pixels, before rotation
     height: int | None = None  #: coded pixels, before rotation
-    rotation: int = 0  #: clockwise degrees (0, 90, 180, 270) to turn the coded picture upright
+    #: Clockwise degrees (0, 90, 180, 270) to turn the coded picture upright: from the display
+    #: matrix for video, from the EXIF orientation for stills.
+    rotation: int = 0
     sample_aspect_ratio: float = 1.0  #: width of one coded pixel over its height (DV, anamorphic)
     frame_rate: float | None = None  #: frames per second (average)
     interlaced: bool = False  #: stored as fields (DV, broadcast): frames are deinterlaced for thumbnails
@@ -165,7 +167,8 @@ def _identify_still(path: Path, max_image_pixels: int) -> MediaInfo | None:
             pixel_format=img.mode, creation_time=created, latitude=lat, longitude=lon, altitude=alt,
             camera_make=text_value(exif.get(0x010F)), camera_model=text_value(exif.get(0x0110)),
             web_ready=fmt in _WEB_STILLS, exif_orientation=orientation,
-            tags={k: v for k, v in img.info.items() if isinstance(k, str) and isinstance(v, str)})
+            tags={k: v for k, v in img.info.items()  # PNG text chunks and the like; XMP is too bulky
+                  if isinstance(k, str) and isinstance(v, str) and "xmp" not in k.lower()})
 
 
 def _exif(img: Image.Image) -> Image.Exif:
