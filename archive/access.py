@@ -6,19 +6,13 @@ see is treated as absent (404), never as forbidden (403), so that its existence 
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_
 
-from archive.models import AccessLevel, Item
+from archive.models import AccessLevel, Item, Role
 
-
-class Role(str, enum.Enum):
-    public = "public"          # anonymous visitors
-    researcher = "researcher"  # reads restricted material
-    archivist = "archivist"    # reads restricted material, edits the catalogue
-    admin = "admin"            # sees everything, manages users and settings
+__all__ = ["ANONYMOUS", "SYSTEM", "Role", "Viewer", "can_see", "item_filter"]
 
 
 @dataclass(frozen=True)
@@ -39,20 +33,27 @@ ANONYMOUS = Viewer()
 SYSTEM = Viewer(role=Role.admin, name="system")
 
 
-def item_filter(viewer: Viewer) -> ColumnElement[bool]:
-    """A WHERE clause on Item keeping only what `viewer` may see."""
+def item_filter(viewer: Viewer, *, in_trash: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause on Item keeping only what `viewer` may see.
+
+    Items in the trash are absent for everyone; `in_trash` selects them instead, for the trash
+    page, where the same access rule still applies.
+    """
+    trash = Item.deleted_at.is_not(None) if in_trash else Item.deleted_at.is_(None)
     if viewer.role is Role.admin:
-        return true()
+        return trash
     if viewer.role is Role.public:
-        return Item.access == AccessLevel.public
+        return and_(trash, Item.access == AccessLevel.public)
     confidential = (and_(Item.access == AccessLevel.confidential,
                          Item.collection_id.in_(sorted(viewer.granted_collections)))
                     if viewer.granted_collections else false())
-    return or_(Item.access.in_([AccessLevel.public, AccessLevel.restricted]), confidential)
+    return and_(trash, or_(Item.access.in_([AccessLevel.public, AccessLevel.restricted]), confidential))
 
 
 def can_see(viewer: Viewer, item: Item) -> bool:
-    """The same rule as item_filter, for an item already loaded."""
+    """The same rule as item_filter, for an item already loaded (and not in the trash)."""
+    if item.deleted_at is not None:
+        return False
     if viewer.role is Role.admin or item.access is AccessLevel.public:
         return True
     if viewer.role is Role.public:

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import db
+from archive.access import SYSTEM, Viewer
 from archive.models import AccessLevel, MediaFile
+from archive.services import audit  # importing it registers the listener that records every change
 from archive.settings import load_settings
 from archive.store import Store
 
@@ -56,9 +58,10 @@ class Archive:
         return path.read_text().strip()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose transaction commits when the block ends without error."""
+    def session(self, actor: Viewer = SYSTEM) -> Iterator[Session]:
+        """A session whose transaction commits when the block ends without error; changes are `actor`'s."""
         with self.Session() as session, session.begin():
+            audit.act_as(session, actor)
             yield session
 
     def recover(self) -> list[str]:

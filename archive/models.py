@@ -63,6 +63,14 @@ class AccessLevel(str, enum.Enum):
     confidential = "confidential"
 
 
+class Role(str, enum.Enum):
+    """What a viewer may do; `public` is the anonymous visitor and no account has it."""
+    public = "public"          # anonymous visitors: public material only
+    researcher = "researcher"  # reads restricted material
+    archivist = "archivist"    # reads restricted material, edits the catalogue
+    admin = "admin"            # sees everything, manages users, trash and the audit log
+
+
 class ItemKind(str, enum.Enum):
     video = "video"
     still = "still"
@@ -130,6 +138,9 @@ class Item(Base):
                                                       index=True)
     created_at: Mapped[created_ts] = mapped_column(index=True)
     updated_at: Mapped[updated_ts]
+    #: Set when the item is in the trash: hidden everywhere but the trash, restorable until emptied.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     collection: Mapped[Collection | None] = relationship(back_populates="items")
     tags: Mapped[list[Tag]] = relationship(secondary=item_tags, back_populates="items", order_by="Tag.name")
@@ -138,6 +149,8 @@ class Item(Base):
     credits: Mapped[list[Credit]] = relationship(back_populates="item", order_by="Credit.position",
                                                  cascade="all, delete-orphan")
     jobs: Mapped[list[Job]] = relationship(back_populates="item", order_by="Job.id")
+    ranges: Mapped[list[TimeRange]] = relationship(back_populates="item", order_by="TimeRange.start_sec",
+                                                   cascade="all, delete-orphan")
 
     @property
     def media(self) -> MediaFile | None:
@@ -275,3 +288,76 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     item: Mapped[Item | None] = relationship(back_populates="jobs")
+
+
+class TimeRange(Base):
+    """A tagged stretch of an item's footage or sound, from `start` to `end`."""
+    __tablename__ = "time_ranges"
+    __table_args__ = (CheckConstraint("start_sec >= 0 AND end_sec > start_sec", name="ordered"),)
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    start_sec: Mapped[float] = mapped_column(Float)  #: seconds from the start of the media
+    end_sec: Mapped[float] = mapped_column(Float)  #: seconds from the start of the media
+    note: Mapped[long_text]
+    created_at: Mapped[created_ts]
+
+    item: Mapped[Item] = relationship(back_populates="ranges")
+    tag: Mapped[Tag] = relationship()
+
+
+user_collections = Table(
+    "user_collections", Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class User(Base):
+    """An account. Confidential material needs a grant of its collection (admins see all)."""
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_ts]
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    granted_collections: Mapped[list[Collection]] = relationship(secondary=user_collections,
+                                                                 order_by="Collection.title")
+
+
+class LoginAttempt(Base):
+    """One try to log in, kept to rate-limit guessing across processes."""
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
+                      Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"))
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(80))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    at: Mapped[created_ts]
+
+
+class AuditEntry(Base):
+    """One recorded change: who, when, what object, which fields with old and new values."""
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[intpk]
+    at: Mapped[created_ts] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))  #: username, or "system" for the CLI and the demo
+    action: Mapped[str] = mapped_column(String(30), index=True)  #: create, edit, delete, restore, ingest...
+    object_type: Mapped[str] = mapped_column(String(30))  #: item, collection, person, credit, tag, range, user
+    object_id: Mapped[int | None]
+    object_label: Mapped[str] = mapped_column(String(500), default="")
+    #: {field: [old, new]} in JSON values
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    batch: Mapped[str] = mapped_column(String(40), default="")  #: groups the entries of one bulk edit
+
+    user: Mapped[User | None] = relationship()

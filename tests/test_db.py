@@ -49,3 +49,19 @@ def test_relative_data_root_is_taken_from_the_current_directory(tmp_path: Path, 
     monkeypatch.chdir(tmp_path)
     archive = Archive.open({"data": "rel"})
     assert archive.data_root == tmp_path / "rel"
+
+
+def test_upgrade_from_the_first_revision_keeps_items(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    archive = Archive.open({"data": str(tmp_path / "d")}, migrate=False)
+    command.upgrade(db.alembic_config(archive.engine), "0001")
+    with archive.engine.begin() as conn:
+        conn.execute(text("INSERT INTO items (title, description, kind, date_shot, creator, language, rights, "
+                          "source, access, created_at, updated_at) VALUES ('Yalu at dusk', '', 'video', '', '', "
+                          "'', '', '', 'public', '2019-04-01 00:00:00', '2019-04-01 00:00:00')"))
+    assert db.upgrade(archive.engine) == ("0001", db.head_revision())
+    with archive.Session() as session:
+        item = session.scalars(select(Item)).one()
+        assert item.title == "Yalu at dusk" and item.deleted_at is None

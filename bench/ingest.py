@@ -1,0 +1,495 @@
+"""Ingest benchmark: files per second, and what ingest costs per video against the bare ffmpeg work.
+
+    .venv/bin/python bench/ingest.py                 # the issue's corpus: 40 x 60 s clips, 400 stills
+    .venv/bin/python bench/ingest.py --quick         # smoke run: 4 x 10 s clips, 40 stills
+    .venv/bin/python bench/ingest.py --json          # the figures as JSON too
+
+The corpus is generated once under bench/.corpus/ (one folder per set of generation parameters;
+files already there are reused) and its generation time is reported apart from the figures.
+Every timed ingest goes into a fresh data root with the archive's own settings (2 workers). The
+"bare" work is what the same frames cost the straightforward way: one ffprobe and one fast-seek
+ffmpeg per frame, two videos at a time. Progress goes to stderr, figures to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from archive import mediatools
+from archive.core import Archive
+from archive.mediatools.frames import POSTER_FRACTIONS
+from archive.services.ingest import IngestOptions, Prepared, display_path, ingest_paths, make_derivatives, record
+from archive.settings import load_settings
+from archive.store import sha256_file
+
+CORPUS = Path(__file__).resolve().parent / ".corpus"
+#: Bump when the generated content changes, so stale corpora are not reused.
+GENERATION = 1
+CLIP_SIZE = (1280, 720)
+STILL_SIZE = (4000, 3000)
+GEN_WORKERS = 2
+TOOL_TIMEOUT = 900.0  # seconds; generous: generation and proxy encodes of minute-long clips
+
+#: The issue's goals.
+GOAL_VIDEO_RATIO = 1.3
+GOAL_STILLS_PER_S = 50.0
+GOAL_PROXY_RATIO = 1.1
+
+# Varied content: a moving test card, a zooming fractal (slow to render, so drawn small and
+# scaled up), colour bars with film grain. Hue and tone change per clip so no two are alike.
+CLIP_SOURCES = (
+    "testsrc2=size=1280x720:rate=25",
+    "mandelbrot=size=640x360:rate=25,scale=1280:720",
+    "smptebars=size=1280x720:rate=25,noise=alls=6:allf=t",
+)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_tool(args: Sequence[str], *, timeout: float = TOOL_TIMEOUT) -> bytes:
+    """Run ffmpeg/ffprobe; fail with its stderr."""
+    proc = subprocess.run(list(args), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-1500:]}")
+    return proc.stdout
+
+
+# -- the corpus -------------------------------------------------------------------------------
+
+def clip_cmd(index: int, seconds: float, out: Path) -> list[str]:
+    """ffmpeg command for corpus clip `index`: H.264/AAC MP4, 1280x720, 25 fps, a keyframe a second."""
+    video = f"{CLIP_SOURCES[index % len(CLIP_SOURCES)]},hue=h={index * 37 % 360},format=yuv420p"
+    return ["ffmpeg", "-hide_banner", "-v", "error", "-nostdin", "-y",
+            "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", f"sine=frequency={220 + 10 * index}:sample_rate=48000",
+            "-t", f"{seconds:g}", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25",
+            "-c:a", "aac", "-b:a", "128k", "-map_metadata", "-1", "-fflags", "+bitexact",
+            "-flags", "+bitexact", "-f", "mp4", str(out)]
+
+
+def hevc_cmd(src: Path, out: Path) -> list[str]:
+    """ffmpeg command turning a corpus clip into HEVC in Matroska: footage a browser cannot play."""
+    return ["ffmpeg", "-hide_banner", "-v", "error", "-nostdin", "-y", "-i", str(src),
+            "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=25",
+            "-c:a", "copy", "-f", "matroska", str(out)]
+
+
+def _make_file(out: Path, write: Callable[[Path], None]) -> None:
+    """Write `out` through a temporary name, so an interrupted generation leaves nothing it would reuse."""
+    part = out.with_name(f".{out.name}.part")
+    try:
+        write(part)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _ensure(outs: list[Path], make: Callable[[int, Path], None], pool: Any) -> int:
+    """Make the missing files of `outs` in `pool`; return how many were made."""
+    missing = [(i, p) for i, p in enumerate(outs) if not p.is_file()]
+    for future in [pool.submit(make, i, p) for i, p in missing]:
+        future.result()
+    return len(missing)
+
+
+def _make_clip(seconds: float) -> Callable[[int, Path], None]:
+    return lambda i, out: _make_file(out, lambda part: run_tool(clip_cmd(i, seconds, part)))
+
+
+_BASE: Image.Image | None = None
+
+
+def _still_base() -> Image.Image:
+    """Photo-like ground shared by every still (built once per process): soft noise over gradients."""
+    global _BASE
+    if _BASE is None:
+        w, h = STILL_SIZE
+        noise = Image.effect_noise((w // 4, h // 4), 40).resize((w, h), Image.Resampling.BICUBIC)
+        grad = Image.linear_gradient("L").resize((w, h))
+        _BASE = Image.merge("RGB", (noise, grad, Image.blend(noise, grad.rotate(180), 0.5)))
+    return _BASE
+
+
+def make_still(index: int, out: Path) -> None:
+    """A 4000x3000 EXIF JPEG (date, camera, GPS) with its own patch and number: no two are alike."""
+    img = _still_base().copy()
+    draw = ImageDraw.Draw(img)
+    x, y = 200 + (index * 131) % 2800, 200 + (index * 97) % 1900
+    draw.rectangle((x, y, x + 900, y + 700), fill=((index * 53) % 256, (index * 29) % 256, 160))
+    draw.text((x + 60, y + 250), f"still {index:04d}", fill=(255, 255, 255), font_size=160)
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "BenchCam", f"Model {index % 7}"  # Make, Model
+    exif.get_ifd(0x8769)[0x9003] = f"2021:{1 + index % 12:02d}:{1 + index % 28:02d} 12:{index % 60:02d}:00"
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (52.0, 31.0, float(index % 60)), 3: "E", 4: (13.0, 24.0, 36.0)})
+    _make_file(out, lambda part: img.save(part, "JPEG", quality=90, exif=exif.tobytes()))
+
+
+@dataclass
+class Corpus:
+    clips: list[Path]
+    stills: list[Path]
+    hevc: list[Path]
+
+
+def build_corpus(clips: int, stills: int, seconds: float, hevc: int) -> tuple[Corpus, float]:
+    """The corpus files (made if missing) and the seconds spent making them."""
+    w, h = CLIP_SIZE
+    clip_dir = CORPUS / f"clips-{w}x{h}-25fps-{seconds:g}s-g{GENERATION}"
+    still_dir = CORPUS / f"stills-{STILL_SIZE[0]}x{STILL_SIZE[1]}-g{GENERATION}"
+    hevc_dir = CORPUS / f"hevc-{w}x{h}-{seconds:g}s-g{GENERATION}"
+    for folder in (clip_dir, still_dir, hevc_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    corpus = Corpus([clip_dir / f"clip-{i:03d}.mp4" for i in range(clips)],
+                    [still_dir / f"still-{i:04d}.jpg" for i in range(stills)],
+                    [hevc_dir / f"clip-{i:03d}.mkv" for i in range(hevc)])
+    started = time.perf_counter()
+    with ThreadPoolExecutor(GEN_WORKERS) as threads:
+        made = _ensure(corpus.clips, _make_clip(seconds), threads)
+        log(f"corpus: {made} clips made, {clips - made} reused ({clip_dir.name})")
+        made = _ensure(corpus.hevc,  # transcoded from the first clips
+                       lambda i, out: _make_file(out, lambda p: run_tool(hevc_cmd(corpus.clips[i], p))), threads)
+        log(f"corpus: {made} HEVC/MKV clips made, {hevc - made} reused")
+    with ProcessPoolExecutor(GEN_WORKERS) as processes:
+        made = _ensure(corpus.stills, make_still, processes)
+    log(f"corpus: {made} stills made, {stills - made} reused ({still_dir.name})")
+    return corpus, time.perf_counter() - started
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+@dataclass
+class Timing:
+    wall: float  #: seconds
+    cpu: float  #: seconds of CPU, this process and its children
+
+
+@contextmanager
+def timed() -> Iterator[Timing]:
+    """Wall and CPU seconds of the block (children's CPU counts once they have been waited for)."""
+    def cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    result = Timing(0.0, 0.0)
+    wall, used = time.perf_counter(), cpu()
+    yield result
+    result.wall, result.cpu = time.perf_counter() - wall, cpu() - used
+
+
+def read_through(path: Path) -> int:
+    """Read a file once (into the page cache); return its size."""
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            size += len(chunk)
+    return size
+
+
+def settle() -> None:
+    """Flush the previous phase's writes so they are not written back during the next one."""
+    subprocess.run(["sync"], check=False)
+
+
+@contextmanager
+def fresh_archive(work: Path, name: str) -> Iterator[Archive]:
+    """An archive in a new data root under `work`, removed afterwards."""
+    archive = Archive.open({"data": str(work / name)})
+    try:
+        yield archive
+    finally:
+        archive.close()
+        shutil.rmtree(work / name, ignore_errors=True)
+
+
+def timed_ingest(work: Path, name: str, paths: list[Path]) -> Timing:
+    """Ingest `paths` into a fresh data root; every file must be ingested."""
+    settle()
+    step = max(1, len(paths) // 10)
+    done = 0
+
+    def progress(outcome: str, path: Path, detail: str) -> None:
+        nonlocal done
+        done += 1
+        if done % step == 0 or outcome == "failed":
+            log(f"  {name}: {done}/{len(paths)} ({outcome} {display_path(path.name)} {detail})")
+
+    with fresh_archive(work, name) as archive, timed() as timing:
+        report = ingest_paths(archive, paths, IngestOptions(), progress)
+    if report.failed or len(report.ingested) != len(paths):
+        raise SystemExit(f"{name}: {len(report.ingested)} of {len(paths)} ingested; failed: {report.failed[:3]}")
+    log(f"{name}: {len(paths)} files in {timing.wall:.1f} s")
+    return timing
+
+
+def even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
+
+
+def ingest_frames(duration: float, display_width: int, settings: dict[str, Any]) -> tuple[list[float], int]:
+    """The frame times and width video_derivatives grabs for a video (see mediatools.frames)."""
+    poster = [round(duration * f, 3) for f in POSTER_FRACTIONS]
+    board = mediatools.storyboard_times(duration, settings["storyboard_frames"])
+    return list(dict.fromkeys(poster + board)), even(min(settings["thumb_page_width"], display_width))
+
+
+def bare_video(src: Path, out_dir: Path, settings: dict[str, Any]) -> int:
+    """One ffprobe, then one plain fast-seek ffmpeg per frame ingest would grab; returns the frame count."""
+    probe = json.loads(run_tool(["ffprobe", "-v", "error", "-print_format", "json", "-show_format",
+                                 "-show_streams", str(src)], timeout=60))
+    video = next(s for s in probe["streams"] if s["codec_type"] == "video")
+    times, width = ingest_frames(float(probe["format"]["duration"]), int(video["width"]), settings)
+    for i, t in enumerate(times):
+        run_tool(["ffmpeg", "-hide_banner", "-v", "error", "-nostdin", "-y", "-ss", f"{t:.3f}", "-i", str(src),
+                  "-frames:v", "1", "-vf", f"scale={width}:-2", str(out_dir / f"{src.stem}-{i:02d}.png")],
+                 timeout=120)
+    return len(times)
+
+
+def timed_bare(work: Path, clips: list[Path], settings: dict[str, Any], workers: int) -> tuple[Timing, int]:
+    settle()
+    out = work / "bare"
+    out.mkdir()
+    try:
+        with timed() as timing, ThreadPoolExecutor(workers) as pool:
+            frames = list(pool.map(lambda p: bare_video(p, out, settings), clips))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    log(f"bare ffmpeg: {len(clips)} videos ({sum(frames)} frames) in {timing.wall:.1f} s")
+    return timing, frames[0]
+
+
+def breakdown(work: Path, paths: list[Path]) -> dict[str, float]:
+    """Mean seconds of each step of one file's ingest, run one file at a time through the real pieces."""
+    steps: dict[str, float] = {}
+
+    def add(step: str, seconds: float) -> None:
+        steps[step] = steps.get(step, 0.0) + seconds / len(paths)
+
+    with fresh_archive(work, "breakdown") as archive:
+        settings = archive.settings
+        for path in paths:
+            settle()
+            t0 = time.perf_counter()
+            sha256_file(path)
+            add("hash only (read + sha256, for scale)", time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            staged = archive.store.stage(path)
+            add("stage: copy + sha256 + fsync", time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            info = mediatools.identify(staged.path, ffprobe_timeout=settings["ffprobe_timeout"],
+                                       max_image_pixels=settings["max_image_pixels"])
+            add("identify", time.perf_counter() - t0)
+            work_dir = archive.store.staging_dir()
+            if info.kind == "video":
+                # The frame grab alone, as video_derivatives calls it, to split ffmpeg from Python.
+                times, width = ingest_frames(info.duration or 0.0, (info.display_size or CLIP_SIZE)[0], settings)
+                height = even(width * (info.display_size or CLIP_SIZE)[1] / (info.display_size or CLIP_SIZE)[0])
+                with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+                    t0 = time.perf_counter()
+                    mediatools.extract_frames(staged.path, times, width, Path(tmp), height=height,
+                                              timeout=settings["ffmpeg_timeout"], deinterlace=info.interlaced,
+                                              per_call=mediatools.seeks_per_call(info))
+                    add("frame grab", time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            derivatives = make_derivatives(staged.path, info, work_dir, settings)
+            add("derivatives", time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            with archive.store.intent(staged.sha256), archive.session() as session:
+                record(session, archive, Prepared(path, staged, info, work_dir, derivatives), IngestOptions())
+            add("record: DB transaction + move into store", time.perf_counter() - t0)
+            staged.path.unlink(missing_ok=True)
+            shutil.rmtree(work_dir, ignore_errors=True)
+    grab = steps.pop("frame grab", None)
+    if grab is None:
+        return steps
+    # Put the split of the derivatives right under them.
+    ordered: dict[str, float] = {}
+    for step, seconds in steps.items():
+        ordered[step] = seconds
+        if step == "derivatives":
+            ordered["  of which: the one ffmpeg frame grab"] = grab
+            ordered["  of which: Python (read BMPs, pick, resize, WebP)"] = seconds - grab
+    return ordered
+
+
+def timed_proxies(work: Path, clips: list[Path], settings: dict[str, Any]) -> dict[str, float]:
+    """Total seconds of make_proxy, its own command run directly, and a hand-written plain encode."""
+    kw = dict(max_height=settings["proxy_max_height"], crf=settings["proxy_crf"], preset=settings["proxy_preset"])
+    out = work / "proxies"
+    out.mkdir()
+
+    def make_proxy(src: Path, dest: Path) -> None:
+        mediatools.make_proxy(src, dest, timeout=settings["proxy_timeout"], **kw)
+
+    def direct(src: Path, dest: Path) -> None:
+        run_tool(mediatools.proxy_cmd(src, dest, **kw), timeout=settings["proxy_timeout"])
+
+    def plain(src: Path, dest: Path) -> None:
+        run_tool(["ffmpeg", "-hide_banner", "-v", "error", "-nostdin", "-y", "-i", str(src), "-c:v", "libx264",
+                  "-preset", settings["proxy_preset"], "-crf", str(settings["proxy_crf"]),
+                  "-vf", f"scale=-2:{settings['proxy_max_height']}", "-c:a", "aac", "-b:a", "128k",
+                  "-movflags", "+faststart", str(dest)], timeout=settings["proxy_timeout"])
+
+    ways = {"make_proxy": make_proxy, "proxy_cmd direct": direct, "plain ffmpeg": plain}
+    totals = dict.fromkeys(ways, 0.0)
+    try:
+        for n, src in enumerate(clips):
+            names = list(ways)
+            names = names[n % len(names):] + names[:n % len(names)]  # rotate the order: no one always goes first
+            for name in names:
+                settle()
+                dest = out / f"{src.stem}-{name.replace(' ', '-')}.mp4"
+                t0 = time.perf_counter()
+                ways[name](src, dest)
+                totals[name] += time.perf_counter() - t0
+                log(f"proxy {src.name}: {name} {time.perf_counter() - t0:.1f} s, "
+                    f"{dest.stat().st_size / 2**20:.1f} MiB")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return totals
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    ffmpeg_version = run_tool(["ffmpeg", "-version"], timeout=30).decode().splitlines()[0]
+    return {"nproc": os.cpu_count(), "cpu": model.group(1).strip() if model else platform.processor(),
+            "ffmpeg": ffmpeg_version, "python": platform.python_version(), "date": date.today().isoformat()}
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> str:
+    head = ("figure", "value", "goal", "met")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def yes(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clips", type=int, default=40, help="videos in the corpus (default 40)")
+    parser.add_argument("--stills", type=int, default=400, help="12-megapixel JPEGs in the corpus (default 400)")
+    parser.add_argument("--clip-seconds", type=float, default=60.0, help="length of each video (default 60)")
+    parser.add_argument("--proxy-clips", type=int, default=2, help="HEVC/MKV clips for the proxy figures (default 2)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 4 clips of 10 s, 40 stills, 1 proxy clip")
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.clips, args.stills, args.clip_seconds, args.proxy_clips = 4, 40, 10.0, 1
+    if min(args.clips, args.stills, args.proxy_clips) < 1 or args.proxy_clips > args.clips:
+        parser.error("need at least one clip, still and proxy clip, and no more proxy clips than clips")
+
+    about = machine()
+    log(f"{about['nproc']} cores, {about['cpu']}; {about['ffmpeg']}")
+    corpus, generation = build_corpus(args.clips, args.stills, args.clip_seconds, args.proxy_clips)
+    everything = corpus.clips + corpus.stills + corpus.hevc
+    t0 = time.perf_counter()
+    size = sum(read_through(p) for p in everything)
+    log(f"corpus read once into the page cache: {size / 2**30:.2f} GiB in {time.perf_counter() - t0:.1f} s")
+
+    figures: dict[str, Any] = {"machine": about, "generation_seconds": round(generation, 1),
+                               "corpus": {"clips": args.clips, "clip_seconds": args.clip_seconds,
+                                          "stills": args.stills, "proxy_clips": args.proxy_clips,
+                                          "clip_mib": round(sum(p.stat().st_size for p in corpus.clips) / 2**20, 1),
+                                          "still_mib": round(sum(p.stat().st_size for p in corpus.stills) / 2**20, 1)}}
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-", dir=CORPUS) as tmp:
+        work = Path(tmp)
+        settings = load_settings()  # what each fresh archive below gets too
+        workers = settings["ingest_workers"]
+        figures["settings"] = {k: settings[k] for k in ("ingest_workers", "storyboard_frames", "thumb_page_width",
+                                                        "thumb_format", "proxy_preset", "proxy_crf")}
+
+        log("stills alone ...")
+        stills = timed_ingest(work, "stills", corpus.stills)
+        log("videos alone ...")
+        videos = timed_ingest(work, "videos", corpus.clips)
+        log(f"bare ffmpeg work on the same videos, {workers} at a time ...")
+        bare, frames = timed_bare(work, corpus.clips, settings, workers)
+        log("mixed corpus ...")
+        mixed_paths = corpus.clips + corpus.stills
+        mixed = timed_ingest(work, "mixed", mixed_paths)
+        log("breakdown, one file at a time ...")
+        video_steps = breakdown(work, corpus.clips[:min(3, len(corpus.clips))])  # one of each kind of content
+        still_steps = breakdown(work, corpus.stills[:20])
+        log("proxies ...")
+        proxies = timed_proxies(work, corpus.hevc, settings)
+
+    n_clips, n_stills = len(corpus.clips), len(corpus.stills)
+    stills_per_s = n_stills / stills.wall
+    video_ratio = videos.wall / bare.wall
+    proxy_vs_direct = proxies["make_proxy"] / proxies["proxy_cmd direct"]
+    proxy_vs_plain = proxies["make_proxy"] / proxies["plain ffmpeg"]
+    figures["results"] = {
+        "stills_per_s": round(stills_per_s, 1), "stills_wall_s": round(stills.wall, 2),
+        "stills_cpu_s": round(stills.cpu, 2),
+        "video_ingest_s_per_video": round(videos.wall / n_clips, 3), "video_ingest_cpu_s": round(videos.cpu, 2),
+        "video_bare_s_per_video": round(bare.wall / n_clips, 3), "video_bare_cpu_s": round(bare.cpu, 2),
+        "video_ratio": round(video_ratio, 3), "frames_per_video": frames,
+        "mixed_files_per_s": round(len(mixed_paths) / mixed.wall, 2), "mixed_wall_s": round(mixed.wall, 2),
+        "proxy_s": {k: round(v, 2) for k, v in proxies.items()},
+        "proxy_vs_direct": round(proxy_vs_direct, 3), "proxy_vs_plain": round(proxy_vs_plain, 3),
+        "video_breakdown_s": {k.strip(): round(v, 3) for k, v in video_steps.items()},
+        "still_breakdown_s": {k.strip(): round(v, 4) for k, v in still_steps.items()},
+    }
+
+    cores = about["nproc"] or 1
+    rows = [
+        ("stills ingest (alone)", f"{stills_per_s:.1f} files/s", f">= {GOAL_STILLS_PER_S:g}/s",
+         yes(stills_per_s >= GOAL_STILLS_PER_S)),
+        ("  wall / CPU", f"{stills.wall:.1f} s / {stills.cpu:.1f} s ({stills.cpu / stills.wall / cores:.0%} of "
+         f"{cores} cores)", "", ""),
+        ("video ingest (alone)", f"{videos.wall / n_clips:.2f} s/video", "", ""),
+        ("bare ffprobe + ffmpeg", f"{bare.wall / n_clips:.2f} s/video ({frames} frames)", "", ""),
+        ("video ingest / bare", f"{video_ratio:.2f}x", f"<= {GOAL_VIDEO_RATIO:g}x", yes(video_ratio <= GOAL_VIDEO_RATIO)),
+        ("  CPU ingest / bare", f"{videos.cpu:.1f} s / {bare.cpu:.1f} s", "", ""),
+        ("mixed corpus ingest", f"{len(mixed_paths) / mixed.wall:.1f} files/s ({mixed.wall:.1f} s)", "", ""),
+        ("proxy: make_proxy", f"{proxies['make_proxy']:.1f} s", "", ""),
+        ("proxy: proxy_cmd direct", f"{proxies['proxy_cmd direct']:.1f} s", "", ""),
+        ("proxy: plain ffmpeg", f"{proxies['plain ffmpeg']:.1f} s", "", ""),
+        ("make_proxy / direct", f"{proxy_vs_direct:.3f}x", f"<= {GOAL_PROXY_RATIO:g}x",
+         yes(proxy_vs_direct <= GOAL_PROXY_RATIO)),
+        ("make_proxy / plain", f"{proxy_vs_plain:.3f}x", f"<= {GOAL_PROXY_RATIO:g}x",
+         yes(proxy_vs_plain <= GOAL_PROXY_RATIO)),
+    ]
+    print(f"Ingest benchmark, {about['date']}: {n_clips} clips x {args.clip_seconds:g} s "
+          f"({figures['corpus']['clip_mib']:.0f} MiB), {n_stills} stills ({figures['corpus']['still_mib']:.0f} MiB), "
+          f"{len(corpus.hevc)} HEVC/MKV proxy clips; {workers} ingest workers")
+    print(f"{about['nproc']} cores, {about['cpu']}; {about['ffmpeg']}")
+    print(f"corpus generation (not in the figures): {generation:.1f} s; page cache warm (corpus read just before)\n")
+    print(table(rows))
+    for title, steps in (("one video", video_steps), ("one still", still_steps)):
+        print(f"\nwhere the time goes, {title} (mean, one file at a time):")
+        print("\n".join(f"  {k:<52} {v * 1000:8.1f} ms" for k, v in steps.items()))
+    if args.json:
+        print("\n" + json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

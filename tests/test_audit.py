@@ -1,0 +1,92 @@
+"""The audit trail records every change with who, what, and old and new values."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from archive.access import Role, Viewer
+from archive.core import Archive
+from archive.models import AccessLevel, AuditEntry, Collection, Item, ItemKind, User
+from archive.services import audit, editing
+
+ARCHIVIST = Viewer(role=Role.archivist, user_id=None, name="mina")
+
+
+def _item(archive: Archive) -> int:
+    with archive.session(ARCHIVIST) as session:
+        item = Item(title="Yalu at dusk", kind=ItemKind.video, access=AccessLevel.public)
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def _entries(archive: Archive) -> list[AuditEntry]:
+    with archive.Session() as session:
+        return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def test_create_and_edit_are_recorded_with_old_and_new_values(archive: Archive) -> None:
+    item_id = _item(archive)
+    with archive.session(ARCHIVIST) as session:
+        item = session.get(Item, item_id)
+        editing.update_item(session, item, title="Yalu at night", date_shot="2019-04~")
+        editing.set_item_tags(session, item, ["night", "river crossing"])
+    entries = [e for e in _entries(archive) if e.object_type == "item"]
+    create, edit, tags = entries
+    assert (create.action, create.actor, create.object_id) == ("create", "mina", item_id)
+    assert create.changes["title"] == [None, "Yalu at dusk"]
+    assert edit.action == "edit"
+    assert edit.changes == {"title": ["Yalu at dusk", "Yalu at night"], "date_shot": ["", "2019-04~"]}
+    assert tags.changes == {"tags": [[], ["night", "river crossing"]]}
+
+
+def test_access_change_delete_and_restore_have_their_own_actions(archive: Archive) -> None:
+    item_id = _item(archive)
+    with archive.session(ARCHIVIST) as session:
+        session.get(Item, item_id).access = AccessLevel.confidential
+    with archive.session(ARCHIVIST) as session:
+        session.get(Item, item_id).deleted_at = datetime.now(timezone.utc)
+    with archive.session(ARCHIVIST) as session:
+        session.get(Item, item_id).deleted_at = None
+    actions = [e.action for e in _entries(archive)]
+    assert actions == ["create", "access", "delete", "restore"]
+
+
+def test_labelled_changes_share_a_batch(archive: Archive) -> None:
+    first, second = _item(archive), _item(archive)
+    with archive.session(ARCHIVIST) as session:
+        with audit.labelled(session, "bulk_edit", batch=True) as batch:
+            for item_id in (first, second):
+                session.get(Item, item_id).access = AccessLevel.restricted
+    bulk = [e for e in _entries(archive) if e.action == "bulk_edit"]
+    assert [e.object_id for e in bulk] == [first, second]
+    assert {e.batch for e in bulk} == {batch} and batch
+
+
+def test_password_hashes_never_reach_the_log(archive: Archive) -> None:
+    with archive.session() as session:
+        session.add(User(username="ana", password_hash="scrypt:secret", role=Role.researcher))
+    with archive.session() as session:
+        session.scalars(select(User)).one().password_hash = "scrypt:other"
+    for entry in _entries(archive):
+        assert "secret" not in str(entry.changes) and "other" not in str(entry.changes)
+    assert _entries(archive)[-1].changes == {"password_hash": ["(old)", "(changed)"]}
+    assert _entries(archive)[0].actor == "system"
+
+
+def test_history_and_csv_export(archive: Archive) -> None:
+    item_id = _item(archive)
+    with archive.session(ARCHIVIST) as session:
+        session.add(Collection(title="Field tapes"))
+        editing.update_item(session, session.get(Item, item_id), title="Renamed")
+    with archive.Session() as session:
+        assert [e.action for e in audit.history(session, "item", item_id)] == ["edit", "create"]
+        entries, total = audit.find_entries(session, audit.AuditQuery(object_type="collection"))
+        assert total == 1 and entries[0].object_label == "Field tapes"
+        rows = list(csv.DictReader(io.StringIO("".join(audit.export_csv(session, audit.AuditQuery(user="mina"))))))
+    renamed = [r for r in rows if r["field"] == "title" and r["action"] == "edit"]
+    assert renamed and renamed[0]["old"] == '"Yalu at dusk"' and renamed[0]["new"] == '"Renamed"'
