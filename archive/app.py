@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Flask, g
 
-from archive.access import ANONYMOUS, Viewer
 from archive.core import Archive
+from archive.web.context import current_archive, current_viewer, db_session
+
+__all__ = ["create_app", "current_archive", "current_viewer", "db_session"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,20 +35,3 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             session.close()
 
     return app
-
-
-def current_archive() -> Archive:
-    from flask import current_app
-    return current_app.extensions["crossings"]
-
-
-def db_session():  # type: ignore[no-untyped-def]
-    """The request's database session, opened on first use and closed at teardown."""
-    if "db" not in g:
-        g.db = current_archive().Session()
-    return g.db
-
-
-def current_viewer() -> Viewer:
-    """Who is asking; anonymous until accounts exist."""
-    return g.get("viewer", ANONYMOUS)

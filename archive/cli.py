@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archive.app import create_app, current_archive
 from archive.models import AccessLevel, JobState, MediaFile
-from archive.services import Invalid, NotFound, jobs
+from archive.services import Invalid, NotFound, accounts, jobs
 from archive.services.fixity import verify_store
 from archive.services.ingest import IngestOptions, display_path, ingest_paths
 from archive.settings import SettingsError
@@ -210,4 +210,93 @@ def demo() -> None:
     for key, reason in report.failed:
         err.print(f"failed {key}: {reason}", markup=False, soft_wrap=True)
     click.echo(summary(report))
+    with archive.session() as session:
+        made = accounts.ensure_demo_users(session)
+    if made:
+        # Shown once: only the password hashes are kept.
+        click.echo("Demo accounts (passwords are shown only now; log in at /login):")
+        for username, role, password in made:
+            click.echo(f"  {username:<11} {role.value:<11} password: {password}")
     sys.exit(0 if report.complete else 1)
+
+
+@commands.group("users")
+def users_group() -> None:
+    """Accounts: create, list, set roles, grant confidential collections."""
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc)) from exc
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in accounts.ACCOUNT_ROLES]))
+@click.option("--password-stdin", is_flag=True, help="Read the password as one line from standard input.")
+@with_appcontext
+def users_create(username: str, role: str, password_stdin: bool) -> None:
+    """Create an account (the password is prompted for unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with current_archive().session() as session:
+            user = accounts.create_user(session, username, password, role)
+            name = user.username
+    except (Invalid, NotFound) as exc:
+        _fail(exc)
+    click.echo(f"user {name} created ({role})")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List accounts with their roles and granted collections."""
+    with current_archive().Session() as session:
+        for user in accounts.list_users(session):
+            grants = ", ".join(f"{c.id}:{c.title}" for c in user.granted_collections) or "-"
+            state = "" if user.active else " (disabled)"
+            click.echo(f"{user.username}\t{user.role.value}{state}\tgrants: {grants}")
+
+
+@users_group.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in accounts.ACCOUNT_ROLES]))
+@with_appcontext
+def users_set_role(username: str, role: str) -> None:
+    """Change an account's role."""
+    try:
+        with current_archive().session() as session:
+            accounts.set_role(session, username, role)
+    except (Invalid, NotFound) as exc:
+        _fail(exc)
+    click.echo(f"user {username} is now {role}")
+
+
+@users_group.command("grant")
+@click.argument("username")
+@click.argument("collection_id", type=int)
+@with_appcontext
+def users_grant(username: str, collection_id: int) -> None:
+    """Let an account see a collection's confidential items."""
+    try:
+        with current_archive().session() as session:
+            accounts.grant(session, username, collection_id)
+    except (Invalid, NotFound) as exc:
+        _fail(exc)
+    click.echo(f"user {username} may now see confidential items of collection {collection_id}")
+
+
+@users_group.command("revoke")
+@click.argument("username")
+@click.argument("collection_id", type=int)
+@with_appcontext
+def users_revoke(username: str, collection_id: int) -> None:
+    """Take back a grant."""
+    try:
+        with current_archive().session() as session:
+            accounts.revoke(session, username, collection_id)
+    except (Invalid, NotFound) as exc:
+        _fail(exc)
+    click.echo(f"user {username} no longer sees confidential items of collection {collection_id}")

@@ -57,3 +57,50 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> CliRunner:
     return app.test_cli_runner()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(archive: Archive):  # type: ignore[no-untyped-def]
+    """A factory: make_user("archivist", grants=[collection_id]) creates an account and returns its name."""
+    from archive.services import accounts
+
+    def make(role: str, username: str | None = None, *, grants: tuple[int, ...] = (),
+             password: str = PASSWORD) -> str:
+        username = username or f"{role}-{len(made) + 1}"
+        with archive.session() as session:
+            accounts.create_user(session, username, password, role)
+            for collection_id in grants:
+                accounts.grant(session, username, collection_id)
+        made.append(username)
+        return username
+
+    made: list[str] = []
+    return make
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of the form on `path`, read as a browser would."""
+    import re
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token in {path}"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def login(client: FlaskClient, make_user):  # type: ignore[no-untyped-def]
+    """login("archivist") makes an account with that role and logs the test client in; returns its name."""
+    def do(role: str, *, grants: tuple[int, ...] = ()) -> str:
+        username = make_user(role, grants=grants)
+        log_in(client, username)
+        return username
+    return do

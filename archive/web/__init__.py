@@ -1,4 +1,4 @@
-"""The read-only web: pages, the JSON API and media files, all through the catalogue services."""
+"""The web: pages, the JSON API and media files, all through the services and the access policy."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from archive.models import AccessLevel
 from archive.web import api, files, pages
+from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
 from archive.web.links import derivative, original_url, thumb_url, url_with
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(files.bp)
+    init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, derivative=derivative,
                                  url_with=url_with, coordinates=coordinates, AccessLevel=AccessLevel)

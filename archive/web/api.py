@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from archive.app import current_viewer, db_session
+from archive.web.context import current_viewer, db_session
 from archive.models import Item, JobState, MediaFile
 from archive.services.catalogue import find_items, get_item
 from archive.web.formatting import job_error

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, send_file
 
-from archive.app import current_archive, current_viewer, db_session
+from archive.web.context import current_archive, current_viewer, db_session
 from archive.models import AccessLevel, Item
 from archive.services import NotFound
 from archive.services.catalogue import get_item

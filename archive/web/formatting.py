@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from archive.app import current_archive
+from archive.web.context import current_archive
 from archive.dates import describe
 
 

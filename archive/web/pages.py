@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy.orm import Session
 
 from archive.access import Viewer
-from archive.app import current_archive, current_viewer, db_session
+from archive.web.context import current_archive, current_viewer, db_session
 from archive.models import Collection, Item, ItemKind, Job, JobState
 from archive.services import NotFound
 from archive.services.catalogue import (SORTS, ItemQuery, find_items, get_collection, get_item,

@@ -1,0 +1,136 @@
+"""Accounts: logging in and out, CSRF, rate limits, roles and security headers."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from archive.core import Archive
+from archive.models import AccessLevel, Item, ItemKind, LoginAttempt
+from conftest import PASSWORD, csrf_token, log_in
+
+
+def _item(archive: Archive, access: AccessLevel, collection_id: int | None = None) -> int:
+    with archive.session() as session:
+        item = Item(title=f"{access.value} clip", kind=ItemKind.still, access=access, collection_id=collection_id)
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def test_login_then_logout(client: FlaskClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("researcher")
+    log_in(client, name)
+    assert name in client.get("/").get_data(as_text=True)
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 302
+    assert "Log in" in client.get("/").get_data(as_text=True)
+
+
+def test_login_without_csrf_token_is_refused(client: FlaskClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("admin")
+    response = client.post("/login", data={"username": name, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    response = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 400
+
+
+def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(client: FlaskClient,
+                                                                          make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("admin")
+    wrong = client.post("/login", data={"username": name, "password": "not it at all",
+                                        "csrf_token": csrf_token(client)})
+    unknown = client.post("/login", data={"username": "nobody", "password": "not it at all",
+                                          "csrf_token": csrf_token(client)})
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Unknown username or wrong password." in wrong.get_data(as_text=True)
+    assert "Unknown username or wrong password." in unknown.get_data(as_text=True)
+
+
+def test_repeated_failures_are_rate_limited(client: FlaskClient, make_user, archive: Archive) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("admin")
+    limit = archive.settings["login_max_failures"]
+    for _ in range(limit):
+        response = client.post("/login", data={"username": name, "password": "guess guess",
+                                               "csrf_token": csrf_token(client)})
+        assert response.status_code == 401
+    # Even the right password is refused while the limit holds.
+    response = client.post("/login", data={"username": name, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    with archive.Session() as session:
+        assert session.query(LoginAttempt).count() == limit
+
+
+def test_session_cookie_is_httponly_and_samesite(client: FlaskClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("researcher")
+    response = client.post("/login", data={"username": name, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_security_headers_allow_only_our_own_scripts(client: FlaskClient) -> None:
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_next_parameter_never_leaves_the_site(client: FlaskClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("researcher")
+    response = client.post("/login?next=//evil.example/x", data={
+        "username": name, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/"
+
+
+def test_roles_see_what_their_level_allows(app, archive: Archive, make_user) -> None:  # type: ignore[no-untyped-def]
+    from archive.models import Collection
+    with archive.session() as session:
+        granted, other = Collection(title="Granted"), Collection(title="Other")
+        session.add_all([granted, other])
+        session.flush()
+        granted_id, other_id = granted.id, other.id
+    public = _item(archive, AccessLevel.public)
+    restricted = _item(archive, AccessLevel.restricted)
+    secret_granted = _item(archive, AccessLevel.confidential, granted_id)
+    secret_other = _item(archive, AccessLevel.confidential, other_id)
+    expectations = {
+        None: {public},
+        "researcher": {public, restricted},
+        "archivist+grant": {public, restricted, secret_granted},
+        "admin": {public, restricted, secret_granted, secret_other},
+    }
+    for who, visible in expectations.items():
+        client = app.test_client()
+        if who == "archivist+grant":
+            log_in(client, make_user("archivist", grants=(granted_id,)))
+        elif who:
+            log_in(client, make_user(who))
+        for item_id in (public, restricted, secret_granted, secret_other):
+            status = client.get(f"/items/{item_id}").status_code
+            assert status == (200 if item_id in visible else 404), (who, item_id)
+        listed = {i["id"] for i in client.get("/api/items").get_json()["items"]}
+        assert listed == visible, who
+
+
+def test_users_cli_creates_lists_sets_roles_and_grants(runner, archive: Archive, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    from archive.models import Collection
+    with archive.session() as session:
+        session.add(Collection(title="Donated tapes"))
+    result = runner.invoke(args=["users", "create", "mina", "--role", "archivist", "--password-stdin"],
+                           input="a long enough secret\n")
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["users", "create", "mina", "--role", "archivist", "--password-stdin"],
+                         input="a long enough secret\n").exit_code == 1
+    short = runner.invoke(args=["users", "create", "joon", "--role", "admin", "--password-stdin"], input="short\n")
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    assert runner.invoke(args=["users", "set-role", "mina", "researcher"]).exit_code == 0
+    assert runner.invoke(args=["users", "grant", "mina", "1"]).exit_code == 0
+    assert runner.invoke(args=["users", "grant", "mina", "99"]).exit_code == 1
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "mina\tresearcher\tgrants: 1:Donated tapes" in listing
+    assert runner.invoke(args=["users", "revoke", "mina", "1"]).exit_code == 0
+    assert "grants: -" in runner.invoke(args=["users", "list"]).output
+    log_in(client, "mina", "a long enough secret")
