@@ -90,3 +90,15 @@ def test_history_and_csv_export(archive: Archive) -> None:
         rows = list(csv.DictReader(io.StringIO("".join(audit.export_csv(session, audit.AuditQuery(user="mina"))))))
     renamed = [r for r in rows if r["field"] == "title" and r["action"] == "edit"]
     assert renamed and renamed[0]["old"] == '"Yalu at dusk"' and renamed[0]["new"] == '"Renamed"'
+
+
+def test_ingest_is_recorded_as_the_acting_user(archive: Archive, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    from archive.services.ingest import IngestOptions, ingest_paths
+    Image.new("RGB", (64, 48), "teal").save(tmp_path / "a.jpg")
+    report = ingest_paths(archive, [tmp_path / "a.jpg"], IngestOptions(collection="Uploads", actor=ARCHIVIST))
+    assert report.ok
+    entries = _entries(archive)
+    assert {(e.action, e.object_type, e.actor) for e in entries} == {("ingest", "item", "mina"),
+                                                                     ("ingest", "collection", "mina")}

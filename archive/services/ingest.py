@@ -24,9 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import mediatools
+from archive.access import SYSTEM, Viewer
 from archive.dates import parse_date
 from archive.models import AccessLevel, Derivative, Item, ItemKind, MediaFile
-from archive.services import Invalid, jobs
+from archive.services import Invalid, audit, jobs
 from archive.services.catalogue import get_or_create_collection
 from archive.store import Staged
 
@@ -62,6 +63,7 @@ class IngestReport:
 class IngestOptions:
     collection: str | None = None
     access: AccessLevel = AccessLevel.public
+    actor: Viewer = SYSTEM  #: who the audit trail names for the new items
 
 
 # -- walking --------------------------------------------------------------------------------
@@ -306,7 +308,7 @@ class _Batch:
             return
         try:
             with self.archive.store.intent(prepared.staged.sha256):
-                with self.archive.session() as session:
+                with self.archive.session(self.options.actor) as session, audit.labelled(session, "ingest"):
                     item_id = record(session, self.archive, prepared, self.options).id
         except Invalid as exc:
             self.fail(path, str(exc))
