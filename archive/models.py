@@ -151,6 +151,8 @@ class Item(Base):
     jobs: Mapped[list[Job]] = relationship(back_populates="item", order_by="Job.id")
     ranges: Mapped[list[TimeRange]] = relationship(back_populates="item", order_by="TimeRange.start_sec",
                                                    cascade="all, delete-orphan")
+    transcripts: Mapped[list[Transcript]] = relationship(back_populates="item", order_by="Transcript.id",
+                                                         cascade="all, delete-orphan")
 
     @property
     def media(self) -> MediaFile | None:
@@ -361,3 +363,58 @@ class AuditEntry(Base):
     batch: Mapped[str] = mapped_column(String(40), default="")  #: groups the entries of one bulk edit
 
     user: Mapped[User | None] = relationship()
+
+
+class TranscriptKind(str, enum.Enum):
+    transcript = "transcript"
+    subtitles = "subtitles"
+    description = "description"      # audio description of what is seen
+    interview_log = "interview_log"  # a logger's time-coded notes
+
+
+class Transcript(Base):
+    """Time-coded text of one item in one language: a transcript, subtitles, a description or a log."""
+    __tablename__ = "transcripts"
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(35), default="")  #: BCP 47, e.g. "ko", "en", "zh-Hans"
+    kind: Mapped[TranscriptKind] = mapped_column(_enum(TranscriptKind), default=TranscriptKind.transcript)
+    source_name: Mapped[str] = mapped_column(String(1000), default="")  #: the imported file's name
+    created_at: Mapped[created_ts]
+    updated_at: Mapped[updated_ts]
+
+    item: Mapped[Item] = relationship(back_populates="transcripts")
+    segments: Mapped[list[Segment]] = relationship(back_populates="transcript", order_by="Segment.position",
+                                                   cascade="all, delete-orphan")
+
+
+class Segment(Base):
+    """One cue of a transcript: what is said (or seen) from start_sec to end_sec, and by whom."""
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_transcript_position", "transcript_id", "position"),
+                      CheckConstraint("start_sec >= 0 AND end_sec >= start_sec", name="ordered"))
+
+    id: Mapped[intpk]
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    position: Mapped[int]  #: order within the transcript, from 0
+    start_sec: Mapped[float] = mapped_column(Float)  #: seconds from the start of the media
+    end_sec: Mapped[float] = mapped_column(Float)  #: seconds from the start of the media
+    speaker: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[long_text]
+
+    transcript: Mapped[Transcript] = relationship(back_populates="segments")
+
+
+class SearchOutbox(Base):
+    """Items whose search documents must be rewritten, written in the same transaction as the change.
+
+    The index is a cache of the database: after a commit the indexer takes rows from here, and a
+    crash between the commit and the index write leaves them here for the next start.
+    """
+    __tablename__ = "search_outbox"
+
+    id: Mapped[intpk]
+    object_type: Mapped[str] = mapped_column(String(20))  #: "item" or "collection"
+    object_id: Mapped[int]
+    queued_at: Mapped[created_ts]
