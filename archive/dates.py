@@ -51,6 +51,8 @@ def describe(text: str) -> str:
     """A human reading of an EDTF date for pages ("about April 2019", "2019-03 to 2019-05")."""
     if not text:
         return "date unknown"
+    if len(text) == 4 and text[:3].isdigit() and text[3] in "Xx":
+        return f"the {text[:3]}0s"
     readable = text.replace("/", " to ").replace("..", "open")
     if readable.endswith("~"):
         return "about " + readable[:-1]

@@ -35,3 +35,4 @@ def test_describe_reads_uncertainty() -> None:
     assert describe("2019?") == "2019 (uncertain)"
     assert describe("2019-03/2019-05") == "2019-03 to 2019-05"
     assert describe("") == "date unknown"
+    assert describe("201X") == "the 2010s"
