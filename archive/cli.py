@@ -300,3 +300,135 @@ def users_revoke(username: str, collection_id: int) -> None:
     except (Invalid, NotFound) as exc:
         _fail(exc)
     click.echo(f"user {username} no longer sees confidential items of collection {collection_id}")
+
+
+# -- transcripts and the search index (issue 4) ------------------------------------------------
+
+from archive.access import SYSTEM  # noqa: E402  (kept with the commands that use them)
+from archive.models import TranscriptKind  # noqa: E402
+from archive.search import SearchRequest  # noqa: E402
+from archive.services import search_sync  # noqa: E402
+from archive.services.catalogue import get_item  # noqa: E402
+from archive.services.transcripts import export_transcript, get_transcript, import_transcript  # noqa: E402
+from archive.transcripts import format_time  # noqa: E402
+
+
+@commands.group("transcripts")
+def transcripts_group() -> None:
+    """Time-coded transcripts and subtitles of items."""
+
+
+@transcripts_group.command("import")
+@click.argument("item_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--language", help="BCP 47 tag (default: from the name, as in clip.ko.vtt).")
+@click.option("--kind", type=click.Choice([k.value for k in TranscriptKind]), default="transcript",
+              show_default=True)
+@click.option("--encoding", help="Text encoding of the file (default: detected).")
+@with_appcontext
+def transcripts_import(item_id: int, file: Path, language: str | None, kind: str, encoding: str | None) -> None:
+    """Attach a WebVTT, SRT or timestamped text file to an item (replacing one of the same language and kind).
+
+    Exit 0 when imported (problems are listed on stderr), 1 when refused.
+    """
+    archive = current_archive()
+    try:
+        with archive.session() as session:
+            item = get_item(session, SYSTEM, item_id)
+            result = import_transcript(session, item, file.read_bytes(), file.name, language=language,
+                                       kind=kind, encoding=encoding)
+            transcript_id, count, replaced = result.transcript.id, result.segment_count, result.replaced
+            lang = result.transcript.language or "no language"
+    except (Invalid, NotFound) as exc:
+        err.print(f"refused: {exc}", markup=False)
+        sys.exit(1)
+    search_sync.sync_index(archive)  # normally done at the commit already; makes sure before returning
+    for problem in result.problems:
+        err.print(f"problem: {file.name}, {problem}", markup=False)
+    click.echo(f"{'replaced' if replaced else 'imported'} transcript {transcript_id} of item {item_id} "
+               f"({lang}, {kind}): {count} segments")
+
+
+@transcripts_group.command("export")
+@click.argument("item_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["vtt", "srt"]), default="vtt", show_default=True)
+@click.option("--language", help="Which transcript, when the item has several.")
+@click.option("--kind", type=click.Choice([k.value for k in TranscriptKind]))
+@with_appcontext
+def transcripts_export(item_id: int, fmt: str, language: str | None, kind: str | None) -> None:
+    """Print an item's transcript as WebVTT or SubRip."""
+    try:
+        with current_archive().session() as session:
+            transcript = get_transcript(session, SYSTEM, item_id, language=language, kind=kind)
+            text, _ = export_transcript(transcript, fmt)
+    except (Invalid, NotFound) as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@commands.group("index")
+def index_group() -> None:
+    """The full-text search index (a cache of the database)."""
+
+
+@index_group.command("rebuild")
+@with_appcontext
+def index_rebuild() -> None:
+    """Build the search index anew from the database (searches go on over the old one meanwhile)."""
+    archive = current_archive()
+    with _progress("Indexing") as progress:
+        task = progress.add_task("", total=None)
+        count = search_sync.rebuild_index(
+            archive, on_total=lambda total: progress.update(task, total=total),
+            on_item=lambda doc: progress.advance(task))
+    stats = archive.index.stats()
+    click.echo(f"indexed {count} items, {stats.get('documents', 0)} documents "
+               f"({stats.get('bytes', 0) / 1e6:.1f} MB)")
+
+
+@index_group.command("check")
+@click.option("--fix", is_flag=True, help="Mend the drift found: index what is missing or stale, drop the rest.")
+@with_appcontext
+def index_check(fix: bool) -> None:
+    """Compare the index with the database. Exit 0 when in step (or mended), 1 when drift remains."""
+    report = search_sync.check_index(current_archive(), fix=fix)
+    for label, ids in (("missing from the index", report.missing), ("in the index but deleted or in the trash",
+                                                                    report.extra),
+                       ("indexed at an older version", report.stale)):
+        if ids:
+            shown = ", ".join(map(str, ids[:20])) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+            err.print(f"{len(ids)} item(s) {label}: {shown}", markup=False)
+    if report.collections:
+        err.print(f"{len(report.collections)} collection(s) out of step: "
+                  f"{', '.join(map(str, report.collections[:20]))}", markup=False)
+    if report.outbox:
+        err.print(f"{report.outbox} change(s) committed but not yet indexed", markup=False)
+    if report.clean:
+        click.echo("search index is in step with the database")
+    elif report.fixed:
+        click.echo("drift found and mended")
+    else:
+        click.echo("drift found" + ("; could not mend it all" if fix else "; run with --fix to mend it"))
+    sys.exit(0 if report.clean or report.fixed else 1)
+
+
+@index_group.command("search")
+@click.argument("query")
+@click.option("--page", type=int, default=1)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@with_appcontext
+def index_search(query: str, page: int, as_json: bool) -> None:
+    """Search as an administrator (sees everything), e.g. to try the index from a shell."""
+    response = current_archive().index.search(SearchRequest(q=query, page=page), SYSTEM)
+    if as_json:
+        sys.stdout.write(json.dumps(response.as_json(), ensure_ascii=False) + "\n")
+        return
+    if response.message:
+        err.print(response.message, markup=False)
+    if response.suggestion:
+        err.print(f"did you mean: {response.suggestion}", markup=False)
+    click.echo(f"{response.total_items} item(s)")
+    for item in response.items:
+        click.echo(f"{item.item_id}\t{item.title}\t{item.score:.2f}")
+        for hit in item.hits:
+            click.echo(f"\t{format_time(hit.start)}\t{hit.snippet_html}")

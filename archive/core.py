@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from archive import db
 from archive.access import SYSTEM, Viewer
 from archive.models import AccessLevel, MediaFile
+from archive.search import SearchIndex
 from archive.services import audit  # importing it registers the listener that records every change
+from archive.services import search_sync  # registers the listeners that keep the search index in step
 from archive.settings import load_settings
 from archive.store import Store
 
@@ -32,6 +34,11 @@ class Archive:
         #: (revision before, revision after) of the migration run when the archive was opened.
         self.migration: tuple[str | None, str] | None = None
         AccessLevel(settings["default_access"])  # fail early on a misspelt level
+        # Search: sessions know their archive, so that a commit can update the index (search_sync).
+        self.Session.configure(info={"archive": self})
+        #: Update the search index after each commit that changed what it holds (else: sync_index later).
+        self.index_on_commit = True
+        self._index: SearchIndex | None = None
 
     @classmethod
     def open(cls, overrides: dict[str, Any] | None = None, *, migrate: bool = True) -> Archive:
@@ -41,11 +48,19 @@ class Archive:
         archive.store.create()
         if migrate:
             archive.migration = db.upgrade(archive.engine)
+            search_sync.recover(archive)  # changes a crash left unindexed; a missing index is built
         return archive
 
     @property
     def index_dir(self) -> Path:
         return self.data_root / "index"
+
+    @property
+    def index(self) -> SearchIndex:
+        """The full-text search index (a cache of the database, see archive.services.search_sync)."""
+        if self._index is None:
+            self._index = SearchIndex(self.index_dir)
+        return self._index
 
     def secret_key(self) -> str:
         """The configured secret key, else one kept in the data root (made once)."""
@@ -72,4 +87,6 @@ class Archive:
             return self.store.recover(is_recorded)
 
     def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
         self.engine.dispose()

@@ -20,6 +20,7 @@ import platform
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image, ImageDraw
 
@@ -47,6 +48,12 @@ GENERATION = 1
 CLIP_SIZE = (1280, 720)
 STILL_SIZE = (4000, 3000)
 GEN_WORKERS = 2
+#: The machine is shared: before each timed phase wait up to MAX_WAIT s for it to be under QUIET
+#: busy, and measure a phase again (up to TRIES times) when other processes took over DISTURBED of it.
+MAX_WAIT = 300.0
+QUIET = 0.15
+DISTURBED = 0.10
+TRIES = 3
 TOOL_TIMEOUT = 900.0  # seconds; generous: generation and proxy encodes of minute-long clips
 
 #: The issue's goals.
@@ -176,25 +183,80 @@ def build_corpus(clips: int, stills: int, seconds: float, hevc: int) -> tuple[Co
     return corpus, time.perf_counter() - started
 
 
-# -- measuring --------------------------------------------------------------------------------
+# -- measuring on a shared machine ------------------------------------------------------------
 
 @dataclass
 class Timing:
-    wall: float  #: seconds
-    cpu: float  #: seconds of CPU, this process and its children
+    wall: float = 0.0  #: seconds
+    cpu: float = 0.0  #: CPU seconds of this process and its children
+    others: float = 0.0  #: CPU seconds other processes of the machine used meanwhile
+    tries: int = 1  #: measurements made before this one was kept (see Bench.measure)
+
+    @property
+    def disturbance(self) -> float:
+        """Share of the machine's CPU that other processes took while this was measured."""
+        return self.others / (self.wall * (os.cpu_count() or 1)) if self.wall else 0.0
+
+    def add(self, other: Timing) -> None:
+        self.wall, self.cpu, self.others = self.wall + other.wall, self.cpu + other.cpu, self.others + other.others
+        self.tries = max(self.tries, other.tries)
+
+    def describe(self) -> str:
+        cores = os.cpu_count() or 1
+        return (f"{self.wall:.1f} s wall; CPU {self.cpu:.1f} s ({self.cpu / self.wall / cores:.0%} of {cores} cores); "
+                f"others {self.disturbance:.0%}" + (f" (try {self.tries})" if self.tries > 1 else ""))
+
+    def as_json(self) -> dict[str, float]:
+        return {"wall_s": round(self.wall, 3), "cpu_s": round(self.cpu, 2),
+                "others_share": round(self.disturbance, 3), "tries": self.tries}
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and its waited-for children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat; zeros elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    busy = user + nice + system + irq + softirq + steal
+    tick = os.sysconf("SC_CLK_TCK")
+    return busy / tick, (busy + idle + iowait) / tick
 
 
 @contextmanager
 def timed() -> Iterator[Timing]:
-    """Wall and CPU seconds of the block (children's CPU counts once they have been waited for)."""
-    def cpu() -> float:
-        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-    result = Timing(0.0, 0.0)
-    wall, used = time.perf_counter(), cpu()
+    """Wall and CPU seconds of the block, ours and other processes'."""
+    result = Timing()
+    wall, used, busy = time.perf_counter(), own_cpu(), machine_cpu()[0]
     yield result
-    result.wall, result.cpu = time.perf_counter() - wall, cpu() - used
+    result.wall, result.cpu = time.perf_counter() - wall, own_cpu() - used
+    result.others = max(0.0, machine_cpu()[0] - busy - result.cpu)
+
+
+def wait_quiet(max_wait: float) -> None:
+    """Wait (up to max_wait s) until other processes leave the machine nearly idle."""
+    started = time.monotonic()
+    said = -1.0
+    while True:
+        busy0, total0 = machine_cpu()
+        time.sleep(2)
+        busy1, total1 = machine_cpu()
+        share = (busy1 - busy0) / max(total1 - total0, 1e-9)
+        waited = time.monotonic() - started
+        if share < QUIET or total1 == 0:
+            return
+        if waited > max_wait:
+            log(f"  machine still {share:.0%} busy after {max_wait:g} s; measuring anyway")
+            return
+        if said < 0 or waited - said >= 30:
+            log(f"  machine {share:.0%} busy with other work; waiting (up to {max_wait:g} s)")
+            said = waited
 
 
 def read_through(path: Path) -> int:
@@ -206,40 +268,179 @@ def read_through(path: Path) -> int:
     return size
 
 
-def settle() -> None:
-    """Flush the previous phase's writes so they are not written back during the next one."""
+def sync() -> None:
+    """Flush earlier writes, so they are not written back while the next thing is timed."""
     subprocess.run(["sync"], check=False)
 
 
-@contextmanager
-def fresh_archive(work: Path, name: str) -> Iterator[Archive]:
-    """An archive in a new data root under `work`, removed afterwards."""
-    archive = Archive.open({"data": str(work / name)})
-    try:
-        yield archive
-    finally:
-        archive.close()
-        shutil.rmtree(work / name, ignore_errors=True)
+R = TypeVar("R")
 
 
-def timed_ingest(work: Path, name: str, paths: list[Path]) -> Timing:
-    """Ingest `paths` into a fresh data root; every file must be ingested."""
-    settle()
-    step = max(1, len(paths) // 10)
-    done = 0
+@dataclass
+class Bench:
+    """Scratch space, the archive's settings and how patient to be with a busy machine."""
+    work: Path
+    settings: dict[str, Any]
+    max_wait: float
+    tries: int
 
-    def progress(outcome: str, path: Path, detail: str) -> None:
-        nonlocal done
-        done += 1
-        if done % step == 0 or outcome == "failed":
-            log(f"  {name}: {done}/{len(paths)} ({outcome} {display_path(path.name)} {detail})")
+    def measure(self, name: str, run: Callable[[], tuple[Timing, R]]) -> tuple[Timing, R]:
+        """Run a timed phase after a quiet spell; again (up to `tries`) if other work disturbed it.
 
-    with fresh_archive(work, name) as archive, timed() as timing:
-        report = ingest_paths(archive, paths, IngestOptions(), progress)
-    if report.failed or len(report.ingested) != len(paths):
-        raise SystemExit(f"{name}: {len(report.ingested)} of {len(paths)} ingested; failed: {report.failed[:3]}")
-    log(f"{name}: {len(paths)} files in {timing.wall:.1f} s")
-    return timing
+        `run` times its own work, so that set-up (a fresh data root) stays out of the figure.
+        The least disturbed measurement is kept.
+        """
+        best: tuple[Timing, R] | None = None
+        for attempt in range(1, self.tries + 1):
+            sync()
+            if self.max_wait > 0:
+                wait_quiet(self.max_wait)
+            timing, result = run()
+            timing.tries = attempt
+            if best is None or timing.disturbance < best[0].disturbance:
+                best = (timing, result)
+            if timing.disturbance <= DISTURBED:
+                break
+            log(f"  {name}: other processes took {timing.disturbance:.0%} of the machine meanwhile"
+                + ("; measuring again" if attempt < self.tries else "; keeping the least disturbed try"))
+        assert best is not None
+        return best
+
+    @contextmanager
+    def fresh_archive(self, name: str) -> Iterator[Archive]:
+        """An archive in a new data root, removed afterwards."""
+        archive = Archive.open({"data": str(self.work / name)})
+        try:
+            yield archive
+        finally:
+            archive.close()
+            shutil.rmtree(self.work / name, ignore_errors=True)
+
+    def ingest(self, name: str, paths: list[Path]) -> Timing:
+        """Ingest `paths` into a fresh data root (every file must go in); the run is timed, set-up not."""
+        step = max(1, len(paths) // 5)
+
+        def progress(outcome: str, path: Path, detail: str) -> None:
+            progress.done += 1  # type: ignore[attr-defined]
+            if progress.done % step == 0 or outcome == "failed":  # type: ignore[attr-defined]
+                log(f"  {name}: {progress.done}/{len(paths)} ({outcome} {display_path(path.name)} {detail})")  # type: ignore[attr-defined]
+
+        def run() -> tuple[Timing, None]:
+            progress.done = 0  # type: ignore[attr-defined]
+            with self.fresh_archive(name) as archive:
+                with timed() as timing:
+                    report = ingest_paths(archive, paths, IngestOptions(), progress)
+            if report.failed or len(report.ingested) != len(paths):
+                raise SystemExit(f"{name}: {len(report.ingested)} of {len(paths)} ingested; "
+                                 f"failed: {report.failed[:3]}")
+            return timing, None
+
+        timing = self.measure(name, run)[0]
+        log(f"{name}: {len(paths)} files, {timing.describe()}")
+        return timing
+
+    def bare(self, clips: list[Path], workers: int) -> Timing:
+        """The bare ffmpeg work of every clip, `workers` clips at a time."""
+        def run() -> tuple[Timing, None]:
+            out = Path(tempfile.mkdtemp(prefix="bare-", dir=self.work))
+            try:
+                with timed() as timing, ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(lambda p: bare_video(p, out, self.settings), clips))
+            finally:
+                shutil.rmtree(out, ignore_errors=True)
+            return timing, None
+
+        timing = self.measure("bare", run)[0]
+        log(f"bare ffmpeg: {len(clips)} videos, {timing.describe()}")
+        return timing
+
+    def breakdown(self, paths: list[Path]) -> tuple[Timing, dict[str, float]]:
+        """Mean seconds of each step of one file's ingest: the real pieces, one file at a time."""
+        return self.measure("breakdown", lambda: self._breakdown(paths))
+
+    def _breakdown(self, paths: list[Path]) -> tuple[Timing, dict[str, float]]:
+        steps: dict[str, float] = {}
+        settings = self.settings
+
+        @contextmanager
+        def step(name: str) -> Iterator[None]:
+            t0 = time.perf_counter()
+            yield
+            steps[name] = steps.get(name, 0.0) + (time.perf_counter() - t0) / len(paths)
+
+        with self.fresh_archive("breakdown") as archive, timed() as timing:
+            for path in paths:
+                sync()  # each file's writes are its own
+                with step("hash only (read + sha256, for scale)"):
+                    sha256_file(path)
+                with step("stage: copy + sha256 + fsync"):
+                    staged = archive.store.stage(path)
+                with step("identify"):
+                    info = mediatools.identify(staged.path, ffprobe_timeout=settings["ffprobe_timeout"],
+                                               max_image_pixels=settings["max_image_pixels"])
+                work_dir = archive.store.staging_dir()
+                if info.kind == "video":
+                    # The frame grab alone, called as video_derivatives calls it, to split ffmpeg from Python.
+                    shown_w, shown_h = info.display_size or CLIP_SIZE
+                    times, width = ingest_frames(info.duration or 0.0, shown_w, settings)
+                    with tempfile.TemporaryDirectory(dir=work_dir) as tmp, step("frame grab"):
+                        mediatools.extract_frames(staged.path, times, width, Path(tmp),
+                                                  height=even(width * shown_h / shown_w),
+                                                  timeout=settings["ffmpeg_timeout"], deinterlace=info.interlaced,
+                                                  per_call=mediatools.seeks_per_call(info))
+                with step("derivatives"):
+                    derivatives = make_derivatives(staged.path, info, work_dir, settings)
+                with step("record: DB transaction + move into store"):
+                    with archive.store.intent(staged.sha256), archive.session() as session:
+                        record(session, archive, Prepared(path, staged, info, work_dir, derivatives),
+                               IngestOptions())
+                staged.path.unlink(missing_ok=True)
+                shutil.rmtree(work_dir, ignore_errors=True)
+        grab = steps.pop("frame grab", None)
+        ordered: dict[str, float] = {}
+        for name, seconds in steps.items():
+            ordered[name] = seconds
+            if name == "derivatives" and grab is not None:  # its split right under it
+                ordered["  of which: the one ffmpeg frame grab"] = grab
+                ordered["  of which: Python (read BMPs, pick, resize, WebP)"] = seconds - grab
+        return timing, ordered
+
+    def proxies(self, clips: list[Path]) -> dict[str, Timing]:
+        """Total time of make_proxy, its own command run directly, and a hand-written plain encode."""
+        settings = self.settings
+        kw = dict(max_height=settings["proxy_max_height"], crf=settings["proxy_crf"],
+                  preset=settings["proxy_preset"])
+
+        def make_proxy(src: Path, dest: Path) -> None:
+            mediatools.make_proxy(src, dest, timeout=settings["proxy_timeout"], **kw)
+
+        def direct(src: Path, dest: Path) -> None:
+            run_tool(mediatools.proxy_cmd(src, dest, **kw), timeout=settings["proxy_timeout"])
+
+        def plain(src: Path, dest: Path) -> None:
+            run_tool(["ffmpeg", "-hide_banner", "-v", "error", "-nostdin", "-y", "-i", str(src),
+                      "-c:v", "libx264", "-preset", settings["proxy_preset"], "-crf", str(settings["proxy_crf"]),
+                      "-vf", f"scale=-2:{settings['proxy_max_height']}", "-c:a", "aac", "-b:a", "128k",
+                      "-movflags", "+faststart", str(dest)], timeout=settings["proxy_timeout"])
+
+        ways = {"make_proxy": make_proxy, "proxy_cmd direct": direct, "plain ffmpeg": plain}
+        totals = {name: Timing() for name in ways}
+        for n, src in enumerate(clips):
+            names = list(ways)
+            for name in names[n % 3:] + names[:n % 3]:  # rotate the order: none always goes first
+                def run(way: Callable[[Path, Path], None] = ways[name]) -> tuple[Timing, int]:
+                    out = Path(tempfile.mkdtemp(prefix="proxy-", dir=self.work))
+                    try:
+                        with timed() as timing:
+                            way(src, out / "proxy.mp4")
+                        return timing, (out / "proxy.mp4").stat().st_size
+                    finally:
+                        shutil.rmtree(out, ignore_errors=True)
+
+                timing, size = self.measure(f"proxy {name}", run)
+                totals[name].add(timing)
+                log(f"proxy {src.name}: {name}, {size / 2**20:.1f} MiB, {timing.describe()}")
+        return totals
 
 
 def even(value: float) -> int:
@@ -266,110 +467,6 @@ def bare_video(src: Path, out_dir: Path, settings: dict[str, Any]) -> int:
     return len(times)
 
 
-def timed_bare(work: Path, clips: list[Path], settings: dict[str, Any], workers: int) -> tuple[Timing, int]:
-    settle()
-    out = work / "bare"
-    out.mkdir()
-    try:
-        with timed() as timing, ThreadPoolExecutor(workers) as pool:
-            frames = list(pool.map(lambda p: bare_video(p, out, settings), clips))
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    log(f"bare ffmpeg: {len(clips)} videos ({sum(frames)} frames) in {timing.wall:.1f} s")
-    return timing, frames[0]
-
-
-def breakdown(work: Path, paths: list[Path]) -> dict[str, float]:
-    """Mean seconds of each step of one file's ingest, run one file at a time through the real pieces."""
-    steps: dict[str, float] = {}
-
-    def add(step: str, seconds: float) -> None:
-        steps[step] = steps.get(step, 0.0) + seconds / len(paths)
-
-    with fresh_archive(work, "breakdown") as archive:
-        settings = archive.settings
-        for path in paths:
-            settle()
-            t0 = time.perf_counter()
-            sha256_file(path)
-            add("hash only (read + sha256, for scale)", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            staged = archive.store.stage(path)
-            add("stage: copy + sha256 + fsync", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            info = mediatools.identify(staged.path, ffprobe_timeout=settings["ffprobe_timeout"],
-                                       max_image_pixels=settings["max_image_pixels"])
-            add("identify", time.perf_counter() - t0)
-            work_dir = archive.store.staging_dir()
-            if info.kind == "video":
-                # The frame grab alone, as video_derivatives calls it, to split ffmpeg from Python.
-                times, width = ingest_frames(info.duration or 0.0, (info.display_size or CLIP_SIZE)[0], settings)
-                height = even(width * (info.display_size or CLIP_SIZE)[1] / (info.display_size or CLIP_SIZE)[0])
-                with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
-                    t0 = time.perf_counter()
-                    mediatools.extract_frames(staged.path, times, width, Path(tmp), height=height,
-                                              timeout=settings["ffmpeg_timeout"], deinterlace=info.interlaced,
-                                              per_call=mediatools.seeks_per_call(info))
-                    add("frame grab", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            derivatives = make_derivatives(staged.path, info, work_dir, settings)
-            add("derivatives", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            with archive.store.intent(staged.sha256), archive.session() as session:
-                record(session, archive, Prepared(path, staged, info, work_dir, derivatives), IngestOptions())
-            add("record: DB transaction + move into store", time.perf_counter() - t0)
-            staged.path.unlink(missing_ok=True)
-            shutil.rmtree(work_dir, ignore_errors=True)
-    grab = steps.pop("frame grab", None)
-    if grab is None:
-        return steps
-    # Put the split of the derivatives right under them.
-    ordered: dict[str, float] = {}
-    for step, seconds in steps.items():
-        ordered[step] = seconds
-        if step == "derivatives":
-            ordered["  of which: the one ffmpeg frame grab"] = grab
-            ordered["  of which: Python (read BMPs, pick, resize, WebP)"] = seconds - grab
-    return ordered
-
-
-def timed_proxies(work: Path, clips: list[Path], settings: dict[str, Any]) -> dict[str, float]:
-    """Total seconds of make_proxy, its own command run directly, and a hand-written plain encode."""
-    kw = dict(max_height=settings["proxy_max_height"], crf=settings["proxy_crf"], preset=settings["proxy_preset"])
-    out = work / "proxies"
-    out.mkdir()
-
-    def make_proxy(src: Path, dest: Path) -> None:
-        mediatools.make_proxy(src, dest, timeout=settings["proxy_timeout"], **kw)
-
-    def direct(src: Path, dest: Path) -> None:
-        run_tool(mediatools.proxy_cmd(src, dest, **kw), timeout=settings["proxy_timeout"])
-
-    def plain(src: Path, dest: Path) -> None:
-        run_tool(["ffmpeg", "-hide_banner", "-v", "error", "-nostdin", "-y", "-i", str(src), "-c:v", "libx264",
-                  "-preset", settings["proxy_preset"], "-crf", str(settings["proxy_crf"]),
-                  "-vf", f"scale=-2:{settings['proxy_max_height']}", "-c:a", "aac", "-b:a", "128k",
-                  "-movflags", "+faststart", str(dest)], timeout=settings["proxy_timeout"])
-
-    ways = {"make_proxy": make_proxy, "proxy_cmd direct": direct, "plain ffmpeg": plain}
-    totals = dict.fromkeys(ways, 0.0)
-    try:
-        for n, src in enumerate(clips):
-            names = list(ways)
-            names = names[n % len(names):] + names[:n % len(names)]  # rotate the order: no one always goes first
-            for name in names:
-                settle()
-                dest = out / f"{src.stem}-{name.replace(' ', '-')}.mp4"
-                t0 = time.perf_counter()
-                ways[name](src, dest)
-                totals[name] += time.perf_counter() - t0
-                log(f"proxy {src.name}: {name} {time.perf_counter() - t0:.1f} s, "
-                    f"{dest.stat().st_size / 2**20:.1f} MiB")
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    return totals
-
-
 # -- reporting --------------------------------------------------------------------------------
 
 def machine() -> dict[str, Any]:
@@ -380,11 +477,14 @@ def machine() -> dict[str, Any]:
             "ffmpeg": ffmpeg_version, "python": platform.python_version(), "date": date.today().isoformat()}
 
 
-def table(rows: list[tuple[str, str, str, str]]) -> str:
+def table(rows: list[tuple[str, ...]]) -> str:
     head = ("figure", "value", "goal", "met")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
-    return "\n".join([line(head), line(tuple("-" * w for w in widths)), *map(line, rows)])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
 
 
 def yes(ok: bool) -> str:
@@ -399,89 +499,96 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--proxy-clips", type=int, default=2, help="HEVC/MKV clips for the proxy figures (default 2)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 4 clips of 10 s, 40 stills, 1 proxy clip")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument("--max-wait", type=float, default=MAX_WAIT, help="seconds to wait for other work on the "
+                        f"machine to stop before each phase; 0: do not wait (default {MAX_WAIT:g})")
+    parser.add_argument("--tries", type=int, default=TRIES, help="measurements of a phase at most, when other "
+                        f"work took over {DISTURBED:.0%} of the machine meanwhile (default {TRIES})")
     args = parser.parse_args(argv)
     if args.quick:
         args.clips, args.stills, args.clip_seconds, args.proxy_clips = 4, 40, 10.0, 1
-    if min(args.clips, args.stills, args.proxy_clips) < 1 or args.proxy_clips > args.clips:
-        parser.error("need at least one clip, still and proxy clip, and no more proxy clips than clips")
+    if min(args.clips, args.stills, args.proxy_clips, args.tries) < 1 or args.proxy_clips > args.clips:
+        parser.error("need at least one clip, still, proxy clip and try, and no more proxy clips than clips")
+    # A plain kill must still clean up the scratch data roots (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     about = machine()
     log(f"{about['nproc']} cores, {about['cpu']}; {about['ffmpeg']}")
     corpus, generation = build_corpus(args.clips, args.stills, args.clip_seconds, args.proxy_clips)
-    everything = corpus.clips + corpus.stills + corpus.hevc
     t0 = time.perf_counter()
-    size = sum(read_through(p) for p in everything)
-    log(f"corpus read once into the page cache: {size / 2**30:.2f} GiB in {time.perf_counter() - t0:.1f} s")
+    size = sum(read_through(p) for p in corpus.clips + corpus.stills + corpus.hevc)
+    log(f"corpus read once, into the page cache: {size / 2**30:.2f} GiB in {time.perf_counter() - t0:.1f} s")
 
-    figures: dict[str, Any] = {"machine": about, "generation_seconds": round(generation, 1),
-                               "corpus": {"clips": args.clips, "clip_seconds": args.clip_seconds,
-                                          "stills": args.stills, "proxy_clips": args.proxy_clips,
-                                          "clip_mib": round(sum(p.stat().st_size for p in corpus.clips) / 2**20, 1),
-                                          "still_mib": round(sum(p.stat().st_size for p in corpus.stills) / 2**20, 1)}}
+    settings = load_settings()  # what each fresh archive gets too (defaults, config file, environment)
+    workers = settings["ingest_workers"]
     with tempfile.TemporaryDirectory(prefix="bench-ingest-", dir=CORPUS) as tmp:
-        work = Path(tmp)
-        settings = load_settings()  # what each fresh archive below gets too
-        workers = settings["ingest_workers"]
-        figures["settings"] = {k: settings[k] for k in ("ingest_workers", "storyboard_frames", "thumb_page_width",
-                                                        "thumb_format", "proxy_preset", "proxy_crf")}
-
+        bench = Bench(Path(tmp), settings, args.max_wait, args.tries)
         log("stills alone ...")
-        stills = timed_ingest(work, "stills", corpus.stills)
+        stills = bench.ingest("stills", corpus.stills)
         log("videos alone ...")
-        videos = timed_ingest(work, "videos", corpus.clips)
+        videos = bench.ingest("videos", corpus.clips)
         log(f"bare ffmpeg work on the same videos, {workers} at a time ...")
-        bare, frames = timed_bare(work, corpus.clips, settings, workers)
+        bare = bench.bare(corpus.clips, workers)
         log("mixed corpus ...")
         mixed_paths = corpus.clips + corpus.stills
-        mixed = timed_ingest(work, "mixed", mixed_paths)
-        log("breakdown, one file at a time ...")
-        video_steps = breakdown(work, corpus.clips[:min(3, len(corpus.clips))])  # one of each kind of content
-        still_steps = breakdown(work, corpus.stills[:20])
+        mixed = bench.ingest("mixed", mixed_paths)
+        log("where the time goes, one file at a time ...")
+        video_steps = bench.breakdown(corpus.clips[:3])[1]  # one of each kind of content
+        still_steps = bench.breakdown(corpus.stills[:20])[1]
         log("proxies ...")
-        proxies = timed_proxies(work, corpus.hevc, settings)
+        proxies = bench.proxies(corpus.hevc)
 
+    info = mediatools.identify(corpus.clips[0], ffprobe_timeout=60, max_image_pixels=settings["max_image_pixels"])
+    frames = len(ingest_frames(info.duration or 0.0, (info.display_size or CLIP_SIZE)[0], settings)[0])
     n_clips, n_stills = len(corpus.clips), len(corpus.stills)
     stills_per_s = n_stills / stills.wall
     video_ratio = videos.wall / bare.wall
-    proxy_vs_direct = proxies["make_proxy"] / proxies["proxy_cmd direct"]
-    proxy_vs_plain = proxies["make_proxy"] / proxies["plain ffmpeg"]
-    figures["results"] = {
-        "stills_per_s": round(stills_per_s, 1), "stills_wall_s": round(stills.wall, 2),
-        "stills_cpu_s": round(stills.cpu, 2),
-        "video_ingest_s_per_video": round(videos.wall / n_clips, 3), "video_ingest_cpu_s": round(videos.cpu, 2),
-        "video_bare_s_per_video": round(bare.wall / n_clips, 3), "video_bare_cpu_s": round(bare.cpu, 2),
+    proxy_vs_direct = proxies["make_proxy"].wall / proxies["proxy_cmd direct"].wall
+    proxy_vs_plain = proxies["make_proxy"].wall / proxies["plain ffmpeg"].wall
+    phases = {"stills": stills, "videos": videos, "bare": bare, "mixed": mixed, **proxies}
+    figures = {
+        "machine": about, "generation_s": round(generation, 1),
+        "corpus": {"clips": n_clips, "clip_seconds": args.clip_seconds, "stills": n_stills,
+                   "proxy_clips": len(corpus.hevc),
+                   "clip_mib": round(sum(p.stat().st_size for p in corpus.clips) / 2**20, 1),
+                   "still_mib": round(sum(p.stat().st_size for p in corpus.stills) / 2**20, 1)},
+        "settings": {k: settings[k] for k in ("ingest_workers", "storyboard_frames", "thumb_page_width",
+                                              "thumb_grid_width", "thumb_format", "proxy_preset", "proxy_crf")},
+        "stills_per_s": round(stills_per_s, 2),
+        "video_ingest_s_per_video": round(videos.wall / n_clips, 3),
+        "video_bare_s_per_video": round(bare.wall / n_clips, 3),
         "video_ratio": round(video_ratio, 3), "frames_per_video": frames,
-        "mixed_files_per_s": round(len(mixed_paths) / mixed.wall, 2), "mixed_wall_s": round(mixed.wall, 2),
-        "proxy_s": {k: round(v, 2) for k, v in proxies.items()},
+        "mixed_files_per_s": round(len(mixed_paths) / mixed.wall, 2),
         "proxy_vs_direct": round(proxy_vs_direct, 3), "proxy_vs_plain": round(proxy_vs_plain, 3),
-        "video_breakdown_s": {k.strip(): round(v, 3) for k, v in video_steps.items()},
+        "goals_met": {"video_ratio": video_ratio <= GOAL_VIDEO_RATIO, "stills_per_s": stills_per_s >= GOAL_STILLS_PER_S,
+                      "proxy": max(proxy_vs_direct, proxy_vs_plain) <= GOAL_PROXY_RATIO},
+        "phases": {name: t.as_json() for name, t in phases.items()},
+        "video_breakdown_s": {k.strip(): round(v, 4) for k, v in video_steps.items()},
         "still_breakdown_s": {k.strip(): round(v, 4) for k, v in still_steps.items()},
     }
-
-    cores = about["nproc"] or 1
     rows = [
         ("stills ingest (alone)", f"{stills_per_s:.1f} files/s", f">= {GOAL_STILLS_PER_S:g}/s",
          yes(stills_per_s >= GOAL_STILLS_PER_S)),
-        ("  wall / CPU", f"{stills.wall:.1f} s / {stills.cpu:.1f} s ({stills.cpu / stills.wall / cores:.0%} of "
-         f"{cores} cores)", "", ""),
+        ("  time", stills.describe(), "", ""),
         ("video ingest (alone)", f"{videos.wall / n_clips:.2f} s/video", "", ""),
-        ("bare ffprobe + ffmpeg", f"{bare.wall / n_clips:.2f} s/video ({frames} frames)", "", ""),
+        ("  time", videos.describe(), "", ""),
+        ("bare ffprobe + ffmpeg", f"{bare.wall / n_clips:.2f} s/video ({frames} frames each)", "", ""),
+        ("  time", bare.describe(), "", ""),
         ("video ingest / bare", f"{video_ratio:.2f}x", f"<= {GOAL_VIDEO_RATIO:g}x", yes(video_ratio <= GOAL_VIDEO_RATIO)),
-        ("  CPU ingest / bare", f"{videos.cpu:.1f} s / {bare.cpu:.1f} s", "", ""),
-        ("mixed corpus ingest", f"{len(mixed_paths) / mixed.wall:.1f} files/s ({mixed.wall:.1f} s)", "", ""),
-        ("proxy: make_proxy", f"{proxies['make_proxy']:.1f} s", "", ""),
-        ("proxy: proxy_cmd direct", f"{proxies['proxy_cmd direct']:.1f} s", "", ""),
-        ("proxy: plain ffmpeg", f"{proxies['plain ffmpeg']:.1f} s", "", ""),
-        ("make_proxy / direct", f"{proxy_vs_direct:.3f}x", f"<= {GOAL_PROXY_RATIO:g}x",
+        ("mixed corpus ingest", f"{len(mixed_paths) / mixed.wall:.1f} files/s", "", ""),
+        ("  time", mixed.describe(), "", ""),
+        *[(f"proxy: {name}", t.describe(), "", "") for name, t in proxies.items()],
+        ("make_proxy / proxy_cmd direct", f"{proxy_vs_direct:.3f}x", f"<= {GOAL_PROXY_RATIO:g}x",
          yes(proxy_vs_direct <= GOAL_PROXY_RATIO)),
-        ("make_proxy / plain", f"{proxy_vs_plain:.3f}x", f"<= {GOAL_PROXY_RATIO:g}x",
+        ("make_proxy / plain ffmpeg", f"{proxy_vs_plain:.3f}x", f"<= {GOAL_PROXY_RATIO:g}x",
          yes(proxy_vs_plain <= GOAL_PROXY_RATIO)),
     ]
     print(f"Ingest benchmark, {about['date']}: {n_clips} clips x {args.clip_seconds:g} s "
           f"({figures['corpus']['clip_mib']:.0f} MiB), {n_stills} stills ({figures['corpus']['still_mib']:.0f} MiB), "
-          f"{len(corpus.hevc)} HEVC/MKV proxy clips; {workers} ingest workers")
+          f"{len(corpus.hevc)} HEVC/MKV clips for proxies; {workers} ingest workers, thumbnails as "
+          f"{settings['thumb_format']}")
     print(f"{about['nproc']} cores, {about['cpu']}; {about['ffmpeg']}")
-    print(f"corpus generation (not in the figures): {generation:.1f} s; page cache warm (corpus read just before)\n")
+    print(f"corpus generation (not in the figures): {generation:.1f} s; page cache warm (corpus read just before); "
+          f"'others' = CPU share other processes took meanwhile\n")
     print(table(rows))
     for title, steps in (("one video", video_steps), ("one still", still_steps)):
         print(f"\nwhere the time goes, {title} (mean, one file at a time):")

@@ -13,17 +13,18 @@ import enum
 import io
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import event, func, insert, inspect, select
+from sqlalchemy import Select, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from archive.access import SYSTEM, Viewer
-from archive.models import AuditEntry, Collection, Credit, Item, Person, Tag, TimeRange, User
+from archive.access import SYSTEM, Viewer, item_filter
+from archive.models import AuditEntry, Collection, Credit, Item, Person, Role, Tag, TimeRange, User
+from archive.services import Invalid
 
 AUDITED: dict[type, str] = {Item: "item", Collection: "collection", Person: "person", Credit: "credit",
                             Tag: "tag", TimeRange: "range", User: "user"}
@@ -79,18 +80,28 @@ def _label(obj: Any) -> str:
     return str(obj)
 
 
+def _snapshot(obj: Any, *, gone: bool) -> dict[str, list[Any]]:
+    """Every set field of a created object as [None, value], or of a purged one as [value, None]."""
+    changes: dict[str, list[Any]] = {}
+    for attr in inspect(obj).mapper.column_attrs:
+        value = getattr(obj, attr.key)
+        if attr.key in QUIET or value in (None, "", {}, []):
+            continue
+        value = "(set)" if attr.key in SECRET else _json(value)
+        changes[attr.key] = [value, None] if gone else [None, value]
+    return changes
+
+
 def _column_changes(obj: Any, *, new: bool) -> dict[str, list[Any]]:
+    if new:
+        return _snapshot(obj, gone=False)
     state = inspect(obj)
     changes: dict[str, list[Any]] = {}
     for attr in state.mapper.column_attrs:
         if attr.key in QUIET:
             continue
         history = state.attrs[attr.key].history
-        if new:
-            value = getattr(obj, attr.key)
-            if value not in (None, "", {}, []):
-                changes[attr.key] = [None, "(set)" if attr.key in SECRET else _json(value)]
-        elif history.has_changes():
+        if history.has_changes():
             old = history.deleted[0] if history.deleted else None
             value = history.added[0] if history.added else None
             if old != value:
@@ -107,6 +118,8 @@ def _column_changes(obj: Any, *, new: bool) -> dict[str, list[Any]]:
 
 
 def _action(obj: Any, changes: dict[str, list[Any]], default: str) -> str:
+    if default != "edit":
+        return default
     if "deleted_at" in changes:
         return "delete" if changes["deleted_at"][1] else "restore"
     if default == "edit" and set(changes) == {"access"}:
@@ -125,7 +138,7 @@ def _record(session: Session, _context: Any) -> None:
             object_type = AUDITED.get(type(obj))
             if object_type is None:
                 continue
-            changes = {} if kind == "purge" else _column_changes(obj, new=kind == "create")
+            changes = _snapshot(obj, gone=True) if kind == "purge" else _column_changes(obj, new=kind == "create")
             if kind == "edit" and not changes:
                 continue
             action = _action(obj, changes, kind)
@@ -141,8 +154,13 @@ def _record(session: Session, _context: Any) -> None:
 
 # -- reading the trail ------------------------------------------------------------------------
 
+#: Largest page number accepted in a query (a signed 32-bit integer).
+MAX_PAGE = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class AuditQuery:
+    """Filters of the global log; dates are whole days in UTC, both ends included."""
     user: str | None = None  # actor name
     since: date | None = None
     until: date | None = None
@@ -153,6 +171,57 @@ class AuditQuery:
     per_page: int = 50
 
 
+@dataclass(frozen=True)
+class EntryPage:
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def parse_audit_query(args: Mapping[str, str], *, per_page: int = 50) -> AuditQuery:
+    """Validate the log's filters (user, from, to, type, id, action, page); raise Invalid naming the field."""
+    def text(name: str) -> str | None:
+        return (args.get(name) or "").strip() or None
+
+    def day(name: str) -> date | None:
+        raw = text(name)
+        if raw is None:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise Invalid(f"{raw!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-31", name) from None
+
+    def whole(name: str) -> int | None:
+        raw = text(name)
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+            raise Invalid(f"{name} must be a whole number from 1, not {raw!r}", name)
+        return int(raw)
+
+    since, until = day("from"), day("to")
+    if since and until and until < since:
+        raise Invalid(f"the end date {until.isoformat()} is before the start date {since.isoformat()}", "to")
+    object_type = text("type")
+    if object_type is not None and object_type not in AUDITED.values():
+        raise Invalid(f"type must be one of {', '.join(sorted(AUDITED.values()))}, not {object_type!r}", "type")
+    return AuditQuery(user=text("user"), since=since, until=until, object_type=object_type,
+                      object_id=whole("id"), action=text("action"), page=whole("page") or 1, per_page=per_page)
+
+
+def query_args(q: AuditQuery) -> dict[str, str]:
+    """The query parameters that give `q` again (page left out), for links and the CSV export."""
+    values = {"user": q.user, "from": q.since and q.since.isoformat(), "to": q.until and q.until.isoformat(),
+              "type": q.object_type, "id": q.object_id, "action": q.action}
+    return {name: str(value) for name, value in values.items() if value not in (None, "")}
+
+
 def history(session: Session, object_type: str, object_id: int, limit: int = 200) -> list[AuditEntry]:
     """The changes of one object, newest first."""
     return list(session.scalars(select(AuditEntry).where(AuditEntry.object_type == object_type,
@@ -160,14 +229,18 @@ def history(session: Session, object_type: str, object_id: int, limit: int = 200
                                 .order_by(AuditEntry.id.desc()).limit(limit)))
 
 
-def _filtered(q: AuditQuery):  # type: ignore[no-untyped-def]
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _filtered(q: AuditQuery) -> Select[tuple[AuditEntry]]:
     stmt = select(AuditEntry)
     if q.user:
         stmt = stmt.where(AuditEntry.actor == q.user)
     if q.since:
-        stmt = stmt.where(AuditEntry.at >= datetime.combine(q.since, datetime.min.time()))
-    if q.until:
-        stmt = stmt.where(AuditEntry.at < datetime.combine(q.until, datetime.max.time()))
+        stmt = stmt.where(AuditEntry.at >= _day_start(q.since))
+    if q.until and q.until < date.max:  # the whole of the last day
+        stmt = stmt.where(AuditEntry.at < _day_start(q.until + timedelta(days=1)))
     if q.object_type:
         stmt = stmt.where(AuditEntry.object_type == q.object_type)
     if q.object_id is not None:
@@ -186,22 +259,91 @@ def find_entries(session: Session, q: AuditQuery) -> tuple[list[AuditEntry], int
     return list(rows), total
 
 
+def entry_page(session: Session, q: AuditQuery) -> EntryPage:
+    """find_entries as a page that knows how many pages there are."""
+    entries, total = find_entries(session, q)
+    return EntryPage(entries, total, q.page, q.per_page)
+
+
+def actors(session: Session) -> list[str]:
+    """Everyone who has changed something, for the log's user filter."""
+    return sorted(session.scalars(select(AuditEntry.actor).distinct()))
+
+
+def actions(session: Session) -> list[str]:
+    """The actions recorded so far, for the log's action filter."""
+    return sorted(session.scalars(select(AuditEntry.action).distinct()))
+
+
+def collection_titles(session: Session, entries: Iterable[AuditEntry]) -> dict[int, str]:
+    """Titles of the collections that `collection_id` changes name, so a history can show titles."""
+    ids = {value for entry in entries for value in entry.changes.get("collection_id", ())
+           if isinstance(value, int)}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Collection.id, Collection.title).where(Collection.id.in_(ids))).all())
+
+
+def live_objects(session: Session, viewer: Viewer, entries: Iterable[AuditEntry]) -> dict[tuple[str, int], Any]:
+    """The entries' objects that still exist and `viewer` may see, by (object_type, object_id).
+
+    Items in the trash count as gone; a collection is visible when it has an item the viewer may
+    see (as on its page); a range when its item is. People have no page and are left out.
+    """
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.object_id is not None:
+            wanted.setdefault(entry.object_type, set()).add(entry.object_id)
+    found: dict[tuple[str, int], Any] = {}
+
+    def add(object_type: str, rows: Iterable[Any]) -> None:
+        found.update(((object_type, row.id), row) for row in rows)
+
+    if ids := wanted.get("item"):
+        add("item", session.scalars(select(Item).where(Item.id.in_(ids), item_filter(viewer))))
+    if ids := wanted.get("collection"):
+        seen = select(Item.id).where(Item.collection_id == Collection.id, item_filter(viewer)).exists()
+        add("collection", session.scalars(select(Collection).where(Collection.id.in_(ids), seen)))
+    if ids := wanted.get("range"):
+        add("range", session.scalars(select(TimeRange).join(Item).where(TimeRange.id.in_(ids),
+                                                                         item_filter(viewer))))
+    if ids := wanted.get("tag"):
+        add("tag", session.scalars(select(Tag).where(Tag.id.in_(ids))))
+    if (ids := wanted.get("user")) and viewer.role is Role.admin:
+        add("user", session.scalars(select(User).where(User.id.in_(ids))))
+    return found
+
+
 CSV_COLUMNS = ("id", "at", "actor", "action", "object_type", "object_id", "object_label", "field", "old", "new",
                "batch")
+#: A cell starting with one of these is a formula to a spreadsheet; titles come from donors' files.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def export_csv(session: Session, q: AuditQuery) -> Iterator[str]:
-    """The filtered log as CSV, one row per changed field, streamed in chunks."""
+    """The filtered log as CSV, oldest first, one row per changed field, streamed in chunks.
+
+    `old` and `new` are JSON values (strings quoted, tags as lists); an entry without fields
+    (a purge) has one row with them empty.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
+    rows = 0
     for entry in session.scalars(_filtered(q).order_by(AuditEntry.id).execution_options(yield_per=500)):
         fields = entry.changes.items() or [("", [None, None])]
         for field, (old, new) in fields:
-            writer.writerow([entry.id, entry.at.isoformat(), entry.actor, entry.action, entry.object_type,
-                             entry.object_id, entry.object_label, field,
+            writer.writerow([entry.id, entry.at.isoformat(), _cell(entry.actor), entry.action, entry.object_type,
+                             entry.object_id, _cell(entry.object_label), field,
                              "" if old is None else json.dumps(old, ensure_ascii=False),
                              "" if new is None else json.dumps(new, ensure_ascii=False), entry.batch])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        rows += 1
+        if rows % 200 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -23,10 +23,10 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive import mediatools
+from archive import mediatools, transcripts
 from archive.access import SYSTEM, Viewer
 from archive.dates import parse_date
-from archive.models import AccessLevel, Derivative, Item, ItemKind, MediaFile
+from archive.models import AccessLevel, Derivative, Item, ItemKind, MediaFile, TranscriptKind
 from archive.services import Invalid, audit, jobs
 from archive.services.catalogue import get_or_create_collection
 from archive.store import Staged
@@ -50,9 +50,12 @@ class IngestReport:
     ingested: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    #: subtitle and transcript sidecars attached to the item of their media file (issue 4)
+    attached: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, list[dict[str, Any]]]:
-        return {"ingested": self.ingested, "duplicates": self.duplicates, "failed": self.failed}
+        return {"ingested": self.ingested, "duplicates": self.duplicates, "failed": self.failed,
+                "attached": self.attached}
 
     @property
     def ok(self) -> bool:
@@ -277,6 +280,7 @@ class _Batch:
         self.claimed_lock = threading.Lock()
         self.failed_content: dict[str, str] = {}  # sha256 -> reason, for later copies of that content
         self.copies: list[tuple[Path, str]] = []  # files whose content another file brought first
+        self.sidecars: dict[Path, list[Path]] = {}  # media file -> its subtitle/transcript sidecars
 
     def known(self, sha: str) -> bool:
         """Called from the pool: is this content archived already, or taken by another file of the batch?"""
@@ -290,6 +294,52 @@ class _Batch:
     def fail(self, path: Path, reason: str) -> None:
         self.report.failed.append({"path": display_path(path), "reason": reason})
         self.note("failed", path, reason)
+        for sidecar in self.sidecars.pop(path, ()):
+            self.fail(sidecar, f"its media file {display_path(path.name)} failed: {reason}")
+
+    # -- sidecars (issue 4): clip.vtt, clip.en.srt, clip.ko.vtt beside clip.mp4 ---------------
+
+    def find_sidecars(self, found: list[Found]) -> list[Found]:
+        """Take the sidecars out of `found`; each goes with the media file of its name, or fails."""
+        media: dict[tuple[Path, str], Path] = {}
+        sidecars: list[Path] = []
+        for entry in found:
+            if entry.path.suffix.lower() in transcripts.SIDECAR_SUFFIXES:
+                if entry.problem is None:
+                    sidecars.append(entry.path)
+            else:  # a media file that fails takes its sidecars with it (see fail)
+                media.setdefault((entry.path.parent, entry.path.stem), entry.path)
+        for sidecar in sidecars:
+            owner = media.get((sidecar.parent, transcripts.sidecar_base(sidecar.name)))
+            if owner is None:
+                self.fail(sidecar, "a subtitle or transcript file is attached to the media file of the same "
+                                   "name beside it (clip.mp4 for clip.vtt or clip.ko.vtt), and there is none")
+            else:
+                self.sidecars.setdefault(owner, []).append(sidecar)
+        taken = set(sidecars)
+        return [entry for entry in found if entry.path not in taken]
+
+    def attach_sidecars(self, media: Path, item_id: int) -> None:
+        """Import the sidecars of `media` into item `item_id`, one transaction each."""
+        from archive.services.transcripts import import_transcript
+        for sidecar in self.sidecars.pop(media, ()):
+            try:
+                data = sidecar.read_bytes()
+                with self.archive.session(self.options.actor) as session:
+                    item = session.get(Item, item_id)
+                    result = import_transcript(session, item, data, sidecar.name, kind=TranscriptKind.subtitles)
+                    entry = {"path": display_path(sidecar), "item_id": item_id,
+                             "transcript_id": result.transcript.id, "language": result.transcript.language}
+            except OSError as exc:
+                self.fail(sidecar, _os_reason(exc))
+                continue
+            except Invalid as exc:
+                self.fail(sidecar, str(exc))
+                continue
+            if result.problems:
+                entry["problems"] = [str(p) for p in result.problems]
+            self.report.attached.append(entry)
+            self.note("attached", sidecar, f"item {item_id}")
 
     def finish(self, future: Future[Prepared], path: Path) -> None:
         """Record one file whose file work is done (main thread, one transaction)."""
@@ -318,6 +368,7 @@ class _Batch:
             shutil.rmtree(prepared.work_dir, ignore_errors=True)
         self.report.ingested.append({"path": display_path(path), "item_id": item_id})
         self.note("ingested", path, f"item {item_id}")
+        self.attach_sidecars(path, item_id)
 
     def resolve_copies(self) -> None:
         """Copies are reported once the first file with their content is recorded or refused."""
@@ -327,6 +378,7 @@ class _Batch:
             if item_id is not None:
                 self.report.duplicates.append({"path": display_path(path), "item_id": item_id})
                 self.note("duplicate", path, f"already item {item_id}")
+                self.attach_sidecars(path, item_id)  # the item gets them (same language: replaced)
             else:
                 self.fail(path, self.failed_content.get(sha, "same content as another file of this batch, "
                                                               "which failed"))
@@ -341,6 +393,7 @@ def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
     if on_total:
         on_total(len(found))
     batch = _Batch(archive, options, on_progress or (lambda outcome, path, detail: None))
+    found = batch.find_sidecars(found)  # sidecars are attached to their media's item, not ingested
     workers = archive.settings["ingest_workers"]
     with archive.store.working(), ThreadPoolExecutor(max_workers=workers) as pool:
         pending: dict[Future[Prepared], Path] = {}

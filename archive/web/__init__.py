@@ -6,7 +6,8 @@ from flask import Flask, Response
 from werkzeug.routing import IntegerConverter, Map
 
 from archive.models import AccessLevel
-from archive.web import api, files, pages
+from archive.web import admin, api, editing, files, pages
+from archive.web import ranges, tags  # time-range tags and the tag vocabulary
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -26,6 +27,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(files.bp)
+    app.register_blueprint(ranges.bp)
+    app.register_blueprint(tags.bp)
+    app.register_blueprint(admin.bp)  # trash, histories, audit log, accounts
+    app.register_blueprint(editing.bp)  # forms, uploads and bulk edits for archivists
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, derivative=derivative,

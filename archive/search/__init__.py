@@ -1,0 +1,24 @@
+"""Full-text search of items, transcripts and collections (the only package that imports whoosh).
+
+The index is a cache of the database: archive.services.search_sync keeps it in step and can
+always rebuild it. Pages and the API use:
+
+    index = archive.index                                   # a SearchIndex
+    response = index.search(SearchRequest(q, page=1, per_page=20, filters={"tag": ["border"]},
+                                          sort="relevance"), viewer)
+    response.total_items, response.items[0].hits[0].start, response.facets["year"], response.suggestion
+    response.as_json()                                     # {"total", "items": [...], "facets", "suggestion"}
+    SearchRequest.from_args(request.args)                  # from a query string, never failing
+
+Query language: see archive.search.query. Facets and searchable fields: archive.search.schema.FACETS.
+"""
+
+from archive.search.api import (MAX_PER_PAGE, SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest,
+                                SearchResponse, SegmentHit)
+from archive.search.documents import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc
+from archive.search.index import IndexBusy, IndexVersions, SearchIndex
+from archive.search.schema import FACETS, QUERY_FIELDS, Facet
+
+__all__ = ["CollectionDoc", "CollectionHit", "FACETS", "Facet", "FacetValue", "IndexBusy", "IndexVersions",
+           "ItemDoc", "ItemHit", "MAX_PER_PAGE", "QUERY_FIELDS", "SORTS", "SearchIndex", "SearchRequest",
+           "SearchResponse", "SegmentDoc", "SegmentHit", "TranscriptDoc"]

@@ -1,0 +1,73 @@
+"""Snippets: a segment's text as HTML, escaped, with the words that matched in <mark>."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from archive.search import analysis
+
+
+@dataclass
+class Marks:
+    """What to mark, gathered from a query's positive terms."""
+    stems: set[str] = field(default_factory=set)  #: unquoted words, matched by stem
+    words: set[str] = field(default_factory=set)  #: quoted single words, matched exactly
+    sequences: list[list[str]] = field(default_factory=list)  #: phrases (and CJK words), as folded tokens
+    prefixes: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.stems or self.words or self.sequences or self.prefixes)
+
+
+def _spans(text: str, marks: Marks) -> list[tuple[int, int]]:
+    toks = list(analysis.tokens(text))
+    spans: list[tuple[int, int]] = []
+    for tok in toks:
+        t = tok.text
+        if (t in marks.words or (marks.stems and t not in analysis.STOPWORDS and analysis.stem(t) in marks.stems)
+                or any(t.startswith(p) for p in marks.prefixes)):
+            spans.append((tok.start, tok.end))
+    texts = [t.text for t in toks]
+    for seq in marks.sequences:
+        n = len(seq)
+        for i in range(len(texts) - n + 1):
+            if texts[i] == seq[0] and texts[i:i + n] == seq:
+                spans.append((toks[i].start, toks[i + n - 1].end))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(text: str, marks: Marks, *, width: int = 240) -> str:
+    """HTML of `text` (or of about `width` characters around the first match), matches in <mark>."""
+    spans = _spans(text, marks) if marks else []
+    begin, end = 0, len(text)
+    if len(text) > width:
+        first = spans[0][0] if spans else 0
+        begin = max(0, first - width // 3)
+        if begin:
+            space = text.find(" ", begin)
+            begin = space + 1 if 0 <= space < first else begin
+        end = min(len(text), begin + width)
+        if end < len(text):
+            space = text.rfind(" ", begin, end)
+            end = space if space > (spans[0][1] if spans else begin) else end
+    out = ["…" if begin else ""]
+    at = begin
+    for start, stop in spans:
+        if stop <= begin or start >= end:
+            continue
+        start, stop = max(start, begin), min(stop, end)
+        out.append(html.escape(text[at:start]))
+        out.append(f"<mark>{html.escape(text[start:stop])}</mark>")
+        at = stop
+    out.append(html.escape(text[at:end]))
+    if end < len(text):
+        out.append("…")
+    return "".join(out).replace("\n", " ")

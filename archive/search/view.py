@@ -1,0 +1,163 @@
+"""One searcher over one generation of the index, with the per-item metadata search needs in memory.
+
+Item and collection documents carry a stored `meta` dict; a view keeps it for every live
+document, keyed by document number, so that access checks, filters, facets and sorting never
+read stored fields. Tables are made once per index segment (segments never change, only their
+deletions, which are applied per view) and shared by every view that still uses the segment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
+
+from archive.models import AccessLevel
+from archive.search import analysis
+
+
+class ItemMeta:
+    """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
+    __slots__ = ("item_id", "title", "access", "collection_id", "deleted_at", "date", "version", "facets",
+                 "transcript_kinds", "meta_text", "_words")
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.item_id: int = meta["item_id"]
+        self.title: str = meta["title"]
+        self.access = AccessLevel(meta["access"])
+        self.collection_id: int | None = meta["collection_id"]
+        self.deleted_at = None  # trashed items are never indexed
+        self.date: int | None = meta["date"]  # proleptic ordinal of date_lower
+        self.version: str = meta["version"]
+        self.facets: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in meta["facets"].items()}
+        self.transcript_kinds: tuple[str, ...] = tuple(meta["transcript_kinds"])
+        self.meta_text: str = meta["meta_text"]
+        self._words: dict[str, list[list[str]]] = {}
+
+    def value_words(self, facet: str) -> list[list[str]]:
+        """The folded words of each value of `facet` (for field:value queries)."""
+        found = self._words.get(facet)
+        if found is None:
+            values = list(self.facets.get(facet, ()))
+            if facet == "kind":
+                values += list(self.transcript_kinds)
+            found = [[w for w in analysis.words(v) if w] for v in values]
+            self._words[facet] = found
+        return found
+
+
+class CollectionMeta:
+    __slots__ = ("collection_id", "title", "version", "meta_text")
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.collection_id: int = meta["collection_id"]
+        self.title: str = meta["title"]
+        self.version: str = meta["version"]
+        self.meta_text: str = meta["meta_text"]
+
+
+def load_table(reader: Any) -> dict[int, ItemMeta | CollectionMeta]:
+    """Metadata of the item and collection documents of one segment, by local document number."""
+    table: dict[int, ItemMeta | CollectionMeta] = {}
+    for doctype, cls in (("item", ItemMeta), ("collection", CollectionMeta)):
+        if ("doctype", doctype) not in reader:
+            continue
+        for docnum in reader.postings("doctype", doctype).all_ids():
+            table[docnum] = cls(reader.stored_fields(docnum)["meta"])
+    return table
+
+
+TableFor = Callable[[str, Any], dict[int, Any]]
+
+
+class View:
+    """A searcher and the live items and collections it sees. Used by one thread at a time."""
+
+    def __init__(self, directory: Path, ix: Any, searcher: Any, table_for: TableFor) -> None:
+        self.directory = directory
+        self.ix = ix
+        self.searcher = searcher
+        self.closed = False
+        self.items: dict[int, ItemMeta] = {}
+        self.collections: dict[int, CollectionMeta] = {}
+        self.item_docnum: dict[int, int] = {}
+        self.segment_ids: list[str] = []
+        self._item_column: Any = None
+        reader = searcher.reader()
+        for leaf, offset in reader.leaf_readers():
+            if leaf.segment() is None:  # an index without segments yet
+                continue
+            key = leaf.segment().segment_id()
+            self.segment_ids.append(key)
+            table = table_for(key, leaf)
+            deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
+            for local, meta in table.items():
+                if local in deleted:
+                    continue
+                if isinstance(meta, ItemMeta):
+                    self.items[offset + local] = meta
+                    self.item_docnum[meta.item_id] = offset + local
+                else:
+                    self.collections[offset + local] = meta
+        #: Number of item and collection documents, the N of idf-like scores.
+        self.size = max(1, len(self.items) + len(self.collections))
+
+    @classmethod
+    def open(cls, directory: Path, table_for: TableFor) -> View:
+        ix = whoosh_index.open_dir(str(directory))
+        return cls(directory, ix, ix.searcher(), table_for)
+
+    def current(self, link: Path) -> bool:
+        """Is this still the newest commit of the index `link` points at?"""
+        try:
+            if Path(os.readlink(link)).name != self.directory.name:
+                return False
+            return self.ix.latest_generation() == self.searcher.reader().generation()
+        except OSError:
+            return False
+
+    def refreshed(self, table_for: TableFor) -> View:
+        """A view of the newest commit, re-using the segment readers that did not change.
+
+        Not whoosh's own `searcher.refresh()`: in whoosh-reloaded 2.7.5 it re-uses a segment's
+        reader by segment id alone, so deletions made since (an updated item's old documents)
+        stay visible, and segments merged away come back.
+        """
+        toc = self.ix._read_toc()
+        if toc.generation == self.searcher.reader().generation():
+            return self
+        old = {leaf.segment().segment_id(): leaf for leaf, _ in self.searcher.reader().leaf_readers()
+               if leaf.segment() is not None}
+        readers = []
+        for segment in toc.segments:
+            leaf = old.get(segment.segment_id())
+            if leaf is not None and leaf.segment().deleted_count() == segment.deleted_count():
+                readers.append(old.pop(segment.segment_id()))
+            else:
+                readers.append(SegmentReader(self.ix.storage, toc.schema, segment, generation=toc.generation))
+        if not readers:
+            reader = EmptyReader(toc.schema)
+        elif len(readers) == 1:
+            reader = readers[0]
+        else:
+            reader = MultiReader(readers, generation=toc.generation)
+        for leaf in old.values():
+            leaf.close()
+        self.closed = True
+        return View(self.directory, self.ix, Searcher(reader, fromindex=self.ix), table_for)
+
+    def item_of(self, docnum: int) -> int:
+        """The item id of a segment document."""
+        if self._item_column is None:
+            self._item_column = self.searcher.reader().column_reader("item")
+        return int(self._item_column[docnum])
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.searcher.close()

@@ -1,0 +1,420 @@
+"""Keeping the search index in step with the database (the index is a cache of it).
+
+1. Every flush that changes what search shows (an item's fields, tags, access, trash, its
+   collection's title, its transcripts and segments; a collection's texts) writes SearchOutbox
+   rows in the same transaction, from a Session listener like the audit trail's: no service can
+   forget, and a rolled-back change queues nothing.
+2. After the commit, the session's archive (`session.info["archive"]`) takes the outbox rows,
+   rewrites those documents under the index's write lock, and deletes the rows only once the
+   index commit is done. This runs at the edge's commit, so every caller (web, CLI, demo,
+   ingest) gets it without remembering; `sync_index(archive)` does the same explicitly.
+3. A crash between the database commit and the index write leaves rows in the outbox: the next
+   `Archive.open`, the next commit that syncs, or `crossings index check --fix` processes them.
+   `check_index` compares a fingerprint of every item with the version its document was
+   indexed at, so drift from any other cause is found too; `rebuild_index` makes a new index.
+
+Reading the outbox and the documents happens inside the index lock, in one database
+snapshot: whoever writes last has read the newest committed state, so no update is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy.orm import Session
+
+from archive.models import Collection, Item, SearchOutbox, Segment, Tag, Transcript, item_tags
+from archive.search import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc
+
+if TYPE_CHECKING:
+    from archive.core import Archive
+
+log = logging.getLogger(__name__)
+
+#: Item columns whose change rewrites the item's search documents.
+INDEXED_ITEM_FIELDS = ("title", "description", "kind", "date_shot", "date_lower", "date_upper", "creator",
+                       "language", "access", "collection_id", "deleted_at")
+INDEXED_COLLECTION_FIELDS = ("title", "synopsis", "description")
+#: Seconds a commit waits for another writer (a rebuild) before leaving its changes in the outbox.
+COMMIT_WAIT = 30.0
+BATCH = 200  #: items read and written per index commit when syncing or rebuilding
+
+
+# -- 1. the outbox, written from flushes ------------------------------------------------------
+
+def _changed(obj: Any, names: Iterable[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _queue(session: Session, items: set[int], collections: set[int]) -> None:
+    items.discard(None)  # type: ignore[arg-type]
+    collections.discard(None)  # type: ignore[arg-type]
+    rows = ([{"object_type": "item", "object_id": i} for i in sorted(items)]
+            + [{"object_type": "collection", "object_id": c} for c in sorted(collections)])
+    if rows:
+        session.connection().execute(insert(SearchOutbox), rows)
+        session.info["search_pending"] = True
+
+
+def _items_of_collections(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.connection().scalars(select(Item.id).where(Item.collection_id.in_(sorted(ids)))))
+
+
+def _items_of_tags(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.connection().scalars(select(item_tags.c.item_id).where(item_tags.c.tag_id.in_(sorted(ids)))))
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    # Deleting a collection or a tag changes its items through the database's ON DELETE: note them first.
+    collections = {o.id for o in session.deleted if isinstance(o, Collection) and o.id is not None}
+    tags = {o.id for o in session.deleted if isinstance(o, Tag) and o.id is not None}
+    if collections or tags:
+        noted = session.info.setdefault("search_noted_items", set())
+        noted |= _items_of_collections(session, collections) | _items_of_tags(session, tags)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    items: set[int] = set(session.info.pop("search_noted_items", ()))
+    collections: set[int] = set()
+    renamed_collections: set[int] = set()
+    renamed_tags: set[int] = set()
+    transcript_items: dict[int, int] = {}
+    segment_transcripts: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Transcript):
+            transcript_items[obj.id] = obj.item_id
+    for obj in session.new:
+        if isinstance(obj, Item):
+            items.add(obj.id)
+        elif isinstance(obj, Collection):
+            collections.add(obj.id)
+        elif isinstance(obj, Transcript):
+            items.add(obj.item_id)
+        elif isinstance(obj, Segment):
+            segment_transcripts.add(obj.transcript_id)
+    for obj in session.dirty:
+        if isinstance(obj, Item):
+            if _changed(obj, (*INDEXED_ITEM_FIELDS, "tags")):
+                items.add(obj.id)
+        elif isinstance(obj, Collection):
+            if _changed(obj, INDEXED_COLLECTION_FIELDS):
+                collections.add(obj.id)
+                if _changed(obj, ("title",)):
+                    renamed_collections.add(obj.id)
+        elif isinstance(obj, Tag):
+            if _changed(obj, ("name",)):
+                renamed_tags.add(obj.id)
+        elif isinstance(obj, Transcript):
+            if session.is_modified(obj, include_collections=True):
+                items.add(obj.item_id)
+                if _changed(obj, ("item_id",)):
+                    items.update(v for v in inspect(obj).attrs.item_id.history.deleted if v)
+        elif isinstance(obj, Segment):
+            if session.is_modified(obj):
+                segment_transcripts.add(obj.transcript_id)
+    for obj in session.deleted:
+        if isinstance(obj, Item):
+            items.add(obj.id)
+        elif isinstance(obj, Collection):
+            collections.add(obj.id)
+        elif isinstance(obj, Transcript):
+            items.add(obj.item_id)
+        elif isinstance(obj, Segment):
+            segment_transcripts.add(obj.transcript_id)
+    unknown = {t for t in segment_transcripts if t is not None and t not in transcript_items}
+    if unknown:
+        for transcript_id, item_id in session.connection().execute(
+                select(Transcript.id, Transcript.item_id).where(Transcript.id.in_(sorted(unknown)))):
+            transcript_items[transcript_id] = item_id
+    items.update(transcript_items[t] for t in segment_transcripts if t in transcript_items)
+    items |= _items_of_collections(session, renamed_collections) | _items_of_tags(session, renamed_tags)
+    _queue(session, items, collections)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state: Any) -> None:
+    # update(Item).where(...) and delete(...) bypass flushes: queue the rows they are about to touch.
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_arguments.get("mapper")
+    entity = mapper.class_ if mapper is not None else None
+    where = state.statement.whereclause
+    session = state.session
+    if entity is Item:
+        items = set(session.scalars(select(Item.id).where(where) if where is not None else select(Item.id)))
+        _queue(session, items, set())
+    elif entity is Transcript:
+        stmt = select(Transcript.item_id)
+        _queue(session, set(session.scalars(stmt.where(where) if where is not None else stmt)), set())
+    elif entity is Segment:
+        stmt = select(Transcript.item_id).join(Segment, Segment.transcript_id == Transcript.id)
+        _queue(session, set(session.scalars(stmt.where(where) if where is not None else stmt)), set())
+    elif entity is Collection:
+        ids = set(session.scalars(select(Collection.id).where(where) if where is not None else select(Collection.id)))
+        _queue(session, _items_of_collections(session, ids), ids)
+    elif entity is Tag:
+        ids = set(session.scalars(select(Tag.id).where(where) if where is not None else select(Tag.id)))
+        _queue(session, _items_of_tags(session, ids), set())
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if not session.info.pop("search_pending", False):
+        return
+    archive = session.info.get("archive")
+    if archive is None or not getattr(archive, "index_on_commit", True):
+        return
+    try:
+        sync_index(archive, timeout=COMMIT_WAIT)
+    except Exception:  # the change is committed and its outbox rows stay: the next sync does it
+        log.exception("could not update the search index after a commit; the change waits in the outbox")
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("search_pending", None)
+    session.info.pop("search_noted_items", None)
+
+
+# -- 2. documents from the database ------------------------------------------------------------
+
+def _languages(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def _item_rows(session: Session, ids: list[int] | None) -> list[Any]:
+    stmt = (select(Item.id, Item.title, Item.description, Item.kind, Item.date_shot, Item.date_lower,
+                   Item.date_upper, Item.creator, Item.language, Item.access, Item.collection_id,
+                   Collection.title.label("collection_title"))
+            .outerjoin(Collection, Collection.id == Item.collection_id)
+            .where(Item.deleted_at.is_(None)).order_by(Item.id))
+    if ids is not None:
+        stmt = stmt.where(Item.id.in_(ids))
+    return list(session.execute(stmt))
+
+
+def _tags(session: Session, ids: list[int] | None) -> dict[int, list[str]]:
+    stmt = select(item_tags.c.item_id, Tag.name).join(Tag, Tag.id == item_tags.c.tag_id)
+    if ids is not None:
+        stmt = stmt.where(item_tags.c.item_id.in_(ids))
+    out: dict[int, list[str]] = defaultdict(list)
+    for item_id, name in session.execute(stmt):
+        out[item_id].append(name)
+    return out
+
+
+def _transcript_rows(session: Session, ids: list[int] | None) -> dict[int, list[Any]]:
+    """Transcripts by item, with a summary of their segments (for fingerprints)."""
+    summary = (select(Segment.transcript_id, func.count(Segment.id).label("n"), func.max(Segment.id).label("last"),
+                      func.sum(func.length(Segment.text)).label("chars"),
+                      func.sum(Segment.start_sec + Segment.end_sec).label("times"))
+               .group_by(Segment.transcript_id).subquery())
+    stmt = (select(Transcript.id, Transcript.item_id, Transcript.language, Transcript.kind, Transcript.updated_at,
+                   summary.c.n, summary.c.last, summary.c.chars, summary.c.times)
+            .outerjoin(summary, summary.c.transcript_id == Transcript.id).order_by(Transcript.id))
+    if ids is not None:
+        stmt = stmt.where(Transcript.item_id.in_(ids))
+    out: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(stmt):
+        out[row.item_id].append(row)
+    return out
+
+
+def _fingerprint(row: Any, tags: list[str], transcripts: list[Any]) -> str:
+    """Changes whenever anything indexed for the item changes; stored in its document as `version`."""
+    return _digest(row.title, row.description, row.kind.value, row.date_shot, row.date_lower, row.date_upper,
+                   row.creator, row.language, row.access.value, row.collection_id, row.collection_title,
+                   sorted(tags), [(t.id, t.language, t.kind.value, t.updated_at.isoformat(), t.n, t.last, t.chars,
+                                   round(t.times or 0, 3)) for t in transcripts])
+
+
+def item_fingerprints(session: Session) -> dict[int, str]:
+    """Every item outside the trash with its fingerprint (what the index should hold)."""
+    tags = _tags(session, None)
+    transcripts = _transcript_rows(session, None)
+    return {row.id: _fingerprint(row, tags.get(row.id, []), transcripts.get(row.id, []))
+            for row in _item_rows(session, None)}
+
+
+def load_item_docs(session: Session, ids: Iterable[int]) -> tuple[list[ItemDoc], set[int]]:
+    """Search documents of these items, and the ids that must leave the index (deleted or in the trash)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return [], set()
+    rows = _item_rows(session, wanted)
+    tags = _tags(session, wanted)
+    transcripts = _transcript_rows(session, wanted)
+    transcript_ids = [t.id for ts in transcripts.values() for t in ts]
+    segments: dict[int, list[SegmentDoc]] = defaultdict(list)
+    for chunk in range(0, len(transcript_ids), 500):
+        for seg in session.execute(
+                select(Segment.id, Segment.transcript_id, Segment.start_sec, Segment.end_sec, Segment.speaker,
+                       Segment.text).where(Segment.transcript_id.in_(transcript_ids[chunk:chunk + 500]))
+                .order_by(Segment.transcript_id, Segment.position)):
+            segments[seg.transcript_id].append(SegmentDoc(seg.id, seg.start_sec, seg.end_sec, seg.text, seg.speaker))
+    docs = []
+    for row in rows:
+        item_tags_ = tags.get(row.id, [])
+        item_transcripts = transcripts.get(row.id, [])
+        docs.append(ItemDoc(
+            id=row.id, title=row.title, kind=row.kind.value, access=row.access.value,
+            version=_fingerprint(row, item_tags_, item_transcripts), description=row.description,
+            creator=row.creator, collection_id=row.collection_id, collection=row.collection_title or "",
+            tags=sorted(item_tags_), languages=_languages(row.language), date_lower=row.date_lower,
+            date_upper=row.date_upper,
+            transcripts=[TranscriptDoc(t.id, t.language, t.kind.value, segments.get(t.id, []))
+                         for t in item_transcripts]))
+    return docs, set(wanted) - {d.id for d in docs}
+
+
+def _collection_doc(c: Any) -> CollectionDoc:
+    return CollectionDoc(c.id, c.title, _digest(c.title, c.synopsis, c.description), c.synopsis, c.description)
+
+
+def load_collection_docs(session: Session, ids: Iterable[int] | None) -> tuple[list[CollectionDoc], set[int]]:
+    stmt = select(Collection.id, Collection.title, Collection.synopsis, Collection.description)
+    wanted = None if ids is None else sorted(set(ids))
+    if wanted is not None:
+        stmt = stmt.where(Collection.id.in_(wanted))
+    docs = [_collection_doc(c) for c in session.execute(stmt)]
+    return docs, (set(wanted) - {d.id for d in docs}) if wanted is not None else set()
+
+
+# -- 3. syncing, rebuilding, checking --------------------------------------------------------------
+
+@dataclass
+class SyncResult:
+    items: int = 0  #: items whose documents were rewritten or removed
+    collections: int = 0
+
+
+def sync_index(archive: Archive, *, timeout: float | None = None) -> SyncResult:
+    """Rewrite the documents named in the outbox, then delete those rows; wait up to `timeout` s for the lock."""
+    result = SyncResult()
+    with archive.index.lock(timeout):
+        while True:
+            with archive.Session() as session:  # one snapshot for the rows and the documents
+                rows = session.execute(select(SearchOutbox.id, SearchOutbox.object_type, SearchOutbox.object_id)
+                                       .order_by(SearchOutbox.id).limit(BATCH * 5)).all()
+                if not rows:
+                    return result
+                item_ids = {r.object_id for r in rows if r.object_type == "item"}
+                collection_ids = {r.object_id for r in rows if r.object_type == "collection"}
+                docs, gone = load_item_docs(session, item_ids)
+                collections, gone_collections = load_collection_docs(session, collection_ids)
+            archive.index.update(docs, delete_items=gone, collections=collections,
+                                 delete_collections=gone_collections)
+            with archive.Session() as session, session.begin():
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+            result.items += len(item_ids)
+            result.collections += len(collection_ids)
+
+
+def pending(archive: Archive) -> int:
+    """Changes waiting in the outbox."""
+    with archive.Session() as session:
+        return session.scalar(select(func.count(SearchOutbox.id))) or 0
+
+
+def _stream_docs(session: Session, ids: list[int]) -> Iterator[ItemDoc]:
+    for start in range(0, len(ids), BATCH):
+        docs, _ = load_item_docs(session, ids[start:start + BATCH])
+        yield from docs
+
+
+def rebuild_index(archive: Archive, *, on_total: Callable[[int], None] | None = None,
+                  on_item: Callable[[ItemDoc], None] | None = None, procs: int | None = None) -> int:
+    """Make the index anew from the database (searches go on over the old one meanwhile); return items indexed.
+
+    Changes committed while it runs are in the outbox and are applied before the lock is let go.
+    """
+    with archive.index.lock():
+        with archive.Session() as session:
+            ids = list(session.scalars(select(Item.id).where(Item.deleted_at.is_(None)).order_by(Item.id)))
+            segments = session.scalar(select(func.count(Segment.id))) or 0
+            collections, _ = load_collection_docs(session, None)
+            if on_total:
+                on_total(len(ids))
+            if procs is None:
+                procs = 2 if segments > 50_000 else 1
+            count = archive.index.rebuild(_stream_docs(session, ids), collections, procs=procs, on_item=on_item)
+        sync_index(archive)
+    return count
+
+
+@dataclass
+class IndexCheck:
+    """Drift between the database and the index."""
+    missing: list[int] = field(default_factory=list)  #: items in the database, not in the index
+    extra: list[int] = field(default_factory=list)  #: indexed items deleted or in the trash
+    stale: list[int] = field(default_factory=list)  #: indexed at an older version
+    collections: list[int] = field(default_factory=list)  #: collections missing, extra or stale
+    outbox: int = 0  #: changes committed but not yet indexed
+    fixed: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.extra or self.stale or self.collections or self.outbox)
+
+
+def check_index(archive: Archive, *, fix: bool = False) -> IndexCheck:
+    """Compare every item's fingerprint with its indexed version; with `fix`, mend what differs."""
+    with archive.Session() as session:
+        wanted = item_fingerprints(session)
+        wanted_collections = {c.id: c.version for c in load_collection_docs(session, None)[0]}
+        outbox = session.scalar(select(func.count(SearchOutbox.id))) or 0
+    held = archive.index.versions()
+    report = IndexCheck(
+        missing=sorted(set(wanted) - set(held.items)),
+        extra=sorted(set(held.items) - set(wanted)),
+        stale=sorted(i for i, v in held.items.items() if i in wanted and wanted[i] != v),
+        collections=sorted({c for c in set(wanted_collections) | set(held.collections)
+                            if wanted_collections.get(c) != held.collections.get(c)}),
+        outbox=outbox)
+    if fix and not report.clean:
+        with archive.index.lock():
+            sync_index(archive)
+            repair = report.missing + report.stale
+            with archive.Session() as session:
+                for start in range(0, len(repair), BATCH):
+                    docs, gone = load_item_docs(session, repair[start:start + BATCH])
+                    archive.index.update(docs, delete_items=gone)
+                collections, gone_collections = load_collection_docs(session, report.collections)
+            archive.index.update(delete_items=report.extra, collections=collections,
+                                 delete_collections=gone_collections)
+        after = check_index(archive)
+        report.fixed = after.clean
+    return report
+
+
+def recover(archive: Archive) -> None:
+    """At start: build a missing index (from a non-empty database), and apply changes left in the outbox."""
+    with archive.Session() as session:
+        has_content = session.scalar(select(Item.id).limit(1)) is not None or \
+            session.scalar(select(Collection.id).limit(1)) is not None
+        waiting = session.scalar(select(SearchOutbox.id).limit(1)) is not None
+    if not archive.index.exists():
+        if has_content:
+            log.warning("search index missing or of an older version: rebuilding it from the database")
+            rebuild_index(archive)
+        elif waiting:
+            sync_index(archive)
+    elif waiting:
+        sync_index(archive)

@@ -1,0 +1,122 @@
+"""Transcripts of items: importing files, replacing, listing through the access policy, exporting.
+
+An import is all or nothing: the file is parsed completely first, then the transcript and its
+segments are written with one flush (the caller commits). Importing a file in a language and
+kind the item already has a transcript of REPLACES that transcript (same id, new segments);
+another language or kind ADDS one. Refusals raise Invalid naming the file and the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive import transcripts as formats
+from archive.access import Viewer
+from archive.models import Item, Segment, Transcript, TranscriptKind, utcnow
+from archive.services import Invalid, NotFound
+from archive.services.catalogue import get_item
+
+EXPORT_FORMATS = {"vtt": ("text/vtt", formats.to_webvtt), "srt": ("application/x-subrip", formats.to_srt)}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    transcript: Transcript
+    problems: list[formats.Problem] = field(default_factory=list)  #: imported all the same (overlaps...)
+    replaced: bool = False  #: an earlier transcript of this language and kind was replaced
+
+    @property
+    def segment_count(self) -> int:
+        return len(self.transcript.segments)
+
+
+def _kind(kind: TranscriptKind | str) -> TranscriptKind:
+    try:
+        return TranscriptKind(kind)
+    except ValueError:
+        choices = ", ".join(k.value for k in TranscriptKind)
+        raise Invalid(f"kind must be one of {choices}, not {kind!r}", "kind") from None
+
+
+def _language(language: str | None, filename: str) -> str:
+    if language is None or not language.strip():
+        return formats.language_from_name(filename) or ""
+    tag = formats.normalise_language(language)
+    if tag is None:
+        raise Invalid(f"{language!r} is not a language tag (BCP 47, e.g. ko, en, zh-Hans)", "language")
+    return tag
+
+
+def import_transcript(session: Session, item: Item, data: bytes, filename: str, *, language: str | None = None,
+                      kind: TranscriptKind | str = TranscriptKind.transcript,
+                      encoding: str | None = None) -> ImportResult:
+    """Attach the transcript in `data` (a .vtt, .srt or .txt file's bytes) to `item`.
+
+    `language` defaults to the one in the name (clip.ko.vtt); `encoding` to detection. Raises
+    Invalid("name, line N: reason", field="file") when the file is refused; nothing is changed then.
+    """
+    kind = _kind(kind)
+    language = _language(language, filename)
+    duration = item.media.duration if item.media is not None else None
+    try:
+        parsed = formats.parse_transcript(data, filename, encoding=encoding, duration=duration)
+    except formats.TranscriptError as exc:
+        raise Invalid(f"{filename}, line {exc.line}: {exc.reason}", "file") from exc
+    existing = session.scalar(select(Transcript).where(Transcript.item_id == item.id,
+                                                       Transcript.language == language,
+                                                       Transcript.kind == kind)
+                              .options(selectinload(Transcript.segments)))
+    transcript = existing or Transcript(item=item, language=language, kind=kind)
+    transcript.source_name = filename[-1000:]
+    transcript.segments = [Segment(position=i, start_sec=cue.start, end_sec=cue.end, speaker=cue.speaker[:200],
+                                   text=cue.text) for i, cue in enumerate(parsed.cues)]
+    if existing is not None:
+        transcript.updated_at = utcnow()
+    session.add(transcript)
+    session.flush()
+    return ImportResult(transcript, list(parsed.problems), replaced=existing is not None)
+
+
+def list_transcripts(session: Session, viewer: Viewer, item_id: int) -> list[Transcript]:
+    """The transcripts of an item `viewer` may see (NotFound otherwise), with their segments."""
+    item = get_item(session, viewer, item_id)
+    return list(session.scalars(select(Transcript).where(Transcript.item_id == item.id)
+                                .options(selectinload(Transcript.segments)).order_by(Transcript.id)))
+
+
+def get_transcript(session: Session, viewer: Viewer, item_id: int, *, language: str | None = None,
+                   kind: TranscriptKind | str | None = None) -> Transcript:
+    """The one transcript of the item in `language` (and `kind`); Invalid when the choice is ambiguous."""
+    found = list_transcripts(session, viewer, item_id)
+    if language:
+        tag = formats.normalise_language(language) or language
+        found = [t for t in found if t.language.lower() == tag.lower()]
+    if kind:
+        found = [t for t in found if t.kind is _kind(kind)]
+    if not found:
+        raise NotFound(f"transcript of item {item_id}" + (f" in {language}" if language else ""))
+    if len(found) > 1:
+        choices = ", ".join(f"{t.language or '(no language)'} {t.kind.value}" for t in found)
+        raise Invalid(f"item {item_id} has several transcripts ({choices}): choose a language or kind", "language")
+    return found[0]
+
+
+def delete_transcript(session: Session, transcript: Transcript) -> None:
+    session.delete(transcript)
+    session.flush()
+
+
+def cues_of(transcript: Transcript) -> list[formats.Cue]:
+    return [formats.Cue(s.start_sec, s.end_sec, s.text, s.speaker) for s in transcript.segments]
+
+
+def export_transcript(transcript: Transcript, fmt: str) -> tuple[str, str]:
+    """(text, MIME type) of the transcript as WebVTT ("vtt") or SubRip ("srt")."""
+    try:
+        mime, write = EXPORT_FORMATS[fmt]
+    except KeyError:
+        raise Invalid(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}", "format") from None
+    return write(cues_of(transcript)), mime

@@ -1,0 +1,391 @@
+"""Editing pages for archivists and admins: items, collections, people, credits, uploads, bulk edits.
+
+Each view parses the form, calls one service in archive.services.editing and owns the
+transaction: commit and redirect (303) with a message on success; on a refusal, roll back and
+show the form again with the input kept and each message beside its field (400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from archive.access import can_see
+from archive.dates import EDTF_HINT
+from archive.models import AccessLevel, Collection, Credit, Item, Role
+from archive.services import Invalid, editing
+from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
+from archive.services.editing import KEEP
+from archive.services.ingest import IngestReport
+from archive.web import pages
+from archive.web.auth import require_role
+from archive.web.context import current_archive, current_viewer, db_session
+
+bp = Blueprint("edit", __name__)
+
+EDITORS = (Role.archivist, Role.admin)
+editors_only = require_role(*EDITORS)
+
+ITEM_FORM = ("title", "description", "date_shot", "creator", "language", "rights", "source", "access",
+             "collection_id", "tags")
+COLLECTION_FORM = ("title", "year", "kind", "synopsis", "description", "rights")
+PERSON_FORM = ("name", "note")
+#: How flash messages name changed fields.
+LABELS = {"date_shot": "date shot", "collection_id": "collection", "access": "access level"}
+PEOPLE_PER_PAGE = 50
+#: The access levels as forms offer them, with who may see each.
+ACCESS_OPTIONS = [(AccessLevel.public.value, "Public — anyone"),
+                  (AccessLevel.restricted.value, "Restricted — researchers and archivists"),
+                  (AccessLevel.confidential.value, "Confidential — admins, and those granted the collection")]
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+def messages(exc: Invalid) -> dict[str, str]:
+    """{field: message} of a refusal, each as a sentence to show beside its field."""
+    def sentence(text: str) -> str:
+        text = text[:1].upper() + text[1:]
+        return text if text.endswith((".", "?", "!", ")")) else text + "."
+    return {name: sentence(text) for name, text in editing.field_errors(exc).items()}
+
+
+def form_values(names: tuple[str, ...]) -> dict[str, str]:
+    """The named fields that the form sent (a field left out is kept as it is, not emptied)."""
+    return {name: request.form[name] for name in names if name in request.form}
+
+
+def done(message: str, location: str) -> ResponseReturnValue:
+    db_session().commit()
+    flash(message)
+    return redirect(location, 303)
+
+
+def changed(changes: dict[str, Any]) -> str:
+    return ", ".join(LABELS.get(name, name) for name in changes)
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def item_values(item: Item) -> dict[str, str]:
+    return {"title": item.title, "description": item.description, "date_shot": item.date_shot,
+            "creator": item.creator, "language": item.language, "rights": item.rights, "source": item.source,
+            "access": item.access.value, "collection_id": str(item.collection_id or ""),
+            "tags": ", ".join(t.name for t in item.tags)}
+
+
+def collection_values(collection: Collection) -> dict[str, str]:
+    return {"title": collection.title, "year": str(collection.year or ""), "kind": collection.kind,
+            "synopsis": collection.synopsis, "description": collection.description, "rights": collection.rights}
+
+
+def credit_form_context(credit_values: dict[str, str] | None = None,
+                        credit_errors: dict[str, str] | None = None) -> dict[str, Any]:
+    session, viewer = db_session(), current_viewer()
+    return {"credit_values": credit_values or {}, "credit_errors": credit_errors or {},
+            "people_names": editing.person_names(session, viewer), "roles": editing.credit_roles(session)}
+
+
+# -- items ------------------------------------------------------------------------------------
+
+def render_item_form(item_id: int, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                     **credit: Any) -> str:
+    session, viewer = db_session(), current_viewer()
+    item = get_item(session, viewer, item_id)
+    return render_template("edit_item.html", item=item, values={**item_values(item), **(values or {})},
+                           errors=errors or {}, collections=editing.known_collections(session, viewer),
+                           access_options=ACCESS_OPTIONS, edtf_hint=EDTF_HINT,
+                           **credit_form_context(**credit))
+
+
+@bp.route("/items/<id:item_id>/edit", methods=["GET", "POST"])
+@editors_only
+def edit_item(item_id: int) -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_item_form(item_id)
+    session, viewer = db_session(), current_viewer()
+    values = form_values(ITEM_FORM)
+    fields: dict[str, Any] = {name: value for name, value in values.items() if name != "tags"}
+    tags = editing.split_tags(values["tags"]) if "tags" in values else KEEP
+    try:
+        changes = editing.edit_item(session, viewer, item_id, tags=tags, **fields)
+    except Invalid as exc:
+        session.rollback()
+        return render_item_form(item_id, values, messages(exc)), 400
+    item = session.get(Item, item_id)
+    assert item is not None
+    if not changes:
+        return done("Nothing to save: no field was changed.", url_for("pages.item", item_id=item_id))
+    if not can_see(viewer, item):
+        return done(f"Saved “{item.title}” ({changed(changes)}). It is confidential in a collection you "
+                    "have no grant for, so you no longer see it.", url_for("pages.browse"))
+    return done(f"Saved “{item.title}”: {changed(changes)} changed.", url_for("pages.item", item_id=item_id))
+
+
+@bp.post("/items/<id:item_id>/credits")
+@editors_only
+def credit_item(item_id: int) -> ResponseReturnValue:
+    session, viewer = db_session(), current_viewer()
+    values = {"person": request.form.get("person", ""), "role": request.form.get("role", "")}
+    try:
+        credit = editing.credit_item(session, viewer, item_id, values["person"], values["role"])
+    except Invalid as exc:
+        session.rollback()
+        return render_item_form(item_id, credit_values=values, credit_errors=messages(exc)), 400
+    return done(f"Credited {credit.person.name} as {credit.role}.",
+                url_for("edit.edit_item", item_id=item_id, _anchor="credits"))
+
+
+# -- credits on either ------------------------------------------------------------------------
+
+def credit_target_url(credit: Credit) -> str:
+    if credit.item_id is not None:
+        return url_for("edit.edit_item", item_id=credit.item_id, _anchor="credits")
+    return url_for("edit.edit_collection", collection_id=credit.collection_id, _anchor="credits")
+
+
+@bp.post("/credits/<id:credit_id>/delete")
+@editors_only
+def remove_credit(credit_id: int) -> ResponseReturnValue:
+    credit = editing.remove_credit(db_session(), current_viewer(), credit_id)
+    return done(f"Removed {credit.person.name} as {credit.role}.", credit_target_url(credit))
+
+
+@bp.post("/credits/<id:credit_id>/move")
+@editors_only
+def move_credit(credit_id: int) -> ResponseReturnValue:
+    step = -1 if request.form.get("direction") == "up" else 1
+    credit = editing.move_credit(db_session(), current_viewer(), credit_id, step)
+    return done(f"Moved {credit.person.name} ({credit.role}) {'up' if step < 0 else 'down'}.",
+                credit_target_url(credit))
+
+
+# -- collections ------------------------------------------------------------------------------
+
+def render_collection_form(collection: Collection | None, values: dict[str, str] | None = None,
+                           errors: dict[str, str] | None = None, **credit: Any) -> str:
+    shown = {**(collection_values(collection) if collection else {}), **(values or {})}
+    context: dict[str, Any] = {}
+    if collection is not None:
+        context = credit_form_context(**credit)
+        context["visible_items"] = find_items(db_session(), current_viewer(),
+                                              ItemQuery(collection_id=collection.id, per_page=1)).total
+    return render_template("edit_collection.html", collection=collection, values=shown, errors=errors or {},
+                           **context)
+
+
+@bp.route("/collections/new", methods=["GET", "POST"])
+@editors_only
+def new_collection() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_collection_form(None)
+    session = db_session()
+    values = form_values(COLLECTION_FORM)
+    try:
+        collection = editing.create_collection(session, **values)
+    except Invalid as exc:
+        session.rollback()
+        return render_collection_form(None, values, messages(exc)), 400
+    return done(f"Created the collection “{collection.title}”. Add items to it by uploading, or from the "
+                "browse page with a bulk edit.", url_for("edit.edit_collection", collection_id=collection.id))
+
+
+@bp.route("/collections/<id:collection_id>/edit", methods=["GET", "POST"])
+@editors_only
+def edit_collection(collection_id: int) -> ResponseReturnValue:
+    session, viewer = db_session(), current_viewer()
+    if request.method == "GET":
+        return render_collection_form(editing.get_known_collection(session, viewer, collection_id))
+    values = form_values(COLLECTION_FORM)
+    try:
+        changes = editing.edit_collection(session, viewer, collection_id, **values)
+    except Invalid as exc:
+        session.rollback()
+        collection = editing.get_known_collection(session, viewer, collection_id)
+        return render_collection_form(collection, values, messages(exc)), 400
+    title = session.get(Collection, collection_id).title  # type: ignore[union-attr]
+    message = (f"Saved “{title}”: {changed(changes)} changed." if changes
+               else "Nothing to save: no field was changed.")
+    return done(message, url_for("edit.edit_collection", collection_id=collection_id))
+
+
+@bp.post("/collections/<id:collection_id>/credits")
+@editors_only
+def credit_collection(collection_id: int) -> ResponseReturnValue:
+    session, viewer = db_session(), current_viewer()
+    values = {"person": request.form.get("person", ""), "role": request.form.get("role", "")}
+    try:
+        credit = editing.credit_collection(session, viewer, collection_id, values["person"], values["role"])
+    except Invalid as exc:
+        session.rollback()
+        collection = editing.get_known_collection(session, viewer, collection_id)
+        return render_collection_form(collection, credit_values=values, credit_errors=messages(exc)), 400
+    return done(f"Credited {credit.person.name} as {credit.role}.",
+                url_for("edit.edit_collection", collection_id=collection_id, _anchor="credits"))
+
+
+# -- people -----------------------------------------------------------------------------------
+
+def render_people(values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> str:
+    query = request.args.get("q", "").strip()
+    page = editing.fields.whole_number(request.args.get("page", ""), "page") or 1
+    found = editing.find_people(db_session(), current_viewer(), query, page=page, per_page=PEOPLE_PER_PAGE)
+    return render_template("people.html", found=found, query=query, values=values or {}, errors=errors or {})
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@editors_only
+def people() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_people()
+    session = db_session()
+    values = form_values(PERSON_FORM)
+    try:
+        person = editing.create_person(session, values.get("name", ""), values.get("note", ""))
+    except Invalid as exc:
+        session.rollback()
+        return render_people(values, messages(exc)), 400
+    return done(f"Added {person.name}.", url_for("edit.people", q=person.name))
+
+
+def render_person_form(person_id: int, values: dict[str, str] | None = None,
+                       errors: dict[str, str] | None = None) -> str:
+    session, viewer = db_session(), current_viewer()
+    person = editing.get_person(session, viewer, person_id)
+    credits, hidden = editing.person_credits(session, viewer, person)
+    return render_template("edit_person.html", person=person, credits=credits, hidden_credits=hidden,
+                           values={"name": person.name, "note": person.note, **(values or {})},
+                           errors=errors or {})
+
+
+@bp.route("/people/<id:person_id>/edit", methods=["GET", "POST"])
+@editors_only
+def edit_person(person_id: int) -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_person_form(person_id)
+    session = db_session()
+    values = form_values(PERSON_FORM)
+    try:
+        changes = editing.edit_person(session, current_viewer(), person_id, **values)
+    except Invalid as exc:
+        session.rollback()
+        return render_person_form(person_id, values, messages(exc)), 400
+    name = values.get("name") and " ".join(values["name"].split())
+    message = f"Saved {name or 'the person'}: {changed(changes)} changed." if changes else "Nothing to save."
+    return done(message, url_for("edit.edit_person", person_id=person_id))
+
+
+@bp.post("/people/<id:person_id>/delete")
+@editors_only
+def delete_person(person_id: int) -> ResponseReturnValue:
+    session = db_session()
+    try:
+        name = editing.delete_person(session, current_viewer(), person_id)
+    except Invalid as exc:
+        session.rollback()
+        return render_person_form(person_id, errors=messages(exc)), 400
+    return done(f"Deleted {name}.", url_for("edit.people"))
+
+
+# -- uploads ----------------------------------------------------------------------------------
+
+def render_upload(values: dict[str, str], errors: dict[str, str] | None = None,
+                  results: dict[str, Any] | None = None) -> str:
+    session, viewer = db_session(), current_viewer()
+    return render_template("upload.html", values=values, errors=errors or {}, results=results,
+                           collections=editing.known_collections(session, viewer), access_options=ACCESS_OPTIONS)
+
+
+def upload_results(report: IngestReport) -> dict[str, Any]:
+    """The ingest report for the uploader: links only to items they may see."""
+    session, viewer = db_session(), current_viewer()
+    ids = [e["item_id"] for e in (*report.ingested, *report.duplicates)]
+    visible = ({item.id: item for item in session.scalars(visible_items(viewer).where(Item.id.in_(ids)))}
+               if ids else {})
+
+    def entry(e: dict[str, Any]) -> dict[str, Any]:
+        item = visible.get(e["item_id"])
+        return {"name": e["name"], "item_id": item.id if item else None, "title": item.title if item else None,
+                "url": url_for("pages.item", item_id=item.id) if item else None,
+                "edit_url": url_for("edit.edit_item", item_id=item.id) if item else None}
+
+    return {"ingested": [entry(e) for e in report.ingested], "duplicates": [entry(e) for e in report.duplicates],
+            "failed": [{"name": e["name"], "reason": e["reason"]} for e in report.failed]}
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@editors_only
+def upload() -> ResponseReturnValue:
+    archive, session, viewer = current_archive(), db_session(), current_viewer()
+    if request.method == "GET":
+        return render_upload({"access": archive.settings["default_access"]})
+    files = [(f.filename or "", f.stream) for f in request.files.getlist("files") if f.filename]
+    values = {"collection_id": request.form.get("collection_id", ""),
+              "new_collection": request.form.get("new_collection", ""),
+              "access": request.form.get("access", archive.settings["default_access"])}
+    try:
+        choices = editing.upload_choices(session, viewer, file_count=len(files), **values)
+    except Invalid as exc:
+        session.rollback()
+        if wants_json():
+            return jsonify(errors=messages(exc)), 400
+        return render_upload(values, messages(exc)), 400
+    session.commit()  # ingest records each file in a transaction of its own
+    results = upload_results(editing.ingest_uploads(archive, viewer, files, choices))
+    if wants_json():
+        return jsonify(results)
+    return render_upload(values, results=results)
+
+
+# -- bulk edit from the browse grid -----------------------------------------------------------
+
+@bp.app_template_global()
+def bulk_form() -> dict[str, Any]:
+    """What the browse page's bulk bar needs, with the refused input when a bulk edit was refused."""
+    state = g.get("bulk_state") or {}
+    return {"action": url_for("edit.bulk_edit", **request.args.to_dict()),
+            "collections": editing.known_collections(db_session(), current_viewer()),
+            "access_options": [(a.value, a.value.capitalize()) for a in AccessLevel], "errors": state.get("errors", {}),
+            "values": state.get("values", {}), "selected": state.get("selected", set())}
+
+
+def bulk_summary(result: editing.BulkResult) -> str:
+    def count(n: int) -> str:
+        return f"{n} item{'' if n == 1 else 's'}"
+    parts = [f"{count(len(result.updated))} updated"]
+    if result.unchanged:
+        parts.append(f"{count(len(result.unchanged))} already as asked")
+    if result.not_found:
+        parts.append(f"{count(len(result.not_found))} not found")
+    return ", ".join(parts) + "."
+
+
+@bp.post("/items/bulk")
+@editors_only
+def bulk_edit() -> ResponseReturnValue:
+    session, viewer = db_session(), current_viewer()
+    form: MultiDict[str, str] = request.form
+    raw_ids = form.getlist("item")
+    values = {name: form.get(name, "") for name in ("add_tags", "remove_tags", "collection_id", "access")}
+    collection = values["collection_id"]
+    try:
+        if not all(i.isascii() and i.isdigit() for i in raw_ids):
+            raise Invalid("item ids must be whole numbers", "items")
+        result = editing.bulk_edit(
+            session, viewer, [int(i) for i in raw_ids], add_tags=editing.split_tags(values["add_tags"]),
+            remove_tags=editing.split_tags(values["remove_tags"]),
+            collection_id=KEEP if collection == "" else None if collection == "none" else collection,
+            access=values["access"] or KEEP)
+    except Invalid as exc:
+        session.rollback()
+        # The browse page again, as it was (the form's action carries its query), with the bar
+        # showing what was refused; rendered as the browse route so that its own links point there.
+        g.bulk_state = {"errors": messages(exc), "values": values,
+                        "selected": {int(i) for i in raw_ids if i.isascii() and i.isdigit()}}
+        request.url_rule = next(current_app.url_map.iter_rules("pages.browse"))
+        return pages.browse(), 400
+    return done(bulk_summary(result), url_for("pages.browse", **request.args.to_dict()))

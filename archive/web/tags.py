@@ -1,0 +1,115 @@
+"""The tag vocabulary: a public tree of terms with counts, and its upkeep for archivists and admins.
+
+Each form posts one change; a refused one shows the tag's page again with the message beside the
+field, answering 400.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from archive.services import Invalid, vocabulary
+from archive.services.vocabulary import EDITORS
+from archive.web.auth import require_role
+from archive.web.context import current_viewer, db_session
+
+bp = Blueprint("tags", __name__)
+
+
+@bp.get("/tags")
+def index() -> str:
+    session, viewer = db_session(), current_viewer()
+    return render_template("tags.html", tree=vocabulary.tag_tree(session, viewer),
+                           can_edit=vocabulary.may_edit(viewer))
+
+
+@bp.get("/tags/<id:tag_id>")
+@require_role(*EDITORS)
+def edit(tag_id: int) -> str:
+    return _page(tag_id)
+
+
+@bp.post("/tags/<id:tag_id>/rename")
+@require_role(*EDITORS)
+def rename(tag_id: int) -> ResponseReturnValue:
+    session = db_session()
+    old = vocabulary.get_tag(session, tag_id).name
+    try:
+        tag = vocabulary.rename_tag(session, tag_id, request.form.get("name", ""))
+    except Invalid as exc:
+        return _refused(tag_id, exc)
+    session.commit()
+    return _done(f"Renamed “{old}” to “{tag.name}”." if tag.name != old else "The name is unchanged.",
+                 url_for("tags.edit", tag_id=tag_id))
+
+
+@bp.post("/tags/<id:tag_id>/parent")
+@require_role(*EDITORS)
+def parent(tag_id: int) -> ResponseReturnValue:
+    session = db_session()
+    name = request.form.get("parent", "").strip()
+    try:
+        broader = vocabulary.term(session, name, "parent") if name else None  # a new heading is made
+        tag = vocabulary.set_parent(session, tag_id, broader.id if broader else None)
+    except Invalid as exc:
+        return _refused(tag_id, exc)
+    session.commit()
+    return _done(f"“{tag.name}” is now under “{broader.name}”." if broader
+                 else f"“{tag.name}” is now a top-level term.", url_for("tags.edit", tag_id=tag_id))
+
+
+@bp.post("/tags/<id:tag_id>/merge")
+@require_role(*EDITORS)
+def merge(tag_id: int) -> ResponseReturnValue:
+    session = db_session()
+    source = vocabulary.get_tag(session, tag_id).name
+    try:
+        target = vocabulary.existing_tag(session, request.form.get("target", ""), "target")
+        result = vocabulary.merge_tags(session, tag_id, target.id)
+    except Invalid as exc:
+        return _refused(tag_id, exc)
+    session.commit()
+    return _done(f"Merged “{source}” into “{target.name}”: {_count(result.items, 'item')}, "
+                 f"{_count(result.ranges, 'time range')} and {_count(result.children, 'narrower term')} followed.",
+                 url_for("tags.edit", tag_id=target.id))
+
+
+@bp.post("/tags/<id:tag_id>/delete")
+@require_role(*EDITORS)
+def delete(tag_id: int) -> ResponseReturnValue:
+    session = db_session()
+    name = vocabulary.get_tag(session, tag_id).name
+    try:
+        vocabulary.delete_tag(session, tag_id)
+    except Invalid as exc:
+        return _refused(tag_id, exc)
+    session.commit()
+    return _done(f"Deleted the tag “{name}”.", url_for("tags.index"))
+
+
+def _page(tag_id: int, errors: dict[str, str] | None = None) -> str:
+    session = db_session()
+    tag = vocabulary.get_tag(session, tag_id)
+    below = vocabulary.descendants(session, tag)
+    return render_template(
+        "tag.html", tag=tag, usage=vocabulary.usage(session, current_viewer(), tag),
+        broader_terms=vocabulary.broader_terms(tag), in_use=vocabulary.in_use(session, tag), children=vocabulary.children(session, tag),
+        parent_names=vocabulary.tag_names(session, leave_out=[tag, *below]),
+        other_names=vocabulary.tag_names(session, leave_out=[tag]),
+        values=request.form if request.method == "POST" else {}, errors=errors or {})
+
+
+def _refused(tag_id: int, exc: Invalid) -> ResponseReturnValue:
+    db_session().rollback()
+    return _page(tag_id, {exc.field or "form": str(exc)}), 400
+
+
+def _done(message: str, to: str) -> Response:
+    flash(message)
+    return redirect(to)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,465 @@
+"""Search benchmark: archive.search (whoosh-reloaded) against SQLite FTS5 on one synthetic corpus.
+
+    .venv/bin/python bench/search.py                  # 100k and 1M segments (the 1M run takes a while)
+    .venv/bin/python bench/search.py --quick          # smoke run: 20k segments
+    .venv/bin/python bench/search.py --sizes 100000   # one size
+    .venv/bin/python bench/search.py --json out.json  # the figures as JSON too
+
+For each size, in one run:
+* build: each engine builds its index in a subprocess of its own, so that its peak memory (the
+  summed RSS of the process and its children, sampled every 50 ms) and time are its own;
+  segments per second, index size on disk;
+* queries: a fixed mix (common word, rare word, two-word AND, phrase, prefix of 3-4 letters), each
+  also with a facet filter (a collection), 20 distinct queries per type, each run twice, top 20
+  items with snippets and facet counts; latency p50/p95 per type. FTS5 answers the same queries
+  with bm25 and snippet(), top 20 (the issue's reference), and also with its facet counts
+  (GROUP BY over the matches, as our results include), reported apart;
+* updates: one 300-segment transcript added (an item's documents rewritten) 40 times while a
+  thread keeps searching; latency p50/p95/max of the adds and how many searches were answered.
+
+The corpus is seeded: a Zipf-like vocabulary of made-up words with English stop words among the
+most frequent and place names of the demo route, about 300 segments per transcript, 10% of
+items with a second transcript in Korean words, and fixed phrases ("crossed the river",
+"crossed a river") in some segments. Progress goes to stderr, figures to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archive.access import ANONYMOUS, SYSTEM  # noqa: E402
+from archive.search import (CollectionDoc, ItemDoc, SearchIndex, SearchRequest, SegmentDoc,  # noqa: E402
+                            TranscriptDoc)
+
+SEED = 20260412
+SEGMENTS_PER_TRANSCRIPT = 300
+PLACES = ["Hyesan", "Yalu", "Changbai", "Shenyang", "Dandong", "Yanji", "Kunming", "Mekong", "Vientiane",
+          "Chiang Saen", "Chiang Rai", "Bangkok", "Seoul", "Incheon", "Boten", "Luang Namtha", "Tumen", "Musan"]
+STOP = ["the", "a", "and", "of", "to", "in", "we", "was", "it", "that", "on", "at", "for", "with", "they",
+        "there", "by", "from", "our", "were"]
+SPEAKERS = ["Kim Soon-ja", "Lee Min-ho", "Park Ji-woo", "Choi", "Interviewer", "Narrator", "Guide", "Driver"]
+HANGUL = ["압록강", "건넜어요", "밤에", "우리는", "국경", "서울", "기차", "엄마", "배를", "타고"]
+COLLECTIONS = [f"Collection {name}" for name in ("Yalu", "Mekong", "Border", "Arrival", "Station", "Market",
+                                                 "Family", "School", "River", "Road", "Night", "Letters")]
+TAGS = [f"tag{n}" for n in range(40)]
+SYLLABLES = ["ka", "ri", "mo", "sen", "ta", "lu", "no", "pa", "vi", "dor", "el", "an", "ko", "rim", "sa", "tu",
+             "bel", "gi", "ha", "jo", "mar", "ne", "os", "pre", "qu", "ras", "sil", "tor", "um", "ve", "wen", "yo"]
+VOCABULARY = 30_000
+
+
+def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
+    words: list[str] = []
+    seen = set(STOP)
+    while len(words) < VOCABULARY:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((1, 2, 2, 3, 3, 4))))
+        if word not in seen and len(word) > 2:
+            seen.add(word)
+            words.append(word)
+    # Stop words take the top ranks (as in real speech), place names sit among the mid ranks.
+    ranked = STOP + words[:40] + [p for p in PLACES for _ in range(1)] + words[40:]
+    weights = [1.0 / (rank + 1) ** 1.07 for rank in range(len(ranked))]
+    total = 0.0
+    cumulative = []
+    for w in weights:
+        total += w
+        cumulative.append(total)
+    return ranked, cumulative
+
+
+@dataclass
+class Corpus:
+    size: int
+    seed: int = SEED
+
+    def __post_init__(self) -> None:
+        rng = random.Random(self.seed)
+        self.words, self.cumulative = _vocabulary(rng)
+
+    def items(self) -> Iterator[ItemDoc]:
+        """The same items on every call (seeded), about SEGMENTS_PER_TRANSCRIPT segments each."""
+        rng = random.Random(self.seed + 1)
+        made = 0
+        item_id = 0
+        seg_id = 0
+        while made < self.size:
+            item_id += 1
+            transcripts = []
+            for t in range(2 if rng.random() < 0.1 else 1):
+                n = min(SEGMENTS_PER_TRANSCRIPT, self.size - made)
+                if n <= 0:
+                    break
+                korean = t == 1
+                segments = []
+                clock = 0.0
+                speakers = rng.sample(SPEAKERS, 3)
+                for _ in range(n):
+                    seg_id += 1
+                    length = rng.randint(6, 18)
+                    if korean:
+                        text = " ".join(rng.choice(HANGUL) for _ in range(length // 2))
+                    else:
+                        words = rng.choices(self.words, cum_weights=self.cumulative, k=length)
+                        roll = rng.random()
+                        if roll < 0.003:
+                            words[2:2] = ["crossed", "the", "river"]
+                        elif roll < 0.006:
+                            words[2:2] = ["crossed", "a", "river"]
+                        text = " ".join(words).capitalize() + "."
+                    duration = 1.5 + length * 0.35
+                    segments.append(SegmentDoc(seg_id, round(clock, 3), round(clock + duration, 3), text,
+                                               rng.choice(speakers)))
+                    clock += duration + 0.2
+                made += n
+                transcripts.append(TranscriptDoc(item_id * 10 + t, "ko" if korean else "en", "transcript", segments))
+            collection = rng.randrange(len(COLLECTIONS))
+            year = rng.randint(1995, 2024)
+            roll = rng.random()
+            access = "public" if roll < 0.7 else "restricted" if roll < 0.9 else "confidential"
+            yield ItemDoc(item_id, f"{rng.choice(PLACES)} {rng.choice(self.words[60:2000])} {item_id}",
+                          rng.choice(("video", "video", "audio", "still")), access, "v1",
+                          description=" ".join(rng.choices(self.words, cum_weights=self.cumulative, k=30)),
+                          collection_id=collection + 1, collection=COLLECTIONS[collection],
+                          tags=tuple(rng.sample(TAGS, 3)), date_lower=date(year, 1, 1), date_upper=date(year, 12, 31),
+                          transcripts=transcripts)
+
+    def collections(self) -> list[CollectionDoc]:
+        return [CollectionDoc(i + 1, title, "v1", synopsis=f"Footage about {PLACES[i % len(PLACES)]}.")
+                for i, title in enumerate(COLLECTIONS)]
+
+    def queries(self) -> dict[str, list[str]]:
+        """20 queries of each type, the same for both engines."""
+        rng = random.Random(self.seed + 2)
+        content = [w for w in self.words if w not in STOP]
+        common = content[:40]
+        middle = content[200:3000]
+        rare = content[8000:20000]
+        pairs = []
+        sample = Corpus(min(self.size, 20_000), self.seed).items()
+        for item in sample:
+            for seg in item.transcripts[0].segments[::37]:
+                ws = seg.text.rstrip(".").lower().split()
+                i = rng.randrange(len(ws) - 1)
+                if ws[i] not in STOP or ws[i + 1] not in STOP:
+                    pairs.append(f"{ws[i]} {ws[i + 1]}")
+            if len(pairs) > 200:
+                break
+        phrases = ["crossed the river", "crossed a river"] + rng.sample(pairs, 18)
+        return {
+            "common": rng.sample(common, 20),
+            "rare": rng.sample(rare, 20),
+            "and": [f"{rng.choice(common)} {rng.choice(middle)}" for _ in range(20)],
+            "phrase": phrases,
+            "prefix": [w[:rng.choice((3, 4))] for w in rng.sample(middle, 20)],
+        }
+
+
+# -- builds, each in a subprocess --------------------------------------------------------------------
+
+def build_whoosh(size: int, path: Path, procs: int) -> dict[str, Any]:
+    corpus = Corpus(size)
+    index = SearchIndex(path)
+    started = time.perf_counter()
+    items = index.rebuild(corpus.items(), corpus.collections(), procs=procs)
+    seconds = time.perf_counter() - started
+    index.close()
+    return {"seconds": seconds, "items": items}
+
+
+def _fts_text(text: str) -> str:
+    return text
+
+
+def build_fts(size: int, path: Path) -> dict[str, Any]:
+    corpus = Corpus(size)
+    started = time.perf_counter()
+    db = sqlite3.connect(path)
+    db.executescript("""
+        PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+        CREATE TABLE items(id INTEGER PRIMARY KEY, title TEXT, kind TEXT, access TEXT, collection TEXT, year INT);
+        CREATE TABLE segs(id INTEGER PRIMARY KEY, item_id INT, start REAL, end REAL, speaker TEXT, language TEXT);
+        CREATE VIRTUAL TABLE fts USING fts5(text, tokenize='porter unicode61');
+    """)
+    items = 0
+    with db:
+        for item in corpus.items():
+            items += 1
+            db.execute("INSERT INTO items VALUES (?,?,?,?,?,?)", (item.id, item.title, item.kind, item.access,
+                                                                  item.collection, item.date_lower.year))
+            rows = [(s.id, item.id, s.start, s.end, s.speaker, t.language) for t in item.transcripts
+                    for s in t.segments]
+            db.executemany("INSERT INTO segs VALUES (?,?,?,?,?,?)", rows)
+            db.executemany("INSERT INTO fts(rowid, text) VALUES (?,?)",
+                           [(s.id, s.text) for t in item.transcripts for s in t.segments])
+        db.execute("CREATE INDEX segs_item ON segs(item_id)")
+    db.execute("INSERT INTO fts(fts) VALUES('optimize')")
+    db.commit()
+    db.close()
+    return {"seconds": time.perf_counter() - started, "items": items}
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ppid = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total
+
+
+def run_build(kind: str, size: int, path: Path, procs: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--build", kind, "--sizes", str(size), "--path", str(path),
+           "--procs", str(procs)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.05)
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} build failed ({proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_rss_mb"] = peak / 2**20
+    result["segments_per_s"] = size / result["seconds"]
+    target = path.resolve()
+    files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
+    result["size_mb"] = sum(p.stat().st_size for p in files) / 2**20
+    return result
+
+
+# -- queries -----------------------------------------------------------------------------------------
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def whoosh_query(q: str, kind: str) -> str:
+    """The query as typed in the search box (phrases quoted, prefixes starred)."""
+    if kind == "phrase":
+        return f'"{q}"'
+    if kind == "prefix":
+        return f"{q}*"
+    return q
+
+
+def time_whoosh(index: SearchIndex, queries: dict[str, list[str]], repeat: int = 2) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    index.search(SearchRequest(q="warm up"), SYSTEM)
+    for name, qs in queries.items():
+        for filtered in (False, True):
+            times, totals = [], []
+            for _ in range(repeat):
+                for q in qs:
+                    filters = {"collection": [COLLECTIONS[1]]} if filtered else {}
+                    started = time.perf_counter()
+                    response = index.search(SearchRequest(q=whoosh_query(q, name), per_page=20, filters=filters),
+                                            ANONYMOUS)
+                    times.append((time.perf_counter() - started) * 1000)
+                    totals.append(response.total_items)
+            out[name + (" + facet" if filtered else "")] = {
+                "p50": percentile(times, 0.5), "p95": percentile(times, 0.95),
+                "mean_items": statistics.mean(totals)}
+    return out
+
+
+def _fts_query(q: str, kind: str) -> str:
+    if kind == "phrase":
+        return f'"{q}"'
+    if kind == "prefix":
+        return f"{q}*"
+    return " AND ".join(q.split())
+
+
+def time_fts(path: Path, queries: dict[str, list[str]], *, facets: bool, repeat: int = 2) -> dict[str, Any]:
+    db = sqlite3.connect(path)
+    out: dict[str, Any] = {}
+    top = ("SELECT f.rowid, s.item_id, s.start, snippet(fts, 0, '<mark>', '</mark>', '…', 12) FROM fts f "
+           "JOIN segs s ON s.id = f.rowid JOIN items i ON i.id = s.item_id WHERE fts MATCH ? AND i.access = 'public' "
+           "{extra} ORDER BY rank LIMIT 20")
+    count = ("SELECT {col}, count(DISTINCT i.id) FROM fts f JOIN segs s ON s.id = f.rowid JOIN items i "
+             "ON i.id = s.item_id WHERE fts MATCH ? AND i.access = 'public' {extra} GROUP BY {col}")
+    for name, qs in queries.items():
+        for filtered in (False, True):
+            extra = "AND i.collection = ?" if filtered else ""
+            args_extra = (COLLECTIONS[1],) if filtered else ()
+            times = []
+            for _ in range(repeat):
+                for q in qs:
+                    match = _fts_query(q, name)
+                    started = time.perf_counter()
+                    db.execute(top.format(extra=extra), (match, *args_extra)).fetchall()
+                    if facets:
+                        for col in ("i.kind", "i.collection", "i.year", "s.speaker", "s.language"):
+                            db.execute(count.format(col=col, extra=extra), (match, *args_extra)).fetchall()
+                    times.append((time.perf_counter() - started) * 1000)
+            out[name + (" + facet" if filtered else "")] = {"p50": percentile(times, 0.5),
+                                                            "p95": percentile(times, 0.95)}
+    db.close()
+    return out
+
+
+def time_updates(index: SearchIndex, corpus: Corpus, queries: dict[str, list[str]], adds: int = 40) -> dict[str, Any]:
+    """Add 300-segment transcripts (rewriting an item's documents) while a thread keeps searching."""
+    rng = random.Random(7)
+    template = next(corpus.items())
+    stop = threading.Event()
+    search_times: list[float] = []
+    mix = [whoosh_query(q, kind) for kind, qs in queries.items() for q in qs]
+
+    def searcher() -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            index.search(SearchRequest(q=rng.choice(mix)), ANONYMOUS)
+            search_times.append((time.perf_counter() - started) * 1000)
+
+    thread = threading.Thread(target=searcher, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    add_times = []
+    for n in range(adds):
+        segs = [SegmentDoc(10**9 + n * 1000 + i, s.start, s.end, s.text, s.speaker)
+                for i, s in enumerate(template.transcripts[0].segments)]
+        doc = ItemDoc(10**7 + n, f"Added {n}", "video", "public", "v1", collection_id=1, collection=COLLECTIONS[0],
+                      transcripts=[TranscriptDoc(10**8 + n, "en", "transcript", segs)])
+        started = time.perf_counter()
+        index.update([doc])
+        add_times.append((time.perf_counter() - started) * 1000)
+    stop.set()
+    thread.join()
+    return {"adds": adds, "p50": percentile(add_times, 0.5), "p95": percentile(add_times, 0.95),
+            "max": max(add_times), "searches_answered": len(search_times),
+            "search_p50": percentile(search_times, 0.5), "search_p95": percentile(search_times, 0.95)}
+
+
+# -- the run -------------------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+
+
+def bench_size(size: int, work: Path, procs: int) -> dict[str, Any]:
+    def say(text: str) -> None:
+        print(f"[{size:,}] {text}", file=sys.stderr, flush=True)
+
+    corpus = Corpus(size)
+    queries = corpus.queries()
+    whoosh_path, fts_path = work / f"whoosh-{size}" / "index", work / f"fts-{size}.sqlite3"
+    say(f"building the whoosh index ({procs} process(es))...")
+    whoosh_build = run_build("whoosh", size, whoosh_path, procs)
+    say(f"  {whoosh_build['segments_per_s']:,.0f} segments/s, {whoosh_build['size_mb']:.0f} MB, "
+        f"peak {whoosh_build['peak_rss_mb']:.0f} MB")
+    say("building the FTS5 index...")
+    fts_build = run_build("fts", size, fts_path, 1)
+    say(f"  {fts_build['segments_per_s']:,.0f} segments/s, {fts_build['size_mb']:.0f} MB")
+    index = SearchIndex(whoosh_path)
+    say("timing whoosh queries...")
+    whoosh_q = time_whoosh(index, queries)
+    say("timing FTS5 queries...")
+    fts_q = time_fts(fts_path, queries, facets=False)
+    fts_facets = time_fts(fts_path, queries, facets=True)
+    say("timing transcript adds under search load...")
+    updates = time_updates(index, corpus, queries)
+    index.close()
+    return {"size": size, "queries": queries, "whoosh_build": whoosh_build, "fts_build": fts_build,
+            "whoosh": whoosh_q, "fts": fts_q, "fts_facets": fts_facets, "updates": updates}
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    lines = []
+    for r in results:
+        size = r["size"]
+        wb, fb, up = r["whoosh_build"], r["fts_build"], r["updates"]
+        lines += [f"## {size:,} segments", "",
+                  "| build | segments/s | seconds | index size | peak memory |", "|---|---|---|---|---|",
+                  f"| whoosh (archive.search) | {wb['segments_per_s']:,.0f} | {wb['seconds']:.0f} | "
+                  f"{wb['size_mb']:.0f} MB | {wb['peak_rss_mb']:.0f} MB |",
+                  f"| FTS5 | {fb['segments_per_s']:,.0f} | {fb['seconds']:.0f} | {fb['size_mb']:.0f} MB | "
+                  f"{fb['peak_rss_mb']:.0f} MB |", "",
+                  "| query (top 20, snippets) | whoosh p50 / p95 ms | FTS5 p50 / p95 ms | ratio of p95 | "
+                  "FTS5 + facet counts p50 / p95 ms | items found (mean) |",
+                  "|---|---|---|---|---|---|"]
+        for name, w in r["whoosh"].items():
+            f, ff = r["fts"][name], r["fts_facets"][name]
+            lines.append(f"| {name} | {w['p50']:.1f} / {w['p95']:.1f} | {f['p50']:.1f} / {f['p95']:.1f} | "
+                         f"{w['p95'] / max(f['p95'], 0.01):.1f}x | {ff['p50']:.1f} / {ff['p95']:.1f} | "
+                         f"{w['mean_items']:.0f} |")
+        lines += ["", f"Adding a 300-segment transcript ({up['adds']} times, a thread searching meanwhile): "
+                      f"p50 {up['p50']:.0f} ms, p95 {up['p95']:.0f} ms, max {up['max']:.0f} ms; "
+                      f"{up['searches_answered']} searches answered meanwhile (p50 {up['search_p50']:.0f} ms, "
+                      f"p95 {up['search_p95']:.0f} ms).", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20k segments only")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--procs", type=int, default=2, help="processes for the whoosh build")
+    parser.add_argument("--json", type=Path, help="write the figures here as JSON")
+    parser.add_argument("--work", type=Path, help="where to build (default: a temporary folder, removed)")
+    parser.add_argument("--build", choices=["whoosh", "fts"], help=argparse.SUPPRESS)
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build:
+        build = build_whoosh if args.build == "whoosh" else build_fts
+        result = build(args.sizes[0], args.path, args.procs) if args.build == "whoosh" else \
+            build_fts(args.sizes[0], args.path)
+        print(json.dumps(result))
+        return
+    sizes = [20_000] if args.quick else args.sizes
+    work = args.work or Path(tempfile.mkdtemp(prefix="crossings-bench-search-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        results = [bench_size(size, work, args.procs) for size in sizes]
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"Machine: {machine()}\n")
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""In a real browser, an archivist tags a time range on a clip with Mark in / Mark out, and links
+with ?t= or #t= start the player at their second."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, sync_playwright
+
+from archive.core import Archive
+from archive.models import Item
+from archive.services import accounts, editing
+from archive.services.ingest import IngestOptions, ingest_paths
+from archive.timecode import parse_timecode
+from browser import ARTIFACTS, launch_browser, live_server
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _clip(path: Path) -> Path:
+    """Six seconds of test pattern and tone, H.264 and AAC in MP4."""
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error",
+                    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine", "-t", "6",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25",
+                    "-c:a", "aac", "-shortest", str(path)], check=True, timeout=60, capture_output=True)
+    return path
+
+
+@pytest.fixture
+def clip_id(archive: Archive, tmp_path: Path) -> int:
+    report = ingest_paths(archive, [_clip(tmp_path / "Tumen_crossing.mp4")], IngestOptions())
+    assert report.ok, report
+    return report.ingested[0]["item_id"]
+
+
+@pytest.fixture
+def site(app: Flask, archive: Archive) -> Iterator[tuple[str, Page]]:
+    """The app served on loopback and a chromium page logged in as an archivist."""
+    with archive.session() as session:
+        accounts.create_user(session, "mina", PASSWORD, "archivist")
+    with live_server(app) as base, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/login")
+        page.fill("#username", "mina")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        yield base, page
+        browser.close()
+
+
+def _ready(page: Page) -> None:
+    page.wait_for_function("document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
+
+
+def _seek(page: Page, seconds: float) -> None:
+    page.evaluate("""seconds => new Promise(resolve => {
+        const video = document.querySelector('video[data-player]');
+        video.addEventListener('seeked', resolve, { once: true });
+        video.currentTime = seconds;
+    })""", seconds)
+
+
+def _position(page: Page) -> float:
+    return page.evaluate("document.querySelector('video[data-player]').currentTime")
+
+
+def test_archivist_marks_in_and_out_on_the_player_and_saves_a_range(site: tuple[str, Page], clip_id: int) -> None:
+    base, page = site
+    page.goto(f"{base}/items/{clip_id}")
+    _ready(page)
+    form = page.locator("#range-new")
+
+    _seek(page, 1.0)
+    form.get_by_role("button", name="Mark in").click()
+    _seek(page, 3.0)
+    form.get_by_role("button", name="Mark out").click()
+    assert form.get_by_label("In").input_value() == "0:00:01.0"
+    assert form.get_by_label("Out").input_value() == "0:00:03.0"
+    form.get_by_label("Tag").fill("river crossing")
+    form.get_by_label("Note").fill("The guide waves from the far bank.")
+    form.get_by_role("button", name="Save range").click()
+
+    page.wait_for_url(f"{base}/items/{clip_id}?t=3#range-*")
+    item = page.locator(".ranges__list .range")
+    assert item.count() == 1
+    assert item.locator(".range__time").inner_text() == "0:00:01.0–0:00:03.0"
+    assert item.locator(".range__tag").inner_text() == "river crossing"
+    assert item.locator(".range__time").get_attribute("href") == f"/items/{clip_id}?t=1#player"
+    _ready(page)
+    page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 3) < 0.1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "time-range.png"), full_page=True)
+
+    # A range's timecode seeks the player where it is, without loading the page again.
+    page.evaluate("window.stillHere = true")
+    _seek(page, 5.0)
+    item.locator(".range__time").click()
+    page.wait_for_function("""() => {
+        const time = document.querySelector('video[data-player]').currentTime;
+        return time >= 0.95 && time < 2.5;
+    }""")
+    assert page.evaluate("window.stillHere") is True
+    assert page.url == f"{base}/items/{clip_id}?t=3#range-{item.get_attribute('id').split('-')[1]}"
+
+
+@pytest.mark.parametrize("link", ["?t=2", "?t=0:02", "?t=00:00:02.0", "#t=2", "#t=npt:2,4", "?t=9:99"])
+def test_links_start_the_player_at_their_time(site: tuple[str, Page], clip_id: int, link: str) -> None:
+    base, page = site
+    page.goto(f"{base}/items/{clip_id}{link}")
+    _ready(page)
+
+    if link == "?t=9:99":  # not a time: the player stays at the start
+        page.wait_for_timeout(300)
+        assert _position(page) == 0
+    else:
+        page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 2) < 0.1")
+
+
+def test_the_page_reads_timecodes_as_the_server_does(site: tuple[str, Page], clip_id: int) -> None:
+    base, page = site
+    page.goto(f"{base}/items/{clip_id}")
+    samples = ["75", "75.5", ".5", "1:15", "01:15.5", "75:30", "0:01:15.500", "1:02:03", "00:01:02,5",
+               "", "abc", "-1", "1e3", "1:60", "1:60:00", "1::2", "1:2:3:4"]
+
+    in_page = page.evaluate("samples => samples.map(s => window.Crossings.parseTimecode(s))", samples)
+
+    def server(text: str) -> float | None:
+        try:
+            return parse_timecode(text)
+        except ValueError:
+            return None
+
+    assert in_page == [server(s) for s in samples]
+    formatted = page.evaluate("[0, 1.04, 59.96, 2.25, 3723.25].map(s => window.Crossings.formatTimecode(s, 1))")
+    assert formatted == ["0:00:00.0", "0:00:01.0", "0:01:00.0", "0:00:02.3", "1:02:03.3"]
+
+
+def test_vocabulary_pages_in_a_browser(site: tuple[str, Page], archive: Archive, clip_id: int) -> None:
+    with archive.session() as session:
+        rivers = editing.get_or_create_tag(session, "Rivers")
+        tumen_id = editing.get_or_create_tag(session, "Tumen", parent=rivers).id
+        editing.get_or_create_tag(session, "Mekong", parent=rivers)
+        editing.set_item_tags(session, session.get(Item, clip_id), ["Tumen", "night"])
+    base, page = site
+
+    page.goto(f"{base}/tags")
+    assert page.locator(".tag-tree .tag-tree .tag-tree__name").all_inner_texts() == ["Mekong", "Tumen"]
+    page.screenshot(path=str(ARTIFACTS / "tags.png"), full_page=True)
+
+    page.goto(f"{base}/tags/{tumen_id}")
+    page.get_by_label("Name").fill("mekong")
+    page.get_by_role("button", name="Rename").click()
+    assert "merge 'Tumen' into 'Mekong' instead" in page.locator("#name-error").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "tag-rename-conflict.png"), full_page=True)
