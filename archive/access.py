@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from archive.models import AccessLevel, Item, Role
+from archive.models import AccessLevel, Collection, Credit, Item, Person, Role, Tag, TimeRange
 
-__all__ = ["ANONYMOUS", "SYSTEM", "Role", "Viewer", "can_see", "item_filter"]
+__all__ = ["ANONYMOUS", "EDITORS", "SYSTEM", "Role", "Viewer", "can_see", "collection_filter", "item_filter",
+           "may_edit", "person_filter", "tag_filter"]
+
+#: Roles that change the catalogue.
+EDITORS = frozenset({Role.archivist, Role.admin})
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,10 @@ class Viewer:
     @property
     def is_anonymous(self) -> bool:
         return self.role is Role.public
+
+
+def may_edit(viewer: Viewer) -> bool:
+    return viewer.role in EDITORS
 
 
 ANONYMOUS = Viewer()
@@ -61,3 +69,37 @@ def can_see(viewer: Viewer, item: Item) -> bool:
     if item.access is AccessLevel.restricted:
         return True
     return item.collection_id is not None and item.collection_id in viewer.granted_collections
+
+
+# Collections, people and tags have no access level of their own: they are known through the
+# items they belong to, so that a title, a name or a term never reveals hidden material.
+
+def collection_filter(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on Collection: those with an item `viewer` may see, or (editors) with none at all."""
+    if viewer.role is Role.admin:
+        return true()
+    known = Collection.items.any(item_filter(viewer))
+    if may_edit(viewer):  # a collection just made, with nothing in it yet
+        return known | ~Collection.items.any(Item.deleted_at.is_(None))
+    return known
+
+
+def person_filter(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on Person: a name can itself endanger someone, so it is as hidden as their credits."""
+    if viewer.role is Role.admin:
+        return true()
+    credited = Person.credits.any(Credit.item.has(item_filter(viewer))
+                                  | Credit.collection.has(collection_filter(viewer)))
+    return (~Person.credits.any() | credited) if may_edit(viewer) else credited
+
+
+def tag_filter(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on Tag: terms used on an item or a range `viewer` may see, or (editors) unused ones."""
+    if viewer.role is Role.admin:
+        return true()
+    used_visibly = Tag.items.any(item_filter(viewer)) | Tag.id.in_(
+        select(TimeRange.tag_id).join(Item, Item.id == TimeRange.item_id).where(item_filter(viewer)))
+    if may_edit(viewer):
+        unused = ~Tag.items.any() & Tag.id.not_in(select(TimeRange.tag_id))
+        return used_visibly | unused
+    return used_visibly

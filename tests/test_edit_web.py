@@ -93,7 +93,8 @@ def test_archivist_edits_every_item_field_and_each_change_is_audited(client: Fla
         "access": ["public", "restricted"], "collection_id": [None, collection_id],
         "tags": [["old tag"], ["night", "river crossing"]]}
     with archive.Session() as session:
-        actors = set(session.scalars(select(AuditEntry.actor).where(AuditEntry.object_id == item_id,
+        actors = set(session.scalars(select(AuditEntry.actor).where(AuditEntry.object_type == "item",
+                                                                    AuditEntry.object_id == item_id,
                                                                     AuditEntry.action == "edit")))
     assert actors == {name}
 

@@ -344,20 +344,25 @@ def test_rebuild_swaps_in_a_new_index(index: SearchIndex) -> None:
 
 def test_small_commits_are_merged_when_idle_or_too_many(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_module, "MAX_SEGMENTS", 10)
-    monkeypatch.setattr(index_module, "IDLE_MERGE", 0.2)
+    monkeypatch.setattr(index_module, "IDLE_MERGE", 0.3)
     ix = SearchIndex(tmp_path / "ix")
 
     def add(n: int) -> None:
         ix.update([ItemDoc(n, f"Item {n} seoul", "video", "public", "v1",
                            transcripts=(TranscriptDoc(n, "en", "transcript", (seg(n, 0.0, f"word{n} seoul"),)),))])
 
-    for n in range(30):
+    for n in range(20):
         add(n)
         assert ix.stats()["segments"] <= 10  # a write merges past the ceiling
-    assert len(ids(ix, "seoul", per_page=100)) == 30
+    monkeypatch.setattr(index_module, "MAX_SEGMENTS", 1000)
+    for n in range(20, 40):  # quicker than IDLE_MERGE: no merging meanwhile
+        add(n)
+    before = ix.stats()["segments"]
+    assert before >= 20
     deadline = time.monotonic() + 10
-    while ix.stats()["segments"] > 3 and time.monotonic() < deadline:  # idle: merged in the background
+    while ix.stats()["segments"] >= before and time.monotonic() < deadline:  # idle: merged in the background
         time.sleep(0.1)
-    assert ix.stats()["segments"] <= 3
-    assert len(ids(ix, "seoul", per_page=100)) == 30 and ids(ix, "word7") == [7]
+    time.sleep(0.5)
+    assert ix.stats()["segments"] < 12
+    assert len(ids(ix, "seoul", per_page=100)) == 40 and ids(ix, "word7") == [7]
     ix.close()

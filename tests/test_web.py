@@ -54,7 +54,7 @@ def add_item(archive: Archive, title: str = "Clip", *, kind: ItemKind = ItemKind
     original.write_bytes(content)
     default_mime = {ItemKind.still: "image/jpeg", ItemKind.video: "video/mp4", ItemKind.audio: "audio/mpeg"}
     parsed = parse_date(date_shot)
-    with archive.session() as session:
+    with archive.session() as session, session.no_autoflush:  # one flush: the item is created whole
         item = Item(title=title, kind=kind, access=access, date_shot=parsed.text, date_lower=parsed.lower,
                     date_upper=parsed.upper, **fields)
         if added is not None:

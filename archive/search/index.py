@@ -47,7 +47,7 @@ TIER_BASE = 8
 TIER_SEGMENTS = 8
 IDLE_MERGE = 5.0  #: seconds without writes after which small segments are merged in the background
 IDLE_MERGE_DOCS = 60_000  #: largest merge done in the background (more: `optimize` or a rebuild)
-MAX_SEGMENTS = 40  #: a commit that would leave more segments merges a tier itself
+MAX_SEGMENTS = 64  #: a commit that would leave more segments merges a tier itself
 
 
 class IndexBusy(TimeoutError):
@@ -62,8 +62,8 @@ class IndexVersions:
 
 
 def _to_merge(segments: list[Any], max_docs: int | None = None) -> list[Any]:
-    """The segments of the smallest size tier (1-7 docs, 8-63, 64-511...) holding TIER_SEGMENTS or more,
-    and segments whose documents are mostly deleted; [] when none needs merging."""
+    """The TIER_SEGMENTS smallest segments of the smallest size tier (1-7 docs, 8-63, 64-511...)
+    holding that many, and segments whose documents are mostly deleted; [] when none needs merging."""
     tiers: dict[int, list[Any]] = {}
     for seg in segments:
         live = max(1, seg.doc_count())
@@ -74,7 +74,7 @@ def _to_merge(segments: list[Any], max_docs: int | None = None) -> list[Any]:
     merge: list[Any] = []
     for tier in sorted(tiers):
         if len(tiers[tier]) >= TIER_SEGMENTS:
-            merge = tiers[tier]
+            merge = sorted(tiers[tier], key=lambda s: s.doc_count_all())[:TIER_SEGMENTS]
             break
     merge += [s for s in segments if s not in merge and s.doc_count_all() and s.doc_count() < s.doc_count_all() / 2]
     if max_docs is not None and sum(s.doc_count_all() for s in merge) > max_docs:
@@ -247,11 +247,10 @@ class SearchIndex:
                 if self._target() is None:
                     return
                 ix = self._open_for_writing()
-                segments = ix._segments()
-                merge = _to_merge(segments, max_docs=IDLE_MERGE_DOCS)
-                if merge:
+                while merge := _to_merge(ix._segments(), max_docs=IDLE_MERGE_DOCS):
                     writer = ix.writer(limitmb=self.limitmb, codec=Codec(), compound=False)
-                    writer.commit(mergetype=lambda w, segs: _merge(w, segs, [s for s in segs if s in merge]))
+                    writer.commit(mergetype=lambda w, segs, chosen=merge: _merge(w, segs, [s for s in segs
+                                                                                         if s in chosen]))
                 ix.close()
         except IndexBusy:
             self._schedule_merge()

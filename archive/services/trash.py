@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.access import Viewer, item_filter
+from archive.access import EDITORS, Viewer, item_filter
 from archive.models import AuditEntry, Item, Job, JobState, MediaFile, Role, User
 from archive.services import NotFound, audit
 from archive.store import Store
@@ -23,7 +23,6 @@ from archive.store import Store
 log = logging.getLogger(__name__)
 
 #: Who may move items to the trash; restoring and emptying are for admins alone.
-DELETERS = (Role.archivist, Role.admin)
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def _load(session: Session, viewer: Viewer, item_ids: Iterable[int], *, in_trash
 
 def move_to_trash(session: Session, viewer: Viewer, item_ids: Iterable[int]) -> list[Item]:
     """Put the items in the trash (all or none); each must be visible to `viewer`, an archivist or admin."""
-    _require(viewer, DELETERS)
+    _require(viewer, EDITORS)
     items = _load(session, viewer, item_ids, in_trash=False)
     now = datetime.now(timezone.utc)
     with audit.labelled(session, "delete", batch=len(items) > 1):

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.access import Viewer, item_filter
-from archive.models import Item, Role, Tag, TimeRange, item_tags
+from archive.access import SYSTEM, Viewer, item_filter, tag_filter
+from archive.models import Item, Tag, TimeRange, item_tags
 from archive.services import Invalid, NotFound, audit
 from archive.services.editing import NAME_MAX, get_or_create_tag
 
 #: Who keeps the vocabulary, and so sees all of it (others see only tags with a visible use).
-EDITORS = (Role.archivist, Role.admin)
 
 
 @dataclass
@@ -43,12 +42,9 @@ class MergeResult:
     children: int  #: narrower terms moved under the target
 
 
-def may_edit(viewer: Viewer) -> bool:
-    return viewer.role in EDITORS
-
-
-def get_tag(session: Session, tag_id: int) -> Tag:
-    tag = session.get(Tag, tag_id)
+def get_tag(session: Session, tag_id: int, viewer: Viewer = SYSTEM) -> Tag:
+    """The tag, or NotFound when it does not exist or `viewer` may not know it (see access.tag_filter)."""
+    tag = session.scalar(select(Tag).where(Tag.id == tag_id, tag_filter(viewer)))
     if tag is None:
         raise NotFound(f"tag {tag_id}")
     return tag
@@ -61,17 +57,17 @@ def find_tag(session: Session, name: str) -> Tag | None:
         select(Tag).where(func.lower(Tag.name) == name.lower()).order_by(Tag.id))
 
 
-def tag_names(session: Session, *, leave_out: Iterable[Tag] = ()) -> list[str]:
-    """Every tag's name but those of `leave_out`, for pickers (editors': names can tell of hidden material)."""
+def tag_names(session: Session, viewer: Viewer, *, leave_out: Iterable[Tag] = ()) -> list[str]:
+    """The names of the tags `viewer` may know, but those of `leave_out`, for pickers."""
     ids = [t.id for t in leave_out]
-    names = session.scalars(select(Tag.name).where(Tag.id.not_in(ids)) if ids else select(Tag.name))
+    names = session.scalars(select(Tag.name).where(tag_filter(viewer), Tag.id.not_in(ids)))
     return sorted(names, key=lambda name: (name.casefold(), name))
 
 
-def existing_tag(session: Session, name: str, form_field: str) -> Tag:
-    """The tag called `name` (ignoring case); Invalid naming `form_field` when there is none."""
+def existing_tag(session: Session, name: str, form_field: str, viewer: Viewer = SYSTEM) -> Tag:
+    """The tag called `name` (ignoring case) that `viewer` may know; Invalid naming `form_field` when none."""
     tag = find_tag(session, _clean_name(name, form_field))
-    if tag is None:
+    if tag is None or session.scalar(select(Tag.id).where(Tag.id == tag.id, tag_filter(viewer))) is None:
         raise Invalid(f"there is no tag {' '.join(name.split())!r}", form_field)
     return tag
 
@@ -85,22 +81,21 @@ def children(session: Session, tag: Tag) -> list[Tag]:
 def tag_tree(session: Session, viewer: Viewer) -> list[TagNode]:
     """The vocabulary as a tree (by name at each level), with counts of what `viewer` may see.
 
-    Editors get every tag. Others get the tags with a visible use and, above them, broader terms
-    that nothing uses (headings); a term used only on material they may not see is left out, and
-    what hangs under it moves up to the nearest term shown.
+    Everyone gets the tags access.tag_filter lets them know (editors: unused ones too) and, above
+    them, broader terms that nothing uses (headings); a term used only on material the viewer may
+    not see is left out, and what hangs under it moves up to the nearest term shown.
     """
     item_counts, range_counts = _visible_counts(session, viewer)
     tags = {t.id: t for t in session.scalars(select(Tag))}
     nodes = {tag_id: TagNode(t, item_counts.get(tag_id, 0), range_counts.get(tag_id, 0))
              for tag_id, t in tags.items()}
-    if not may_edit(viewer):
-        used = _used_anywhere(session)
-        shown = {tag_id for tag_id, node in nodes.items() if node.used}
-        for tag_id in list(shown):
-            for ancestor in _ancestors(tags[tag_id]) or ():
-                if ancestor.id not in used:
-                    shown.add(ancestor.id)
-        nodes = {tag_id: node for tag_id, node in nodes.items() if tag_id in shown}
+    used = _used_anywhere(session)
+    shown = set(session.scalars(select(Tag.id).where(tag_filter(viewer))))
+    for tag_id in list(shown):
+        for ancestor in _ancestors(tags[tag_id]) or ():
+            if ancestor.id not in used:
+                shown.add(ancestor.id)
+    nodes = {tag_id: node for tag_id, node in nodes.items() if tag_id in shown}
     roots: list[TagNode] = []
     for node in nodes.values():
         ancestors = _ancestors(node.tag)

@@ -13,14 +13,14 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 
-from archive.models import AuditEntry, Role
+from archive.models import AuditEntry
 from archive.services import Invalid, NotFound, accounts, audit, trash
-from archive.web.auth import require_role
+from archive.access import may_edit
+from archive.web.auth import admins_only, editors_only
 from archive.web.context import current_archive, current_viewer, db_session
 
 bp = Blueprint("admin", __name__)
 
-EDITORS = (Role.archivist, Role.admin)
 LOG_PER_PAGE = 50
 TRASH_PER_PAGE = 50
 #: Entries shown on an item or collection page before "show earlier changes".
@@ -99,7 +99,7 @@ class History:
 @bp.app_template_global()
 def object_history(object_type: str, object_id: int) -> History | None:
     """The history of an item or collection, for archivists and admins; None for everyone else."""
-    if current_viewer().role not in EDITORS:
+    if not may_edit(current_viewer()):
         return None
     session = db_session()
     entries = audit.history(session, object_type, object_id, limit=HISTORY_LIMIT + 1)
@@ -120,7 +120,7 @@ bp.record_once(_register_template_helpers)
 # -- moving to the trash ----------------------------------------------------------------------
 
 @bp.post("/items/<id:item_id>/delete")
-@require_role(*EDITORS)
+@editors_only
 def delete_item(item_id: int) -> ResponseReturnValue:
     session = db_session()
     [item] = trash.move_to_trash(session, current_viewer(), [item_id])
@@ -146,7 +146,7 @@ def _selected() -> list[int]:
 
 
 @bp.get("/trash")
-@require_role(Role.admin)
+@admins_only
 def trash_page() -> str:
     page = _whole(request.args.get("page"), "page") or 1
     listing = trash.list_trash(db_session(), current_viewer(), page=page, per_page=TRASH_PER_PAGE)
@@ -154,7 +154,7 @@ def trash_page() -> str:
 
 
 @bp.post("/trash/restore")
-@require_role(Role.admin)
+@admins_only
 def restore() -> ResponseReturnValue:
     ids = _selected()
     if not ids:
@@ -169,7 +169,7 @@ def restore() -> ResponseReturnValue:
 
 
 @bp.post("/trash/empty")
-@require_role(Role.admin)
+@admins_only
 def empty() -> ResponseReturnValue:
     """Without `confirm=yes`, show what would go; with it, delete exactly the items listed there."""
     session, viewer = db_session(), current_viewer()
@@ -225,7 +225,7 @@ def object_url(object_type: str, obj: Any) -> str | None:
 
 
 @bp.get("/admin/log")
-@require_role(Role.admin)
+@admins_only
 def log() -> ResponseReturnValue:
     session = db_session()
     errors: dict[str, str] = {}
@@ -250,7 +250,7 @@ def log() -> ResponseReturnValue:
 
 
 @bp.get("/admin/log.csv")
-@require_role(Role.admin)
+@admins_only
 def log_csv() -> Response:
     query = audit.parse_audit_query(request.args)
     filename = f"crossings-audit-{datetime.now(timezone.utc):%Y%m%d}.csv"
@@ -262,6 +262,6 @@ def log_csv() -> Response:
 # -- accounts ---------------------------------------------------------------------------------
 
 @bp.get("/admin/users")
-@require_role(Role.admin)
+@admins_only
 def users() -> str:
     return render_template("admin_users.html", users=accounts.list_users(db_session()))

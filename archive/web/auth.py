@@ -16,6 +16,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from archive.web.context import current_archive, current_viewer, db_session
+from archive.access import EDITORS
 from archive.models import Role, User
 from archive.services import accounts
 
@@ -53,6 +54,10 @@ def require_role(*roles: Role) -> Callable[[F], F]:
             return view(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
     return decorate
+
+
+editors_only = require_role(*EDITORS)
+admins_only = require_role(Role.admin)
 
 
 class LoginForm(FlaskForm):

@@ -15,19 +15,17 @@ from werkzeug.datastructures import MultiDict
 
 from archive.access import can_see
 from archive.dates import EDTF_HINT
-from archive.models import AccessLevel, Collection, Credit, Item, Role
+from archive.models import AccessLevel, Collection, Credit, Item
 from archive.services import Invalid, editing
 from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
 from archive.services.editing import KEEP
 from archive.services.ingest import IngestReport
 from archive.web import pages
-from archive.web.auth import require_role
+from archive.web.auth import editors_only
 from archive.web.context import current_archive, current_viewer, db_session
 
 bp = Blueprint("edit", __name__)
 
-EDITORS = (Role.archivist, Role.admin)
-editors_only = require_role(*EDITORS)
 
 ITEM_FORM = ("title", "description", "date_shot", "creator", "language", "rights", "source", "access",
              "collection_id", "tags")
@@ -186,7 +184,8 @@ def new_collection() -> ResponseReturnValue:
     session = db_session()
     values = form_values(COLLECTION_FORM)
     try:
-        collection = editing.create_collection(session, **values)
+        # A new collection has no old values to keep: a field left out is empty (the title is refused).
+        collection = editing.create_collection(session, **{"title": "", **values})
     except Invalid as exc:
         session.rollback()
         return render_collection_form(None, values, messages(exc)), 400

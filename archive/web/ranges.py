@@ -14,10 +14,11 @@ from flask.typing import ResponseReturnValue
 from archive.models import Item, TimeRange
 from archive.services import Invalid, ranges
 from archive.services.catalogue import get_item
-from archive.services.vocabulary import EDITORS, may_edit, tag_names
+from archive.services.vocabulary import tag_names
 from archive.timecode import format_timecode, seconds_param
 from archive.web import pages
-from archive.web.auth import require_role
+from archive.access import may_edit
+from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
 
 bp = Blueprint("ranges", __name__)
@@ -58,7 +59,7 @@ def range_panel(item: Item) -> RangePanel:
     session, viewer = db_session(), current_viewer()
     can_edit = may_edit(viewer)
     refused: tuple[int | None, RangeForm] | None = g.get("refused_range")
-    names = tag_names(session) if can_edit else []
+    names = tag_names(session, viewer) if can_edit else []
     return RangePanel(item, ranges.list_ranges(session, item), can_edit, names,
                       new=refused[1] if refused and refused[0] is None else RangeForm(),
                       refused={refused[0]: refused[1]} if refused and refused[0] is not None else {})
@@ -88,7 +89,7 @@ def _done(time_range: TimeRange) -> ResponseReturnValue:
 
 
 @bp.post("/items/<id:item_id>/ranges")
-@require_role(*EDITORS)
+@editors_only
 def add(item_id: int) -> ResponseReturnValue:
     session = db_session()
     item = get_item(session, current_viewer(), item_id)
@@ -105,7 +106,7 @@ def add(item_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/items/<id:item_id>/ranges/<id:range_id>")
-@require_role(*EDITORS)
+@editors_only
 def edit(item_id: int, range_id: int) -> ResponseReturnValue:
     session = db_session()
     time_range = ranges.get_range(session, current_viewer(), item_id, range_id)
@@ -121,7 +122,7 @@ def edit(item_id: int, range_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/items/<id:item_id>/ranges/<id:range_id>/delete")
-@require_role(*EDITORS)
+@editors_only
 def delete(item_id: int, range_id: int) -> ResponseReturnValue:
     session = db_session()
     time_range = ranges.get_range(session, current_viewer(), item_id, range_id)

@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from archive.services import Invalid, vocabulary
-from archive.services.vocabulary import EDITORS
-from archive.web.auth import require_role
+from archive.access import may_edit
+from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
 
 bp = Blueprint("tags", __name__)
@@ -22,20 +22,20 @@ bp = Blueprint("tags", __name__)
 def index() -> str:
     session, viewer = db_session(), current_viewer()
     return render_template("tags.html", tree=vocabulary.tag_tree(session, viewer),
-                           can_edit=vocabulary.may_edit(viewer))
+                           can_edit=may_edit(viewer))
 
 
 @bp.get("/tags/<id:tag_id>")
-@require_role(*EDITORS)
+@editors_only
 def edit(tag_id: int) -> str:
     return _page(tag_id)
 
 
 @bp.post("/tags/<id:tag_id>/rename")
-@require_role(*EDITORS)
+@editors_only
 def rename(tag_id: int) -> ResponseReturnValue:
     session = db_session()
-    old = vocabulary.get_tag(session, tag_id).name
+    old = vocabulary.get_tag(session, tag_id, current_viewer()).name
     try:
         tag = vocabulary.rename_tag(session, tag_id, request.form.get("name", ""))
     except Invalid as exc:
@@ -46,9 +46,10 @@ def rename(tag_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/tags/<id:tag_id>/parent")
-@require_role(*EDITORS)
+@editors_only
 def parent(tag_id: int) -> ResponseReturnValue:
     session = db_session()
+    vocabulary.get_tag(session, tag_id, current_viewer())
     name = request.form.get("parent", "").strip()
     try:
         broader = vocabulary.term(session, name, "parent") if name else None  # a new heading is made
@@ -61,12 +62,12 @@ def parent(tag_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/tags/<id:tag_id>/merge")
-@require_role(*EDITORS)
+@editors_only
 def merge(tag_id: int) -> ResponseReturnValue:
     session = db_session()
-    source = vocabulary.get_tag(session, tag_id).name
+    source = vocabulary.get_tag(session, tag_id, current_viewer()).name
     try:
-        target = vocabulary.existing_tag(session, request.form.get("target", ""), "target")
+        target = vocabulary.existing_tag(session, request.form.get("target", ""), "target", current_viewer())
         result = vocabulary.merge_tags(session, tag_id, target.id)
     except Invalid as exc:
         return _refused(tag_id, exc)
@@ -77,10 +78,10 @@ def merge(tag_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/tags/<id:tag_id>/delete")
-@require_role(*EDITORS)
+@editors_only
 def delete(tag_id: int) -> ResponseReturnValue:
     session = db_session()
-    name = vocabulary.get_tag(session, tag_id).name
+    name = vocabulary.get_tag(session, tag_id, current_viewer()).name
     try:
         vocabulary.delete_tag(session, tag_id)
     except Invalid as exc:
@@ -91,13 +92,13 @@ def delete(tag_id: int) -> ResponseReturnValue:
 
 def _page(tag_id: int, errors: dict[str, str] | None = None) -> str:
     session = db_session()
-    tag = vocabulary.get_tag(session, tag_id)
+    tag = vocabulary.get_tag(session, tag_id, current_viewer())
     below = vocabulary.descendants(session, tag)
     return render_template(
         "tag.html", tag=tag, usage=vocabulary.usage(session, current_viewer(), tag),
         broader_terms=vocabulary.broader_terms(tag), in_use=vocabulary.in_use(session, tag), children=vocabulary.children(session, tag),
-        parent_names=vocabulary.tag_names(session, leave_out=[tag, *below]),
-        other_names=vocabulary.tag_names(session, leave_out=[tag]),
+        parent_names=vocabulary.tag_names(session, current_viewer(), leave_out=[tag, *below]),
+        other_names=vocabulary.tag_names(session, current_viewer(), leave_out=[tag]),
         values=request.form if request.method == "POST" else {}, errors=errors or {})
 
 

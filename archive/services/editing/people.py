@@ -7,28 +7,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.access import Viewer, can_see, item_filter
-from archive.models import Collection, Credit, Item, Person, Role
+from archive.access import Viewer, can_see, collection_filter, item_filter, person_filter
+from archive.models import Collection, Credit, Item, Person
 from archive.services import Invalid, NotFound
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
-from archive.services.editing.collections import collection_filter, get_known_collection
+from archive.services.editing.collections import get_known_collection
 from archive.services.editing.fields import KEEP, Changes, Keep
-
-
-def person_filter(viewer: Viewer) -> ColumnElement[bool]:
-    """A WHERE clause on Person keeping those `viewer` may know of.
-
-    A name can itself endanger someone, so a person credited only on material the viewer may
-    not see is as hidden as that material; people without any credit are known to every editor.
-    """
-    if viewer.role is Role.admin:
-        return true()
-    return ~Person.credits.any() | Person.credits.any(
-        Credit.item.has(item_filter(viewer)) | Credit.collection.has(collection_filter(viewer)))
 
 
 @dataclass

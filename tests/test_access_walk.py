@@ -1,0 +1,287 @@
+"""Every route of the app, for every role and every access level: who may see what.
+
+The walk reads the app's URL map. A route this module does not know fails it, so nobody can add
+a path without saying who may reach it. Expectations are written out here, not derived from
+archive.access, so a mistake in the policy itself shows up too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from archive.core import Archive
+from archive.models import AccessLevel, AuditEntry, Collection, Item, ItemKind, Tag, TimeRange
+from conftest import csrf_token, log_in
+from test_web import add_item
+
+LEVELS = ("public", "restricted", "conf_granted", "conf_other", "trashed")
+#: Which items each kind of viewer may know exist. Trashed items: nobody, on these routes.
+MAY_SEE: dict[str, set[str]] = {
+    "anonymous": {"public"},
+    "researcher": {"public", "restricted"},
+    "archivist": {"public", "restricted"},
+    "archivist_granted": {"public", "restricted", "conf_granted"},
+    "admin": {"public", "restricted", "conf_granted", "conf_other"},
+}
+EDITORS = {"archivist", "archivist_granted", "admin"}
+ADMINS = {"admin"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to reach a route and who may.
+
+    scope: "open" (anyone; the body must still hide what the viewer may not see), "item" (one
+    item: 404 unless the viewer may see it), "collection", "credit", "person", "range" and "tag"
+    (known only through the items they belong to), "static", or "none" (no one object).
+    who: the viewers allowed at all (others: anonymous → login redirect, accounts → 404).
+    Admin-only routes may show admins everything, trashed items included.
+    """
+    scope: str
+    who: frozenset[str] = frozenset(MAY_SEE)
+    values: dict[str, Any] = field(default_factory=dict)
+    ok: frozenset[int] = frozenset({200})
+
+
+EDIT = frozenset(EDITORS)
+ADMIN = frozenset(ADMINS)
+ROUTES: dict[str, Route] = {
+    # reading
+    "pages.home": Route("open"),
+    "pages.browse": Route("open"),
+    "pages.item": Route("item"),
+    "pages.collection": Route("collection"),
+    "api.items": Route("open"),
+    "api.item": Route("item"),
+    "files.original": Route("item"),
+    "files.proxy": Route("item"),
+    "files.thumbnail": Route("item", values={"kind": "grid"}),
+    "tags.index": Route("open"),
+    "static": Route("static", values={"filename": "crossings.css"}),
+    # accounts
+    "auth.login": Route("none"),
+    "auth.logout": Route("none", ok=frozenset({302})),
+    # editing
+    "edit.edit_item": Route("item", who=EDIT),
+    "edit.credit_item": Route("item", who=EDIT),
+    "edit.bulk_edit": Route("none", who=EDIT),
+    "edit.new_collection": Route("none", who=EDIT),
+    "edit.edit_collection": Route("collection", who=EDIT),
+    "edit.credit_collection": Route("collection", who=EDIT),
+    "edit.remove_credit": Route("credit", who=EDIT),
+    "edit.move_credit": Route("credit", who=EDIT),
+    "edit.people": Route("none", who=EDIT),
+    "edit.edit_person": Route("person", who=EDIT),
+    "edit.delete_person": Route("person", who=EDIT),
+    "edit.upload": Route("none", who=EDIT),
+    "ranges.add": Route("item", who=EDIT),
+    "ranges.edit": Route("range", who=EDIT),
+    "ranges.delete": Route("range", who=EDIT),
+    "tags.edit": Route("tag", who=EDIT),
+    "tags.rename": Route("tag", who=EDIT),
+    "tags.parent": Route("tag", who=EDIT),
+    "tags.merge": Route("tag", who=EDIT),
+    "tags.delete": Route("tag", who=EDIT),
+    "admin.delete_item": Route("item", who=EDIT),
+    # administration
+    "admin.trash_page": Route("none", who=ADMIN),
+    "admin.restore": Route("none", who=ADMIN),
+    "admin.empty": Route("none", who=ADMIN),
+    "admin.log": Route("none", who=ADMIN),
+    "admin.log_csv": Route("none", who=ADMIN),
+    "admin.users": Route("none", who=ADMIN),
+}
+#: How each scope's URL argument is named and found in the world fixture.
+SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The archive the GET walks read (they change nothing, so one serves them all)."""
+    return build_world(tmp_path_factory.mktemp("walk"))
+
+
+@pytest.fixture
+def fresh_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """An archive of its own for a walk that posts: allowed posts may trash or change things."""
+    return build_world(tmp_path_factory.mktemp("walk-post"))
+
+
+def build_world(data: Any) -> dict[str, Any]:
+    """One archive with an item at every level, and the accounts to look at it."""
+    from archive.app import create_app
+    from archive.services import accounts
+
+    app = create_app({"data": str(data), "secret_key": "walk"})
+    app.config.update(TESTING=True)
+    archive: Archive = app.extensions["crossings"]
+    with archive.session() as session:
+        granted, other = Collection(title="Granted tapes"), Collection(title="Other tapes")
+        session.add_all([granted, other])
+        session.flush()
+        collections = {"granted": granted.id, "other": other.id}
+    spec = {"public": (AccessLevel.public, "Other tapes"), "restricted": (AccessLevel.restricted, "Other tapes"),
+            "conf_granted": (AccessLevel.confidential, "Granted tapes"),
+            "conf_other": (AccessLevel.confidential, "Other tapes"),
+            "trashed": (AccessLevel.public, "Other tapes")}
+    ids: dict[str, dict[str, int]] = {scope: {} for scope in SCOPES}
+    for level, (access, collection) in spec.items():
+        ids["item"][level] = add_item(archive, f"MARK-{level}-title", kind=ItemKind.video, access=access,
+                                      collection=collection, tags=(f"MARK-{level}-tag",),
+                                      description=f"MARK-{level}-description",
+                                      credits=((f"MARK-{level}-person", "camera"),),
+                                      derivatives=("grid", "page", "storyboard", "proxy"),
+                                      media={"duration": 10.0, "width": 16, "height": 9})
+    with archive.session() as session:
+        for level, item_id in ids["item"].items():
+            item = session.get(Item, item_id)
+            tag = session.scalar(select(Tag).where(Tag.name == f"MARK-{level}-tag"))
+            item.ranges.append(TimeRange(tag=tag, start_sec=1.0, end_sec=2.0, note=f"MARK-{level}-range"))
+            session.flush()
+            ids["range"][level] = item.ranges[0].id
+            ids["tag"][level] = tag.id
+            ids["credit"][level] = item.credits[0].id
+            ids["person"][level] = item.credits[0].person_id
+        session.get(Item, ids["item"]["trashed"]).deleted_at = datetime.now(timezone.utc)
+        for role in ("researcher", "archivist", "admin"):
+            accounts.create_user(session, role, "walk password 1", role)
+        accounts.create_user(session, "archivist_granted", "walk password 1", "archivist")
+        accounts.grant(session, "archivist_granted", collections["granted"])
+    return {"app": app, "archive": archive, "ids": ids, "collections": collections}
+
+
+def may_see(viewer: str, route: Route, level: str | None) -> bool:
+    """Whether `viewer` may reach the object of `route` that belongs to items at `level`."""
+    if viewer in ADMINS and route.scope in ("person", "tag"):
+        return True  # names and terms are vocabulary; admins keep the trashed item's ones
+    return level in MAY_SEE[viewer]
+
+
+def client_for(world: dict[str, Any], viewer: str) -> FlaskClient:
+    client = world["app"].test_client()
+    if viewer != "anonymous":
+        log_in(client, viewer, "walk password 1")
+    return client
+
+
+def markers_hidden_from(viewer: str, route: Route) -> list[str]:
+    if viewer in ADMINS:
+        # The trash and the log show admins everything; elsewhere a trashed item is gone, though
+        # admins, who may restore it, still find its tags and people among the vocabulary.
+        return [] if route.who <= ADMIN else ["MARK-trashed-title", "MARK-trashed-description"]
+    return [f"MARK-{level}" for level in LEVELS if level not in MAY_SEE[viewer]]
+
+
+def test_every_route_is_known_to_the_walk(world: dict[str, Any]) -> None:
+    app: Flask = world["app"]
+    unknown = sorted(f"{rule.endpoint} {rule.rule}" for rule in app.url_map.iter_rules()
+                     if rule.endpoint not in ROUTES)
+    assert unknown == [], "routes the access walk does not know; add them to ROUTES: " + ", ".join(unknown)
+
+
+def _urls(app: Flask, endpoint: str, route: Route, world: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """(item level or None, url) pairs to try for `endpoint`."""
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+        if route.scope in SCOPES:
+            urls = []
+            for level in LEVELS:
+                args = {SCOPES[route.scope]: world["ids"][route.scope][level], **route.values}
+                if route.scope == "range":
+                    args["item_id"] = world["ids"]["item"][level]
+                urls.append((level, url_for(endpoint, **args)))
+            return urls
+        if route.scope == "collection":
+            return [(name, url_for(endpoint, collection_id=cid, **route.values))
+                    for name, cid in world["collections"].items()]
+        missing = rule.arguments - set(route.values)
+        assert not missing, f"{endpoint}: no values for {missing}"
+        return [(None, url_for(endpoint, **route.values))]
+
+
+def _visible_collection(viewer: str, name: str) -> bool:
+    levels = {"granted": {"conf_granted"}, "other": {"public", "restricted", "conf_other"}}[name]
+    return bool(levels & MAY_SEE[viewer])
+
+
+@pytest.mark.parametrize("viewer", sorted(MAY_SEE))
+def test_get_routes_show_each_viewer_only_what_they_may_see(world: dict[str, Any], viewer: str) -> None:
+    app: Flask = world["app"]
+    client = client_for(world, viewer)
+    checked = 0
+    for endpoint, route in ROUTES.items():
+        rule = next((r for r in app.url_map.iter_rules() if r.endpoint == endpoint), None)
+        if rule is None or "GET" not in rule.methods:
+            continue
+        for target, url in _urls(app, endpoint, route, world):
+            response = client.get(url)
+            body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) \
+                else ""
+            where = f"{viewer} GET {url} ({endpoint})"
+            assert response.status_code != 500, where
+            if viewer not in route.who:
+                expected = {302} if viewer == "anonymous" else {404}
+                assert response.status_code in expected, where
+                if response.status_code == 302:
+                    assert "/login" in response.headers["Location"], where
+            elif route.scope in SCOPES:
+                visible = may_see(viewer, route, target)
+                assert (response.status_code in route.ok | {206}) if visible else response.status_code == 404, \
+                    f"{where}: {response.status_code}"
+            elif route.scope == "collection":
+                visible = _visible_collection(viewer, str(target))
+                assert response.status_code == (200 if visible else 404), where
+            else:
+                assert response.status_code in route.ok, f"{where}: {response.status_code}"
+            for marker in markers_hidden_from(viewer, route):
+                assert marker not in body, f"{where} leaks {marker}"
+            checked += 1
+    assert checked >= len(ROUTES)
+
+
+@pytest.mark.parametrize("viewer", sorted(MAY_SEE))
+def test_post_routes_refuse_whoever_may_not_use_them(fresh_world: dict[str, Any], viewer: str) -> None:
+    world = fresh_world
+    app: Flask = world["app"]
+    archive: Archive = world["archive"]
+    client = client_for(world, viewer)
+    token = csrf_token(client, "/login" if viewer == "anonymous" else "/")
+    for endpoint, route in ROUTES.items():
+        rule = next((r for r in app.url_map.iter_rules() if r.endpoint == endpoint), None)
+        if rule is None or "POST" not in rule.methods or endpoint in ("auth.login", "auth.logout"):
+            continue
+        for target, url in _urls(app, endpoint, route, world):
+            with archive.Session() as session:
+                before = session.scalar(select(func.count(AuditEntry.id)))
+            response = client.post(url, data={"csrf_token": token})
+            where = f"{viewer} POST {url} ({endpoint})"
+            assert response.status_code != 500, where
+            allowed = viewer in route.who and (route.scope not in SCOPES or may_see(viewer, route, target))
+            if route.scope == "collection":
+                allowed = allowed and _visible_collection(viewer, str(target))
+            if not allowed:
+                expected = {302} if viewer == "anonymous" else {404}
+                assert response.status_code in expected, f"{where}: {response.status_code}"
+                with archive.Session() as session:
+                    assert session.scalar(select(func.count(AuditEntry.id))) == before, f"{where} changed data"
+            for marker in markers_hidden_from(viewer, route):
+                assert marker not in response.get_data(as_text=True), f"{where} leaks {marker}"
+
+
+def test_post_without_csrf_token_is_refused_everywhere(world: dict[str, Any]) -> None:
+    app: Flask = world["app"]
+    client = client_for(world, "admin")
+    for endpoint, route in ROUTES.items():
+        rule = next((r for r in app.url_map.iter_rules() if r.endpoint == endpoint), None)
+        if rule is None or "POST" not in rule.methods:
+            continue
+        for _, url in _urls(app, endpoint, route, world)[:1]:
+            assert client.post(url, data={}).status_code == 400, f"POST {url} ({endpoint}) without a token"
