@@ -22,7 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["crossings"] = archive
     app.config.update(SECRET_KEY=archive.secret_key(), CROSSINGS=archive.settings,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      MAX_CONTENT_LENGTH=None)
+                      MAX_CONTENT_LENGTH=archive.settings["max_upload_bytes"])
 
     from archive import cli, web
     web.register(app)

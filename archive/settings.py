@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
             "login_window_seconds."),
     Setting("login_window_seconds", 900, "The window, in seconds, over which failed logins are counted."),
     Setting("session_cookie_secure", False, "Send the session cookie over HTTPS only (set true behind TLS)."),
+    Setting("max_upload_bytes", 10 * 1024**3, "Largest request the web app accepts, in bytes: the sum of "
+            "the files of one browser upload. Larger ones are refused (413) before anything is stored."),
     Setting("worker_poll_seconds", 2.0, "How often an idle worker looks for queued jobs, in seconds."),
     Setting("job_stale_seconds", 7200.0, "A running job whose worker has not been heard from for this "
             "many seconds is taken to be dead and queued again."),

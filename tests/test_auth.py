@@ -134,3 +134,18 @@ def test_users_cli_creates_lists_sets_roles_and_grants(runner, archive: Archive,
     assert runner.invoke(args=["users", "revoke", "mina", "1"]).exit_code == 0
     assert "grants: -" in runner.invoke(args=["users", "list"]).output
     log_in(client, "mina", "a long enough secret")
+
+
+def test_demo_accounts_are_made_once_and_their_passwords_work(archive: Archive, client: FlaskClient) -> None:
+    from archive.services import accounts
+    with archive.session() as session:
+        made = accounts.ensure_demo_users(session)
+    with archive.session() as session:
+        assert accounts.ensure_demo_users(session) == []
+    assert [(name, role.value) for name, role, _ in made] == [
+        ("admin", "admin"), ("archivist", "archivist"), ("researcher", "researcher")]
+    for name, _, password in made:
+        assert len(password) >= 12
+    name, _, password = made[1]
+    log_in(client, name, password)
+    assert "archivist" in client.get("/").get_data(as_text=True)

@@ -181,3 +181,39 @@ def test_upload_without_csrf_token_is_refused(client: FlaskClient, archive: Arch
     assert response.status_code == 400
     with archive.Session() as session:
         assert session.scalar(select(Item.id)) is None
+
+
+def test_upload_larger_than_the_limit_is_refused_with_a_message(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from archive.app import create_app
+    from conftest import log_in
+    settings["max_upload_bytes"] = 1000
+    app = create_app(settings)
+    client = app.test_client()
+    with app.app_context():
+        from archive.services import accounts
+        with app.extensions["crossings"].session() as session:
+            accounts.create_user(session, "mina", "correct horse battery", "archivist")
+    log_in(client, "mina")
+    from conftest import csrf_token
+    token = csrf_token(client, "/upload")
+    response = client.post("/upload", data={"csrf_token": token, "files": (io.BytesIO(b"x" * 5000), "big.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "larger than this archive accepts" in response.get_data(as_text=True)
+
+
+def test_uploaded_items_record_who_uploaded_them(client, archive, login) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+    from archive.models import MediaFile
+    from conftest import csrf_token
+    name = login("archivist")
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(buffer, "JPEG")
+    response = client.post("/upload", data={"csrf_token": csrf_token(client, "/upload"), "access": "public",
+                                            "files": (io.BytesIO(buffer.getvalue()), "사진 1.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with archive.Session() as session:
+        media = session.scalars(select(MediaFile)).one()
+    assert media.original_path == f"uploaded from a browser by {name}: 사진 1.jpg"
+    assert media.original_name == "사진 1.jpg"

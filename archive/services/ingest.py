@@ -67,6 +67,8 @@ class IngestOptions:
     collection: str | None = None
     access: AccessLevel = AccessLevel.public
     actor: Viewer = SYSTEM  #: who the audit trail names for the new items
+    #: Where the files came from when their path means nothing later (uploads: "uploaded by mina").
+    origin: str = ""
 
 
 # -- walking --------------------------------------------------------------------------------
@@ -237,7 +239,8 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
     sha = prepared.staged.sha256
     media = MediaFile(
         sha256=sha, original_name=display_path(prepared.path.name)[:1000],
-        original_path=display_path(prepared.path.absolute()), size=prepared.staged.size,
+        original_path=(f"{options.origin}: {display_path(prepared.path.name)}" if options.origin
+                       else display_path(prepared.path.absolute())), size=prepared.staged.size,
         mime_type=info.mime_type, container=info.container or "", duration=info.duration,
         width=info.width, height=info.height, frame_rate=info.frame_rate,
         video_codec=info.video_codec or "", audio_codec=info.audio_codec or "",

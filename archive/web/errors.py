@@ -5,7 +5,7 @@ Under /api the answer is JSON `{"error": "..."}`; elsewhere a readable page.
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -15,6 +15,7 @@ TITLES = {
     400: "Bad request",
     404: "Not found",
     405: "Method not allowed",
+    413: "Too large",
     416: "Range not satisfiable",
     500: "Something went wrong",
 }
@@ -45,6 +46,10 @@ def _http(exc: HTTPException) -> ResponseReturnValue:
         message = "There is nothing at this address."
     elif status == 405:
         message = f"{request.method} is not allowed here."
+    elif status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        message = f"The upload is larger than this archive accepts ({limit / 1024**3:.1f} GiB at most); " \
+                  "send fewer files at a time, or ingest them with the crossings ingest command."
     elif status == 416:
         message = "The requested range is not within the file."
     else:

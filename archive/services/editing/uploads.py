@@ -105,7 +105,8 @@ def ingest_uploads(archive: Archive, viewer: Viewer, files: Sequence[tuple[str, 
                 with open(path, "wb") as out:
                     shutil.copyfileobj(stream, out, CHUNK)
                 sent[display_path(path)] = (index, name)
-            options = IngestOptions(collection=choices.collection, access=choices.access, actor=viewer)
+            options = IngestOptions(collection=choices.collection, access=choices.access, actor=viewer,
+                                    origin=f"uploaded from a browser by {viewer.name}")
             report = ingest_paths(archive, [folder], options)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
