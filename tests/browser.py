@@ -3,7 +3,7 @@
 Import from tests, e.g.::
 
     from playwright.sync_api import sync_playwright
-    from tests.browser import ARTIFACTS, launch_browser, live_server
+    from browser import ARTIFACTS, launch_browser, live_server
 
     with live_server(app) as url, sync_playwright() as pw:
         browser = launch_browser(pw)
@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
     from flask import Flask
-    from playwright.sync_api import Browser, Playwright
+    from playwright.sync_api import Browser, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -65,3 +65,12 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def log_in_page(page: Page, base: str, username: str, password: str) -> None:
+    """Log in through the real form, as a person would, and wait for the home page."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from archive.core import Archive
 from archive.models import AuditEntry, Item
 from archive.services import accounts
-from browser import ARTIFACTS, launch_browser, live_server
+from browser import ARTIFACTS, launch_browser, live_server, log_in_page
 from conftest import PASSWORD
 from test_web import add_item
 
@@ -26,11 +26,7 @@ def test_archivist_bulk_tags_three_items(app: Flask, archive: Archive) -> None:
     with live_server(app) as base, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/login")
-        page.fill("#username", "mina")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        log_in_page(page, base, "mina", PASSWORD)
 
         page.goto(f"{base}/items?sort=oldest")
         for item_id in chosen:

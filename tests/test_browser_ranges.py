@@ -16,7 +16,7 @@ from archive.models import Item
 from archive.services import accounts, editing
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.timecode import parse_timecode
-from browser import ARTIFACTS, launch_browser, live_server
+from browser import ARTIFACTS, launch_browser, live_server, log_in_page
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -46,11 +46,7 @@ def site(app: Flask, archive: Archive) -> Iterator[tuple[str, Page]]:
     with live_server(app) as base, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/login")
-        page.fill("#username", "mina")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        log_in_page(page, base, "mina", PASSWORD)
         yield base, page
         browser.close()
 

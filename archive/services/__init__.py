@@ -5,6 +5,16 @@ it flushes but never commits: the caller at the edge owns the transaction.
 """
 
 
+class Paginated:
+    """A page of results: its dataclass gives `total` and `per_page`, this gives the number of pages."""
+    total: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
 class NotFound(LookupError):
     """The object does not exist, or the viewer may not know that it exists."""
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from archive.access import SYSTEM, Viewer, item_filter
 from archive.models import AuditEntry, Collection, Credit, Item, Person, Role, Tag, TimeRange, User
-from archive.services import Invalid
+from archive.services import Invalid, Paginated
 
 AUDITED: dict[type, str] = {Item: "item", Collection: "collection", Person: "person", Credit: "credit",
                             Tag: "tag", TimeRange: "range", User: "user"}
@@ -172,15 +172,11 @@ class AuditQuery:
 
 
 @dataclass(frozen=True)
-class EntryPage:
+class EntryPage(Paginated):
     entries: list[AuditEntry]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def parse_audit_query(args: Mapping[str, str], *, per_page: int = 50) -> AuditQuery:

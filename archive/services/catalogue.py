@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, item_filter
 from archive.models import Collection, Credit, Item, ItemKind, MediaFile, Tag, item_tags
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, Paginated
 
 SortKey = Literal["newest", "oldest", "title", "date_shot", "-date_shot"]
 SORTS: dict[str, str] = {
@@ -39,16 +39,12 @@ class ItemQuery:
 
 
 @dataclass
-class ItemPage:
+class ItemPage(Paginated):
     items: list[Item]
     total: int
     page: int
     per_page: int
     query: ItemQuery = field(default_factory=ItemQuery)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def parse_item_query(args: dict[str, str], *, default_per_page: int, max_per_page: int) -> ItemQuery:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import EDITORS, Viewer, item_filter
 from archive.models import AuditEntry, Item, Job, JobState, MediaFile, Role, User
-from archive.services import NotFound, audit
+from archive.services import NotFound, Paginated, audit
 from archive.store import Store
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,11 @@ class TrashedItem:
 
 
 @dataclass(frozen=True)
-class TrashPage:
+class TrashPage(Paginated):
     entries: list[TrashedItem]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, can_see, collection_filter, item_filter, person_filter
 from archive.models import Collection, Credit, Item, Person
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, Paginated
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 from archive.services.editing.collections import get_known_collection
@@ -20,15 +20,11 @@ from archive.services.editing.fields import KEEP, Changes, Keep
 
 
 @dataclass
-class PeoplePage:
+class PeoplePage(Paginated):
     people: list[tuple[Person, int]]  #: each with the number of their credits
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def find_people(session: Session, viewer: Viewer, text: str = "", *, page: int = 1,
