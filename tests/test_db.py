@@ -51,17 +51,46 @@ def test_relative_data_root_is_taken_from_the_current_directory(tmp_path: Path, 
     assert archive.data_root == tmp_path / "rel"
 
 
-def test_upgrade_from_the_first_revision_keeps_items(tmp_path: Path) -> None:
+def test_upgrade_from_the_first_revision_keeps_every_row(tmp_path: Path) -> None:
+    """Later migrations rebuild the items table (SQLite's way to alter it): nothing may cascade away."""
     from alembic import command
     from sqlalchemy import text
 
     archive = Archive.open({"data": str(tmp_path / "d")}, migrate=False)
     command.upgrade(db.alembic_config(archive.engine), "0001")
     with archive.engine.begin() as conn:
-        conn.execute(text("INSERT INTO items (title, description, kind, date_shot, creator, language, rights, "
-                          "source, access, created_at, updated_at) VALUES ('Yalu at dusk', '', 'video', '', '', "
-                          "'', '', '', 'public', '2019-04-01 00:00:00', '2019-04-01 00:00:00')"))
+        conn.execute(text("INSERT INTO collections (id, title, kind, synopsis, description, rights, created_at, "
+                          "updated_at) VALUES (1, 'Field tapes', '', '', '', '', '2019-04-01', '2019-04-01')"))
+        conn.execute(text("INSERT INTO items (id, title, description, kind, date_shot, creator, language, rights, "
+                          "source, access, collection_id, created_at, updated_at) VALUES (1, 'Yalu at dusk', '', "
+                          "'video', '', '', '', '', '', 'public', 1, '2019-04-01 00:00:00', '2019-04-01 00:00:00')"))
+        conn.execute(text("INSERT INTO media_files (id, item_id, sha256, original_name, original_path, size, "
+                          "mime_type, container, video_codec, audio_codec, pixel_format, rotation, camera_make, "
+                          "camera_model, web_ready, ingested_at) VALUES (1, 1, 'ab', 'a.mp4', '/a.mp4', 10, "
+                          "'video/mp4', '', '', '', '', 0, '', '', 1, '2019-04-01')"))
+        conn.execute(text("INSERT INTO derivatives (id, media_file_id, kind, path, mime_type, size, info, "
+                          "created_at) VALUES (1, 1, 'grid', 'derivatives/ab/ab/grid.webp', 'image/webp', 5, '{}', "
+                          "'2019-04-01')"))
+        conn.execute(text("INSERT INTO people (id, name, note) VALUES (1, 'Noi', '')"))
+        conn.execute(text("INSERT INTO credits (id, person_id, role, item_id, position) VALUES (1, 1, 'camera', 1, 0)"))
+        conn.execute(text("INSERT INTO tags (id, name) VALUES (1, 'night')"))
+        conn.execute(text("INSERT INTO item_tags (item_id, tag_id) VALUES (1, 1)"))
+        conn.execute(text("INSERT INTO jobs (id, kind, item_id, payload, state, attempts, error, worker, created_at) "
+                          "VALUES (1, 'make_proxy', 1, '{}', 'queued', 0, '', '', '2019-04-01')"))
+    counts_before = _counts(archive)
     assert db.upgrade(archive.engine) == ("0001", db.head_revision())
+    assert _counts(archive) == counts_before
     with archive.Session() as session:
         item = session.scalars(select(Item)).one()
         assert item.title == "Yalu at dusk" and item.deleted_at is None
+        assert item.media.original_name == "a.mp4" and [t.name for t in item.tags] == ["night"]
+    with archive.engine.connect() as conn:  # foreign keys are enforced again afterwards
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _counts(archive: Archive) -> dict[str, int]:
+    from sqlalchemy import text
+    with archive.engine.connect() as conn:
+        return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("collections", "items", "media_files", "derivatives", "people", "credits", "tags",
+                              "item_tags", "jobs")}

@@ -479,3 +479,15 @@ def test_credits_on_hidden_material_cannot_be_touched(client: FlaskClient, archi
     assert post(client, "/credits/1/move", {"direction": "up"}).status_code == 404
     with archive.Session() as session:
         assert session.get(Credit, 1) is not None
+
+
+def test_saving_an_untouched_form_changes_nothing(client: FlaskClient, archive: Archive, login) -> None:  # type: ignore[no-untyped-def]
+    item_id = add_item(archive, "Clip", description="First line.\nSecond line.")
+    login("archivist")
+    html = text(client.get(f"/items/{item_id}/edit"))
+    description = re.search(r'<textarea id="[^"]*" name="description"[^>]*>([^<]*)</textarea>', html).group(1)
+    # A browser sends the textarea back with CRLF line breaks.
+    response = post(client, f"/items/{item_id}/edit", {"title": "Clip", "description": description.replace("\n", "\r\n")})
+    assert response.status_code == 303
+    assert "Nothing to save" in text(client.get(f"/items/{item_id}"))
+    assert audited_changes(archive, "item", item_id) == {}

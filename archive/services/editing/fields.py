@@ -64,7 +64,9 @@ def text(value: str, field: str, *, limit: int | None = None, required: bool = F
     label = field.replace("_", " ")
     if not isinstance(value, str):
         raise Invalid(f"{label} must be text", field)
-    value = value.strip()
+    # Browsers send a textarea's line breaks as CRLF: without this, saving a form untouched
+    # would record every multi-line field as changed.
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not value:
         raise Invalid(f"{label} may not be empty", field)
     if limit is not None and len(value) > limit:
