@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -243,17 +244,24 @@ def _tree_rss(pid: int) -> int:
 def run_build(kind: str, size: int, path: Path, procs: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--build", kind, "--sizes", str(size), "--path", str(path),
            "--procs", str(procs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc.pid))
         time.sleep(0.05)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = proc.stdout.read() if proc.stdout else ""
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} build failed ({proc.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_rss_mb"] = peak / 2**20
     result["segments_per_s"] = size / result["seconds"]
+    # CPU seconds of the build and its processes; the machine may be shared, so wall time alone misleads.
+    result["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["segments_per_cpu_s"] = size / max(result["cpu_seconds"], 1e-9)
+    result["load_average"] = (load_before, os.getloadavg()[0])
     target = path.resolve()
     files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
     result["size_mb"] = sum(p.stat().st_size for p in files) / 2**20
@@ -422,11 +430,15 @@ def report(results: list[dict[str, Any]]) -> str:
         size = r["size"]
         wb, fb, up = r["whoosh_build"], r["fts_build"], r["updates"]
         lines += [f"## {size:,} segments", "",
-                  "| build | segments/s | seconds | index size | peak memory |", "|---|---|---|---|---|",
+                  "| build | segments/s (wall) | seconds | CPU seconds (segments per CPU-second) | index size | "
+                  "peak memory | load average before / after |", "|---|---|---|---|---|---|---|",
                   f"| whoosh (archive.search) | {wb['segments_per_s']:,.0f} | {wb['seconds']:.0f} | "
-                  f"{wb['size_mb']:.0f} MB | {wb['peak_rss_mb']:.0f} MB |",
-                  f"| FTS5 | {fb['segments_per_s']:,.0f} | {fb['seconds']:.0f} | {fb['size_mb']:.0f} MB | "
-                  f"{fb['peak_rss_mb']:.0f} MB |", "",
+                  f"{wb['cpu_seconds']:.0f} ({wb['segments_per_cpu_s']:,.0f}) | "
+                  f"{wb['size_mb']:.0f} MB | {wb['peak_rss_mb']:.0f} MB | "
+                  f"{wb['load_average'][0]:.1f} / {wb['load_average'][1]:.1f} |",
+                  f"| FTS5 | {fb['segments_per_s']:,.0f} | {fb['seconds']:.0f} | "
+                  f"{fb['cpu_seconds']:.0f} ({fb['segments_per_cpu_s']:,.0f}) | {fb['size_mb']:.0f} MB | "
+                  f"{fb['peak_rss_mb']:.0f} MB | {fb['load_average'][0]:.1f} / {fb['load_average'][1]:.1f} |", "",
                   "| query (top 20, snippets) | whoosh p50 / p95 ms | FTS5 p50 / p95 ms | ratio of p95 | "
                   "FTS5 + facet counts p50 / p95 ms | items found (mean) |",
                   "|---|---|---|---|---|---|"]
@@ -469,7 +481,7 @@ def main() -> None:
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"Machine: {machine()}\n")
+    print(f"Machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f} (the machine is shared)\n")
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))

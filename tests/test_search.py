@@ -82,6 +82,29 @@ def test_phrases_match_exactly_with_stop_words(index: SearchIndex) -> None:
     assert ids(index, '"the river was warm"') == []
 
 
+def test_phrases_of_stop_words_are_checked_against_the_text(index: SearchIndex) -> None:
+    assert ids(index, '"at the"') == [2]  # "spoken at the river"
+    assert ids(index, '"the at"') == []
+    assert ids(index, '"at the river"') == [2]
+    assert ids(index, '"river at night"') == [1]
+
+
+def test_three_word_phrase_needs_its_words_together(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "ix")
+    ix.update([ItemDoc(1, "Pairs apart", "video", "public", "v1", transcripts=(TranscriptDoc(1, "en", "transcript", (
+        seg(1, 0.0, "We crossed the bridge at dawn."), seg(2, 4.0, "Later the river rose."))),)),
+        ItemDoc(2, "Together", "video", "public", "v1", transcripts=(TranscriptDoc(2, "en", "transcript", (
+            seg(3, 0.0, "They crossed the river at dawn, crossing the border."),)),))])
+    assert ids(ix, '"crossed the river"') == [2]
+    assert ids(ix, '"crossed the bridge"') == [1]
+    ix.update([ItemDoc(3, "Threes apart", "video", "public", "v1", transcripts=(TranscriptDoc(3, "en", "transcript", (
+        seg(4, 0.0, "The bridge at dawn."), seg(5, 4.0, "We crossed the bridge at noon."))),))])
+    # Every three of it is in item 3, but not the five together: checked against the text.
+    assert ids(ix, '"crossed the bridge at dawn"') == [1]
+    assert ids(ix, '"river at dawn crossing the border"') == [2]
+    ix.close()
+
+
 def test_phrase_never_spans_two_segments(index: SearchIndex) -> None:
     assert ids(index, '"night the guards"') == []  # "...at night." + "The guards..."
     assert ids(index, '"bridge then"') == []
@@ -245,6 +268,17 @@ def test_a_word_only_in_a_confidential_transcript_reveals_nothing(index: SearchI
     assert index.search(SearchRequest(q="zebrafnch"), GRANTED).suggestion == "zebrafinch"
 
 
+def test_collections_are_known_only_through_visible_items(index: SearchIndex) -> None:
+    assert index.search(SearchRequest(q="sealed testimonies"), ANONYMOUS).collections == []
+    assert index.search(SearchRequest(q="sealed testimonies"), RESEARCHER).collections == []
+    for viewer in (GRANTED, SYSTEM):
+        assert [c.title for c in index.search(SearchRequest(q="sealed testimonies"), viewer).collections] == \
+            ["Witnesses"]
+    index.update(collections=[CollectionDoc(3, "Empty for now", "c1", synopsis="Sealed boxes.")])
+    assert index.search(SearchRequest(q="sealed"), Viewer(Role.archivist)).collections[0].title == "Empty for now"
+    assert index.search(SearchRequest(q="sealed"), RESEARCHER).collections == []
+
+
 def test_restricted_items_need_an_account(index: SearchIndex) -> None:
     assert ids(index, "kunming", ANONYMOUS) == []
     assert ids(index, "kunming", RESEARCHER) == [4]
@@ -272,6 +306,12 @@ def test_request_from_query_string_never_fails() -> None:
                                        "bogus": "1", "sort": "-date_shot"})
     assert (request.q, request.page, request.per_page, dict(request.filters), request.sort) == \
         ("river", 1, 100, {"tag": ["border"]}, "-date_shot")
+
+
+def test_request_from_a_multidict_keeps_repeated_facets() -> None:
+    from werkzeug.datastructures import MultiDict
+    request = SearchRequest.from_args(MultiDict([("q", "x"), ("kind", "video"), ("kind", "audio"), ("year", "")]))
+    assert dict(request.filters) == {"kind": ["video", "audio"]}
 
 
 # -- the index as a shared resource ----------------------------------------------------------------------

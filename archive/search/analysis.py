@@ -145,32 +145,41 @@ def word_key(word: str) -> bytes:
 def neighbours(word_list: list[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """A phrase index of one document: (followers, preceders).
 
-    followers: every word with the sorted digests of the words that come right after it;
-    preceders: every word that is not a stop word with those of the words right before it.
-    A stop word's followers are left out (b"\x01": it is present): "the" is followed by
-    hundreds of words in a long transcript, and a pair with a stop word is checked from its
-    other word's side. Payloads are never empty (whoosh drops empty values).
+    followers: every word with the sorted digests of what comes right after it: the next word
+    ("the") and the next two ("the river"); preceders: every word that is not a stop word with
+    those of the word and the two words right before it. A three-word phrase is then one check
+    ("crossed" followed by "the river"), a two-word phrase too. A stop word's followers are left
+    out (b"\x01": it is present): "the" is followed by hundreds of words in a long transcript,
+    and a phrase with a stop word is checked from its other words' side. Payloads are never
+    empty (whoosh drops empty values).
     """
     after: dict[str, set[bytes]] = {}
     before: dict[str, set[bytes]] = {}
-    previous = ""
-    for w in word_list:
-        if w:
-            after.setdefault(w, set())
-            if w not in STOPWORDS:
-                entry = before.setdefault(w, set())
-                if previous:
-                    entry.add(word_key(previous))
-            if previous and previous not in STOPWORDS:
-                after[previous].add(word_key(w))
-        previous = w
+    n = len(word_list)
+    for i, w in enumerate(word_list):
+        if not w:
+            continue
+        keys = after.setdefault(w, set())
+        if w in STOPWORDS:
+            continue
+        nxt = word_list[i + 1] if i + 1 < n else ""
+        if nxt:
+            keys.add(word_key(nxt))
+            if i + 2 < n and word_list[i + 2]:
+                keys.add(word_key(f"{nxt} {word_list[i + 2]}"))
+        keys = before.setdefault(w, set())
+        prev = word_list[i - 1] if i >= 1 else ""
+        if prev:
+            keys.add(word_key(prev))
+            if i >= 2 and word_list[i - 2]:
+                keys.add(word_key(f"{word_list[i - 2]} {prev}"))
     followers = {w: b"\x01" if w in STOPWORDS else b"".join(sorted(keys)) or b"\x00" for w, keys in after.items()}
     preceders = {w: b"".join(sorted(keys)) or b"\x00" for w, keys in before.items()}
     return followers, preceders
 
 
 def follows(keys: bytes, word: str) -> bool:
-    """Is `word` among the follower digests `keys` (as made by `followers`)?"""
+    """Is `word` (or "two words") among the digests `keys` (as made by `neighbours`)?"""
     key = word_key(word)
     at = keys.find(key)
     while at >= 0:

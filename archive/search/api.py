@@ -85,7 +85,8 @@ class ItemHit:
 
 @dataclass(frozen=True)
 class CollectionHit:
-    """A collection whose title, synopsis or description matched (collections are public)."""
+    """A collection whose title, synopsis or description matched, if the viewer may know it (see
+    archive.access.collection_filter: through an item they may see)."""
     collection_id: int
     title: str
     score: float

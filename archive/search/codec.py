@@ -31,12 +31,16 @@ class _PerDocReader(W3PerDocReader):
             found = known[fieldname] = super().has_column(fieldname)
         return found
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+    def length_bytes(self, fieldname: str) -> bytes | None:
+        """The field's length column: one byte (whoosh's length_to_byte) per document, or None."""
         lengths: dict[str, bytes | None] = self.__dict__.setdefault("_lengths", {})
         if fieldname not in lengths:
             reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             lengths[fieldname] = None if reader is None else bytes(reader._dbfile.get(reader._basepos, reader._count))
-        raw = lengths[fieldname]
+        return lengths[fieldname]
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        raw = self.length_bytes(fieldname)
         if raw is None:
             return default
         if docnum > self._doccount:

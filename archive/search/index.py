@@ -285,6 +285,9 @@ class SearchIndex:
                             writer.add_document(**fields)
                         if grouped:
                             writer.end_group()
+                            # MpWriter only hands a batch to its processes outside a group: do it here.
+                            if len(writer.docbuffer) >= writer.batchsize:
+                                writer._enqueue()
                         count += 1
                         if on_item:
                             on_item(doc)

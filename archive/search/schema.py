@@ -37,7 +37,7 @@ from archive.search import analysis
 from archive.search.documents import CollectionDoc, ItemDoc
 
 #: Bumped whenever fields or analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = "crossings-search-5"
+SCHEMA_VERSION = "crossings-search-6"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from archive.search import analysis
 class ItemMeta:
     """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
     __slots__ = ("item_id", "title", "access", "collection_id", "deleted_at", "date", "version", "facets",
-                 "transcript_kinds", "meta_text", "_words")
+                 "facet_keys", "transcript_kinds", "meta_text", "_words")
 
     def __init__(self, meta: dict[str, Any]) -> None:
         self.item_id: int = meta["item_id"]
@@ -34,7 +34,9 @@ class ItemMeta:
         self.deleted_at = None  # trashed items are never indexed
         self.date: int | None = meta["date"]  # proleptic ordinal of date_lower
         self.version: str = meta["version"]
-        self.facets: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in meta["facets"].items()}
+        self.facets: dict[str, tuple[str, ...]] = {k: tuple(dict.fromkeys(v)) for k, v in meta["facets"].items()}
+        #: every (facet, value) of the item, for counting all facets in one pass
+        self.facet_keys: tuple[tuple[str, str], ...] = tuple((k, v) for k, vs in self.facets.items() for v in vs)
         self.transcript_kinds: tuple[str, ...] = tuple(meta["transcript_kinds"])
         self.meta_text: str = meta["meta_text"]
         self._words: dict[str, list[list[str]]] = {}
