@@ -384,3 +384,27 @@ def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: 
     assert [m["original_name"] for m in report["missing"]] == ["gps.jpg"]
     assert "CHANGED original" in result.stderr and "MISSING original" in result.stderr
     assert not other.exists()  # originals are never "repaired"
+
+
+def test_ingest_writes_the_search_index_once_per_batch_and_leaves_nothing_behind(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.access import SYSTEM
+    from archive.models import SearchOutbox
+    from archive.search import SearchRequest
+    from archive.services import search_sync
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n, colour in enumerate(("teal", "olive", "navy")):
+        Image.new("RGB", (64, 48), colour).save(folder / f"mekong_{colour}_{n}.jpg")
+    archive = Archive.open({"data": str(tmp_path / "data")})
+    syncs = []
+    real_sync = search_sync.sync_index
+    monkeypatch.setattr(search_sync, "sync_index", lambda a, **kw: syncs.append(1) or real_sync(a, **kw))
+    report = ingest_paths(archive, [folder], IngestOptions())
+    assert len(report.ingested) == 3
+    assert len(syncs) == 1  # not one index commit per file
+    with archive.Session() as session:
+        assert session.scalars(select(SearchOutbox)).all() == []
+    found = archive.index.search(SearchRequest(q="mekong"), SYSTEM)
+    assert found.total_items == 3

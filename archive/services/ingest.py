@@ -9,10 +9,12 @@ in hand, and the next run (after Archive.recover) completes the batch.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,14 +29,19 @@ from archive import mediatools, transcripts
 from archive.access import SYSTEM, Viewer
 from archive.dates import parse_date
 from archive.models import AccessLevel, Derivative, Item, ItemKind, MediaFile, TranscriptKind
-from archive.services import Invalid, audit, jobs
+from archive.services import Invalid, audit, jobs, search_sync
 from archive.services.catalogue import get_or_create_collection
 from archive.store import Staged
 
 if TYPE_CHECKING:
     from archive.core import Archive
 
+log = logging.getLogger(__name__)
+
 PROXY_JOB = "make_proxy"
+#: During a batch the search index is written at most this often (seconds), not after every file:
+#: one index commit per file cost more than the rest of recording a still.
+INDEX_EVERY = 2.0
 
 
 def display_path(path: Path | str) -> str:
@@ -284,6 +291,7 @@ class _Batch:
         self.failed_content: dict[str, str] = {}  # sha256 -> reason, for later copies of that content
         self.copies: list[tuple[Path, str]] = []  # files whose content another file brought first
         self.sidecars: dict[Path, list[Path]] = {}  # media file -> its subtitle/transcript sidecars
+        self.indexed_at = time.monotonic()
 
     def known(self, sha: str) -> bool:
         """Called from the pool: is this content archived already, or taken by another file of the batch?"""
@@ -362,6 +370,7 @@ class _Batch:
         try:
             with self.archive.store.intent(prepared.staged.sha256):
                 with self.archive.session(self.options.actor) as session, audit.labelled(session, "ingest"):
+                    session.info["defer_index"] = True
                     item_id = record(session, self.archive, prepared, self.options).id
         except Invalid as exc:
             self.fail(path, str(exc))
@@ -372,6 +381,16 @@ class _Batch:
         self.report.ingested.append({"path": display_path(path), "item_id": item_id})
         self.note("ingested", path, f"item {item_id}")
         self.attach_sidecars(path, item_id)
+        if time.monotonic() - self.indexed_at > INDEX_EVERY:
+            self.index()
+
+    def index(self) -> None:
+        """Write what the batch recorded so far into the search index (the outbox holds it meanwhile)."""
+        self.indexed_at = time.monotonic()
+        try:
+            search_sync.sync_index(self.archive)
+        except Exception:  # committed and kept in the outbox: the next sync or start-up writes it
+            log.exception("could not update the search index during ingest; the outbox keeps the changes")
 
     def resolve_copies(self) -> None:
         """Copies are reported once the first file with their content is recorded or refused."""
@@ -424,4 +443,5 @@ def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
                 future.cancel()
             raise
     batch.resolve_copies()
+    batch.index()
     return batch.report

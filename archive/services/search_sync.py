@@ -175,8 +175,8 @@ def _after_commit(session: Session) -> None:
     if not session.info.pop("search_pending", False):
         return
     archive = session.info.get("archive")
-    if archive is None or not getattr(archive, "index_on_commit", True):
-        return
+    if archive is None or not getattr(archive, "index_on_commit", True) or session.info.get("defer_index"):
+        return  # the outbox keeps the change; whoever deferred it calls sync_index
     try:
         sync_index(archive, timeout=COMMIT_WAIT)
     except Exception:  # the change is committed and its outbox rows stay: the next sync does it
