@@ -96,7 +96,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Transcript):
             transcript_items[obj.id] = obj.item_id
-    for obj in session.new:
+    for obj in (*session.new, *session.deleted):  # made or gone: its documents change whatever the fields
         if isinstance(obj, Item):
             items.add(obj.id)
         elif isinstance(obj, Collection):
@@ -125,15 +125,6 @@ def _after_flush(session: Session, _context: Any) -> None:
         elif isinstance(obj, Segment):
             if session.is_modified(obj):
                 segment_transcripts.add(obj.transcript_id)
-    for obj in session.deleted:
-        if isinstance(obj, Item):
-            items.add(obj.id)
-        elif isinstance(obj, Collection):
-            collections.add(obj.id)
-        elif isinstance(obj, Transcript):
-            items.add(obj.item_id)
-        elif isinstance(obj, Segment):
-            segment_transcripts.add(obj.transcript_id)
     unknown = {t for t in segment_transcripts if t is not None and t not in transcript_items}
     if unknown:
         for transcript_id, item_id in session.connection().execute(
