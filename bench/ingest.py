@@ -52,8 +52,9 @@ GEN_WORKERS = 2
 #: busy, and measure a phase again (up to TRIES times) when other processes took over DISTURBED of it.
 MAX_WAIT = 300.0
 QUIET = 0.15
+QUIET_WINDOW = 5.0  #: seconds over which QUIET is judged: other sessions' test runs come in bursts
 DISTURBED = 0.10
-TRIES = 3
+TRIES = 5
 TOOL_TIMEOUT = 900.0  # seconds; generous: generation and proxy encodes of minute-long clips
 
 #: The issue's goals.
@@ -245,7 +246,7 @@ def wait_quiet(max_wait: float) -> None:
     said = -1.0
     while True:
         busy0, total0 = machine_cpu()
-        time.sleep(2)
+        time.sleep(QUIET_WINDOW)
         busy1, total1 = machine_cpu()
         share = (busy1 - busy0) / max(total1 - total0, 1e-9)
         waited = time.monotonic() - started
@@ -355,20 +356,27 @@ class Bench:
         return timing
 
     def breakdown(self, paths: list[Path]) -> tuple[Timing, dict[str, float]]:
-        """Mean seconds of each step of one file's ingest: the real pieces, one file at a time."""
+        """Mean seconds of each step of one file's ingest: the real pieces, one file at a time.
+
+        The first file warms up (first queries, codec set-up) and is left out of the means.
+        """
         return self.measure("breakdown", lambda: self._breakdown(paths))
 
     def _breakdown(self, paths: list[Path]) -> tuple[Timing, dict[str, float]]:
         steps: dict[str, float] = {}
         settings = self.settings
+        counted = max(1, len(paths) - 1)
+        counting = len(paths) == 1  # from the second file on (step reads it when it runs)
 
         @contextmanager
         def step(name: str) -> Iterator[None]:
             t0 = time.perf_counter()
             yield
-            steps[name] = steps.get(name, 0.0) + (time.perf_counter() - t0) / len(paths)
+            if counting:
+                steps[name] = steps.get(name, 0.0) + (time.perf_counter() - t0) / counted
 
         with self.fresh_archive("breakdown") as archive, timed() as timing:
+            archive.index_on_commit = False  # a batch writes the search index every few seconds, not per file
             for path in paths:
                 sync()  # each file's writes are its own
                 with step("hash only (read + sha256, for scale)"):
@@ -396,6 +404,7 @@ class Bench:
                                IngestOptions())
                 staged.path.unlink(missing_ok=True)
                 shutil.rmtree(work_dir, ignore_errors=True)
+                counting = True
         grab = steps.pop("frame grab", None)
         ordered: dict[str, float] = {}
         for name, seconds in steps.items():
@@ -469,12 +478,26 @@ def bare_video(src: Path, out_dir: Path, settings: dict[str, Any]) -> int:
 
 # -- reporting --------------------------------------------------------------------------------
 
+def code_version() -> str:
+    """The commit measured, with "+changes" when archive/ differs from it (or "unknown")."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "archive"], cwd=repo,
+                               capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
     ffmpeg_version = run_tool(["ffmpeg", "-version"], timeout=30).decode().splitlines()[0]
     return {"nproc": os.cpu_count(), "cpu": model.group(1).strip() if model else platform.processor(),
-            "ffmpeg": ffmpeg_version, "python": platform.python_version(), "date": date.today().isoformat()}
+            "ffmpeg": ffmpeg_version, "python": platform.python_version(), "date": date.today().isoformat(),
+            "code": code_version()}
 
 
 def table(rows: list[tuple[str, ...]]) -> str:
@@ -532,8 +555,8 @@ def main(argv: list[str] | None = None) -> int:
         mixed_paths = corpus.clips + corpus.stills
         mixed = bench.ingest("mixed", mixed_paths)
         log("where the time goes, one file at a time ...")
-        video_steps = bench.breakdown(corpus.clips[:3])[1]  # one of each kind of content
-        still_steps = bench.breakdown(corpus.stills[:20])[1]
+        video_steps = bench.breakdown(corpus.clips[:4])[1]  # a warm-up, then one of each kind of content
+        still_steps = bench.breakdown(corpus.stills[:21])[1]
         log("proxies ...")
         proxies = bench.proxies(corpus.hevc)
 
@@ -586,12 +609,12 @@ def main(argv: list[str] | None = None) -> int:
           f"({figures['corpus']['clip_mib']:.0f} MiB), {n_stills} stills ({figures['corpus']['still_mib']:.0f} MiB), "
           f"{len(corpus.hevc)} HEVC/MKV clips for proxies; {workers} ingest workers, thumbnails as "
           f"{settings['thumb_format']}")
-    print(f"{about['nproc']} cores, {about['cpu']}; {about['ffmpeg']}")
+    print(f"{about['nproc']} cores, {about['cpu']}; {about['ffmpeg']}; code {about['code']}")
     print(f"corpus generation (not in the figures): {generation:.1f} s; page cache warm (corpus read just before); "
           f"'others' = CPU share other processes took meanwhile\n")
     print(table(rows))
     for title, steps in (("one video", video_steps), ("one still", still_steps)):
-        print(f"\nwhere the time goes, {title} (mean, one file at a time):")
+        print(f"\nwhere the time goes, {title} (mean, one file at a time, after a warm-up file):")
         print("\n".join(f"  {k:<52} {v * 1000:8.1f} ms" for k, v in steps.items()))
     if args.json:
         print("\n" + json.dumps(figures, indent=2))
