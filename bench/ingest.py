@@ -525,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-wait", type=float, default=MAX_WAIT, help="seconds to wait for other work on the "
                         f"machine to stop before each phase; 0: do not wait (default {MAX_WAIT:g})")
     parser.add_argument("--tries", type=int, default=TRIES, help="measurements of a phase at most, when other "
-                        f"work took over {DISTURBED:.0%} of the machine meanwhile (default {TRIES})")
+                        f"work took over {DISTURBED:.0%}% of the machine meanwhile (default {TRIES})")
     args = parser.parse_args(argv)
     if args.quick:
         args.clips, args.stills, args.clip_seconds, args.proxy_clips = 4, 40, 10.0, 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from edtf import parse_edtf as edtf_parse
 
-from archive.dates import describe, parse_date
+from archive import dates
+from archive.dates import ParsedDate, _parse_by_grammar, describe, parse_date
 
 
 @pytest.mark.parametrize("text, lower, upper", [
@@ -36,3 +38,41 @@ def test_describe_reads_uncertainty() -> None:
     assert describe("2019-03/2019-05") == "2019-03 to 2019-05"
     assert describe("") == "date unknown"
     assert describe("201X") == "the 2010s"
+
+
+# -- the fast path for plain days ----------------------------------------------------------------
+
+def _outcome(parse, text: str) -> object:  # type: ignore[no-untyped-def]
+    try:
+        return parse(text)
+    except ValueError as exc:
+        return ("refused", str(exc))
+
+
+def _days(year: int) -> list[str]:
+    first = date(year, 1, 1)
+    return [(first + timedelta(days=n)).isoformat() for n in range((date(year + 1, 1, 1) - first).days)]
+
+
+PLAIN_DAYS = _days(2024) + _days(2023)[31:59] + [
+    "0001-01-01", "0999-12-31", "1000-06-15", "1582-10-10", "1900-02-28", "2000-02-29", "9999-12-31",
+    # Not real days: the grammar's own answers, whatever they are (2023-02-29 it takes as the 28th).
+    "2023-02-29", "1900-02-29", "2023-02-30", "2023-04-31", "2021-13-01", "2021-00-10", "2021-06-00",
+    "0000-01-01", "2021-6-01", "2021-06-1", "20210601", "2021-06-01T10:00", "１９９９-01-01",
+]
+
+
+def test_parse_date_of_plain_days_equals_the_edtf_grammar() -> None:
+    for text in PLAIN_DAYS:
+        assert _outcome(parse_date, text) == _outcome(_parse_by_grammar, text), text
+
+
+def test_parse_date_of_a_plain_day_skips_the_grammar(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(dates.edtf, "parse_edtf", lambda text: calls.append(text) or edtf_parse(text))
+    assert parse_date(" 2021-06-01 ") == ParsedDate("2021-06-01", date(2021, 6, 1), date(2021, 6, 1))
+    assert calls == []
+    assert parse_date("2021-06").upper == date(2021, 6, 30)  # everything else still goes through it
+    with pytest.raises(ValueError, match="Extended Date/Time Format"):
+        parse_date("2023-02-30")
+    assert calls == ["2021-06", "2023-02-30"]

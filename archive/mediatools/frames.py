@@ -238,26 +238,76 @@ def to_display_mode(img: Image.Image) -> Image.Image:
     return img.convert("RGB")  # CMYK, YCbCr, LAB, HSV
 
 
-def _resize_to_width(img: Image.Image, width: int, *, reducing_gap: float = 2.0) -> Image.Image:
+#: Filter for the last step down to a still's page size. JPEG drafts leave less than 2x of it to do
+#: (1000 -> 960 px for a 12-megapixel photo), where BICUBIC keeps the detail that BILINEAR blurs
+#: (bench/stills.py: 37.8 against 33.7 dB PSNR to LANCZOS from the full picture) for ~4 ms more.
+STILL_RESAMPLE = Image.Resampling.BICUBIC
+#: libwebp effort, 0-6, at quality 80. Pillow's default 4 takes three times as long as 1, for files
+#: from 5 % larger (grainy pictures) to 13 % smaller (smooth ones); 1 for grid thumbnails, which
+#: every browse page shows by the dozen.
+WEBP_METHOD = 1
+#: A still's page image: 0 saves a fifth of the encoding (2-5 ms a still) at the same PSNR, for
+#: files 0-11 % larger (grainy to smooth pictures; bench/stills.py). Grids at 0 would be 6-13 %
+#: larger to save 0.3 ms.
+STILL_PAGE_WEBP_METHOD = 0
+#: EXIF orientations that turn the picture a quarter (transpose, 90, transverse, 270): sides swap.
+QUARTER_TURNS = (5, 6, 7, 8)
+
+
+def _resize_to_width(img: Image.Image, width: int, *, reducing_gap: float = 2.0,
+                     resample: Image.Resampling = Image.Resampling.BICUBIC) -> Image.Image:
     height = max(1, round(img.height * width / img.width))
     if (width, height) == img.size:
         return img
     # reducing_gap: shrink by whole factors first (a box average, fast), then filter the rest
     # properly; 1.0 leans on the box average most, plenty for a small thumbnail.
-    return img.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=reducing_gap)
+    return img.resize((width, height), resample, reducing_gap=reducing_gap)
 
 
-def save_image(img: Image.Image, path: Path, fmt: str) -> None:
+def save_image(img: Image.Image, path: Path, fmt: str, *, webp_method: int = WEBP_METHOD) -> None:
     """Save pixels only: a new image object carries no EXIF, ICC or XMP from the source."""
     clean = img if img.mode in ("RGB", "L") else img.convert("RGB")
     clean.info = {}
     if fmt == "webp":
-        # method 1: within a few per cent of the default 4's size, at a quarter of its time.
-        clean.save(path, "WEBP", quality=80, method=1)
+        clean.save(path, "WEBP", quality=80, method=webp_method)
     elif fmt == "jpeg":
         clean.save(path, "JPEG", quality=85)
     else:
         raise ValueError(f"unknown thumbnail format {fmt!r} (use webp or jpeg)")
+
+
+def draft_size(size: tuple[int, int], orientation: int, width: int) -> tuple[int, int]:
+    """What to ask JPEG draft() for, in the file's coded orientation, to get at least `width` upright.
+
+    `size` is the coded (width, height), `orientation` the EXIF tag; a quarter turn makes the
+    coded height the upright width.
+    """
+    turned = orientation in QUARTER_TURNS
+    upright_w, upright_h = (size[1], size[0]) if turned else size
+    target_w = min(width, upright_w)
+    target_h = max(1, round(upright_h * target_w / upright_w))
+    return (target_h, target_w) if turned else (target_w, target_h)
+
+
+def open_still(src: Path, *, width: int, max_image_pixels: int) -> Image.Image:
+    """Open a still for derivatives at most `width` wide upright, its pixels not yet decoded.
+
+    A JPEG is set to decode straight at the smallest DCT scale (1/2, 1/4 or 1/8) that still gives
+    `width`: libjpeg then skips most of the inverse DCT, and the resize after it has at most 2x
+    left to do. The image's size is then the drafted one; the original's is MediaInfo's, read by
+    identify from the header.
+    """
+    img = open_image(src, max_image_pixels=max_image_pixels)
+    if img.format in ("JPEG", "MPO"):
+        orientation = img.getexif().get(0x0112, 1)
+        img.draft(None, draft_size(img.size, orientation if isinstance(orientation, int) else 1, width))
+    return img
+
+
+def upright_pixels(img: Image.Image) -> Image.Image:
+    """Decode (at the draft scale, if one was set), turn upright as EXIF says, in RGB or L."""
+    ImageOps.exif_transpose(img, in_place=True)
+    return to_display_mode(img)
 
 
 def still_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: int, page_width: int,
@@ -265,21 +315,12 @@ def still_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: 
     """Grid and page versions of a still, upright, in 8-bit RGB or grey, without metadata."""
     ext = _extension(fmt)
     out_dir = Path(out_dir)
-    with open_image(src, max_image_pixels=max_image_pixels) as img:
-        if img.format in ("JPEG", "MPO"):
-            # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size, several times faster
-            # than a full decode. Ask for the page size in the file's own (unturned) orientation.
-            turned = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # a quarter turn swaps the sides
-            w, h = (img.height, img.width) if turned else img.size
-            target_w = min(page_width, w)
-            target = (target_w, max(1, round(h * target_w / w)))
-            img.draft(None, (target[1], target[0]) if turned else target)
-        ImageOps.exif_transpose(img, in_place=True)  # decodes (at the draft size), turns it upright
-        upright = to_display_mode(img)
-        page_img = _resize_to_width(upright, min(page_width, upright.width))
+    with open_still(src, width=page_width, max_image_pixels=max_image_pixels) as img:
+        upright = upright_pixels(img)
+        page_img = _resize_to_width(upright, min(page_width, upright.width), resample=STILL_RESAMPLE)
         grid_img = _resize_to_width(page_img, min(grid_width, page_img.width), reducing_gap=1.0)
     page, grid = out_dir / f"page.{ext}", out_dir / f"grid.{ext}"
-    save_image(page_img, page, fmt)
+    save_image(page_img, page, fmt, webp_method=STILL_PAGE_WEBP_METHOD)
     save_image(grid_img, grid, fmt)
     return Derivatives(grid=grid, page=page)
 
