@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from archive.models import AccessLevel, Collection, Credit, Item, Person, Role, Tag, TimeRange
+from archive import geo
+from archive.models import (AccessLevel, Collection, Credit, Item, Journey, LocationPrecision, Person, Place, Role,
+                            Tag, TimeRange)
 
-__all__ = ["ANONYMOUS", "EDITORS", "SYSTEM", "Role", "Viewer", "can_see", "collection_filter", "item_filter",
-           "may_edit", "person_filter", "tag_filter"]
+__all__ = ["ANONYMOUS", "EDITORS", "SYSTEM", "Role", "Viewer", "can_see", "can_see_journey", "can_see_place",
+           "collection_filter", "item_filter", "journey_filter", "may_edit", "person_filter", "place_filter",
+           "published_position", "tag_filter"]
 
 #: Roles that change the catalogue.
 EDITORS = frozenset({Role.archivist, Role.admin})
@@ -50,25 +53,36 @@ def item_filter(viewer: Viewer, *, in_trash: bool = False) -> ColumnElement[bool
     trash = Item.deleted_at.is_not(None) if in_trash else Item.deleted_at.is_(None)
     if viewer.role is Role.admin:
         return trash
-    if viewer.role is Role.public:
-        return and_(trash, Item.access == AccessLevel.public)
-    confidential = (and_(Item.access == AccessLevel.confidential,
-                         Item.collection_id.in_(sorted(viewer.granted_collections)))
-                    if viewer.granted_collections else false())
-    return and_(trash, or_(Item.access.in_([AccessLevel.public, AccessLevel.restricted]), confidential))
+    return and_(trash, _level_filter(viewer, Item.access, Item.collection_id))
 
 
 def can_see(viewer: Viewer, item: Item) -> bool:
     """The same rule as item_filter, for an item already loaded (and not in the trash)."""
-    if item.deleted_at is not None:
-        return False
-    if viewer.role is Role.admin or item.access is AccessLevel.public:
+    return item.deleted_at is None and _level_allows(viewer, item.access, item.collection_id)
+
+
+# Items and journeys share one rule: public to all, restricted to accounts, confidential to
+# admins and to accounts granted the collection.
+
+def _level_filter(viewer: Viewer, access: ColumnElement[AccessLevel],
+                  collection_id: ColumnElement[int | None]) -> ColumnElement[bool]:
+    if viewer.role is Role.admin:
+        return true()
+    if viewer.role is Role.public:
+        return access == AccessLevel.public
+    confidential = (and_(access == AccessLevel.confidential, collection_id.in_(sorted(viewer.granted_collections)))
+                    if viewer.granted_collections else false())
+    return or_(access.in_([AccessLevel.public, AccessLevel.restricted]), confidential)
+
+
+def _level_allows(viewer: Viewer, access: AccessLevel, collection_id: int | None) -> bool:
+    if viewer.role is Role.admin or access is AccessLevel.public:
         return True
     if viewer.role is Role.public:
         return False
-    if item.access is AccessLevel.restricted:
+    if access is AccessLevel.restricted:
         return True
-    return item.collection_id is not None and item.collection_id in viewer.granted_collections
+    return collection_id is not None and collection_id in viewer.granted_collections
 
 
 # Collections, people and tags have no access level of their own: they are known through the
@@ -103,3 +117,50 @@ def tag_filter(viewer: Viewer) -> ColumnElement[bool]:
         unused = ~Tag.items.any() & Tag.id.not_in(select(TimeRange.tag_id))
         return used_visibly | unused
     return used_visibly
+
+
+# -- journeys, places and positions (issue 5) --------------------------------------------------
+
+def journey_filter(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on Journey: the rule of items (public to all, restricted to accounts,
+    confidential to admins and to accounts granted the journey's collection)."""
+    return _level_filter(viewer, Journey.access, Journey.collection_id)
+
+
+def can_see_journey(viewer: Viewer, journey: Journey) -> bool:
+    """The same rule as journey_filter, for a journey already loaded."""
+    return _level_allows(viewer, journey.access, journey.collection_id)
+
+
+def place_filter(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on Place: public to all, restricted to accounts, confidential to editors."""
+    if may_edit(viewer):
+        return true()
+    if viewer.role is Role.public:
+        return Place.access == AccessLevel.public
+    return Place.access.in_([AccessLevel.public, AccessLevel.restricted])
+
+
+def can_see_place(viewer: Viewer, place: Place) -> bool:
+    """The same rule as place_filter, for a place already loaded."""
+    if may_edit(viewer) or place.access is AccessLevel.public:
+        return True
+    return viewer.role is not Role.public and place.access is AccessLevel.restricted
+
+
+def published_position(viewer: Viewer, lat: float, lon: float, precision: LocationPrecision | str, *,
+                       region: geo.Position | None = None, country_code: str | None = None) -> geo.Position:
+    """The position of a place, a leg's stop or an item's GPS that `viewer` may be shown.
+
+    Editors see the exact position; everyone else sees it coarsened at `precision` (see
+    archive.geo.coarsen): `region` is the parent place's position as published to `viewer`,
+    `country_code` names the country whose representative point stands for a country-only one.
+    Every page, map, API answer and export takes positions from here, so that the exact
+    coordinates of something sensitive never reach a browser that may not have them.
+    """
+    precision = LocationPrecision(precision)
+    if precision is LocationPrecision.exact or may_edit(viewer):
+        return geo.Position(lat, lon)
+    lat, lon = geo.coarsen(lat, lon, precision, region=region.latlon if region is not None else None,
+                           country=geo.country_point(country_code))
+    return geo.Position(lat, lon, precision)

@@ -432,3 +432,73 @@ def index_search(query: str, page: int, as_json: bool) -> None:
         click.echo(f"{item.item_id}\t{item.title}\t{item.score:.2f}")
         for hit in item.hits:
             click.echo(f"\t{format_time(hit.start)}\t{hit.snippet_html}")
+
+
+# -- places and the gazetteer (issue 5) --------------------------------------------------------
+
+from archive.models import PlaceKind  # noqa: E402
+from archive.services.gazetteer import FORMATS, import_gazetteer  # noqa: E402
+from archive.services.places import list_places, places_geojson  # noqa: E402
+
+#: Files with more lines than this get a progress bar.
+PROGRESS_LINES = 1000
+
+
+@commands.group("places")
+def places_group() -> None:
+    """The gazetteer: places, with their countries and positions."""
+
+
+@places_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="csv (a header: name, kind, country, latitude, longitude, alt_names, parent, description) or "
+                   "geonames (the tab-separated dump). Default: guessed from the first line.")
+@with_appcontext
+def places_import(file: Path, fmt: str | None) -> None:
+    """Add or update places from a gazetteer file; bad rows are reported and left out.
+
+    Exit 0 when at least one place was imported, 1 when none was.
+    """
+    try:
+        lines = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    except (UnicodeDecodeError, OSError) as exc:
+        err.print(f"{file}: cannot read it as UTF-8 text: {exc}", markup=False)
+        sys.exit(1)
+    try:
+        with current_archive().session() as session:
+            if len(lines) > PROGRESS_LINES:
+                with _progress("Importing") as progress:
+                    task = progress.add_task(file.name, total=len(lines))
+                    report = import_gazetteer(session, SYSTEM, lines, fmt=fmt, source=str(file),  # type: ignore[arg-type]
+                                              on_line=lambda n: progress.update(task, completed=n))
+            else:
+                report = import_gazetteer(session, SYSTEM, lines, fmt=fmt, source=str(file))  # type: ignore[arg-type]
+    except Invalid as exc:
+        err.print(f"{file}: {exc}", markup=False)
+        sys.exit(1)
+    for message in report.messages():
+        err.print(message, markup=False, soft_wrap=True)
+    click.echo(f"{report.created} places created, {report.updated} updated, {len(report.problems)} problems "
+               f"in {file}")
+    sys.exit(0 if report.imported else 1)
+
+
+@places_group.command("list")
+@click.option("--country", help="ISO 3166-1 alpha-2 code, e.g. KP.")
+@click.option("--kind", type=click.Choice([k.value for k in PlaceKind]))
+@click.option("--json", "as_json", is_flag=True, help="Print the places as GeoJSON on stdout.")
+@with_appcontext
+def places_list(country: str | None, kind: str | None, as_json: bool) -> None:
+    """List places with their country, position and number of items."""
+    try:
+        with current_archive().Session() as session:
+            places = list_places(session, SYSTEM, country=country, kind=kind)
+    except Invalid as exc:
+        raise click.UsageError(str(exc)) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(places_geojson(places), ensure_ascii=False) + "\n")
+        return
+    for place in places:
+        click.echo(f"{place.id}\t{place.name}\t{place.kind.value}\t{place.country_code or '-'}\t"
+                   f"{place.lat:.5f}, {place.lon:.5f}\t{place.precision.value}\t{place.item_count} items")

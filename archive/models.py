@@ -71,6 +71,30 @@ class Role(str, enum.Enum):
     admin = "admin"            # sees everything, manages users, trash and the audit log
 
 
+class LocationPrecision(str, enum.Enum):
+    """How precisely a sensitive position is published to viewers who may not see it exactly.
+
+    Editors always see the exact position; archive.access.published_position applies the rest.
+    """
+    exact = "exact"      # published as it is
+    km10 = "km10"        # the centre of its 0.1° grid cell (about 10 km)
+    region = "region"    # the parent place's published position, else the centre of its 1° cell
+    country = "country"  # the country's representative point
+
+    @property
+    def label(self) -> str:
+        return _PRECISION_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        """0 for exact, growing as the position gets coarser."""
+        return list(LocationPrecision).index(self)
+
+
+_PRECISION_LABELS = {LocationPrecision.exact: "exact", LocationPrecision.km10: "about 10 km",
+                     LocationPrecision.region: "region", LocationPrecision.country: "country only"}
+
+
 class ItemKind(str, enum.Enum):
     video = "video"
     still = "still"
@@ -153,6 +177,12 @@ class Item(Base):
                                                    cascade="all, delete-orphan")
     transcripts: Mapped[list[Transcript]] = relationship(back_populates="item", order_by="Transcript.id",
                                                          cascade="all, delete-orphan")
+    #: How precisely the GPS position of its media is published (see archive.access.published_position).
+    location_precision: Mapped[LocationPrecision] = mapped_column(
+        _enum(LocationPrecision), default=LocationPrecision.exact, server_default=LocationPrecision.exact.value)
+    places: Mapped[list[Place]] = relationship(secondary="item_places", back_populates="items",
+                                               order_by="Place.name")
+    legs: Mapped[list[Leg]] = relationship(secondary="item_legs", back_populates="items", order_by="Leg.id")
 
     @property
     def media(self) -> MediaFile | None:
@@ -304,9 +334,14 @@ class TimeRange(Base):
     end_sec: Mapped[float] = mapped_column(Float)  #: seconds from the start of the media
     note: Mapped[long_text]
     created_at: Mapped[created_ts]
+    #: Where and on which leg of a journey this stretch was filmed, when known.
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id", ondelete="SET NULL"), index=True)
+    leg_id: Mapped[int | None] = mapped_column(ForeignKey("legs.id", ondelete="SET NULL"), index=True)
 
     item: Mapped[Item] = relationship(back_populates="ranges")
     tag: Mapped[Tag] = relationship()
+    place: Mapped[Place | None] = relationship()
+    leg: Mapped[Leg | None] = relationship()
 
 
 user_collections = Table(
@@ -418,3 +453,169 @@ class SearchOutbox(Base):
     object_type: Mapped[str] = mapped_column(String(20))  #: "item" or "collection"
     object_id: Mapped[int]
     queued_at: Mapped[created_ts]
+
+
+# -- places, border crossings and journeys (issue 5) -------------------------------------------
+
+class PlaceKind(str, enum.Enum):
+    city = "city"
+    town = "town"
+    village = "village"
+    region = "region"
+    river = "river"
+    lake = "lake"
+    sea = "sea"
+    mountain = "mountain"
+    border_post = "border_post"
+    crossing_point = "crossing_point"
+    camp = "camp"
+    airport = "airport"
+    building = "building"
+    other = "other"
+
+
+class CrossingKind(str, enum.Enum):
+    river = "river"
+    land = "land"
+    sea = "sea"
+    air = "air"
+
+
+class TravelMode(str, enum.Enum):
+    on_foot = "on_foot"
+    river_crossing = "river_crossing"
+    boat = "boat"
+    car = "car"
+    bus = "bus"
+    train = "train"
+    air = "air"
+    hidden_transport = "hidden_transport"
+    other = "other"
+
+
+class Country(Base):
+    """An ISO 3166-1 country; every one is seeded by the migration from pycountry."""
+    __tablename__ = "countries"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  #: alpha-2, upper case
+    name: Mapped[short_str]  #: pycountry's common name where it has one ("North Korea")
+
+
+item_places = Table(
+    "item_places", Base.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("place_id", ForeignKey("places.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+item_legs = Table(
+    "item_legs", Base.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("leg_id", ForeignKey("legs.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+journey_people = Table(
+    "journey_people", Base.metadata,
+    Column("journey_id", ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Place(Base):
+    """A named point of the gazetteer: a town, a river, a border post, a region..."""
+    __tablename__ = "places"
+    __table_args__ = (
+        UniqueConstraint("name", "country_code"),
+        CheckConstraint("latitude >= -90 AND latitude <= 90", name="latitude"),
+        CheckConstraint("longitude >= -180 AND longitude <= 180", name="longitude"),
+    )
+
+    id: Mapped[intpk]
+    name: Mapped[short_str]
+    #: Other names: other scripts and spellings ("혜산", "惠山").
+    alt_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kind: Mapped[PlaceKind] = mapped_column(_enum(PlaceKind), default=PlaceKind.other)
+    #: None for what lies across borders (a river, a mountain range).
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"), index=True)
+    latitude: Mapped[float] = mapped_column(Float)  #: WGS84 decimal degrees, -90 to 90
+    longitude: Mapped[float] = mapped_column(Float)  #: WGS84 decimal degrees, -180 to 180
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("places.id", ondelete="SET NULL"), index=True)
+    description: Mapped[long_text]
+    access: Mapped[AccessLevel] = mapped_column(_enum(AccessLevel), default=AccessLevel.public)
+    #: How precisely the position is published to viewers who are not editors.
+    precision: Mapped[LocationPrecision] = mapped_column(_enum(LocationPrecision), default=LocationPrecision.exact)
+    created_at: Mapped[created_ts]
+    updated_at: Mapped[updated_ts]
+
+    country: Mapped[Country | None] = relationship()
+    parent: Mapped[Place | None] = relationship(remote_side="Place.id", back_populates="children")
+    children: Mapped[list[Place]] = relationship(back_populates="parent", order_by="Place.name")
+    items: Mapped[list[Item]] = relationship(secondary=item_places, back_populates="places")
+
+
+class BorderCrossing(Base):
+    """A place where people cross from one country into another."""
+    __tablename__ = "border_crossings"
+    __table_args__ = (CheckConstraint("from_country <> to_country", name="two_countries"),)
+
+    id: Mapped[intpk]
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)  #: the crossing point
+    from_country: Mapped[str] = mapped_column(ForeignKey("countries.code"))
+    to_country: Mapped[str] = mapped_column(ForeignKey("countries.code"))
+    kind: Mapped[CrossingKind] = mapped_column(_enum(CrossingKind))
+    notes: Mapped[long_text]
+    created_at: Mapped[created_ts]
+
+    place: Mapped[Place] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"{self.place.name} ({self.from_country}→{self.to_country}, {self.kind.value})"
+
+
+class Journey(Base):
+    """A journey people travelled, as an ordered list of legs."""
+    __tablename__ = "journeys"
+
+    id: Mapped[intpk]
+    title: Mapped[title_str]
+    #: Who travelled, in words: a person or a group ("A family of five (fictional)").
+    travellers: Mapped[long_text]
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="SET NULL"),
+                                                      index=True)
+    description: Mapped[long_text]
+    access: Mapped[AccessLevel] = mapped_column(_enum(AccessLevel), default=AccessLevel.public, index=True)
+    created_at: Mapped[created_ts]
+    updated_at: Mapped[updated_ts]
+
+    collection: Mapped[Collection | None] = relationship()
+    people: Mapped[list[Person]] = relationship(secondary=journey_people, order_by="Person.name")
+    legs: Mapped[list[Leg]] = relationship(back_populates="journey", order_by="Leg.position",
+                                           cascade="all, delete-orphan")
+
+
+class Leg(Base):
+    """One stretch of a journey, from one place to the next."""
+    __tablename__ = "legs"
+    __table_args__ = (UniqueConstraint("journey_id", "position"),)
+
+    id: Mapped[intpk]
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    position: Mapped[int]  #: 1, 2, 3... in the order travelled, without gaps
+    from_place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+    to_place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+    #: Extended Date/Time Format text, as Item.date_shot; empty if unknown.
+    date: Mapped[short_str] = mapped_column(default="")
+    date_lower: Mapped[date | None] = mapped_column(Date)
+    date_upper: Mapped[date | None] = mapped_column(Date)
+    mode: Mapped[TravelMode] = mapped_column(_enum(TravelMode), default=TravelMode.other)
+    crossing_id: Mapped[int | None] = mapped_column(ForeignKey("border_crossings.id", ondelete="SET NULL"),
+                                                    index=True)
+    narrative: Mapped[long_text]
+    #: Coarsens the published positions of the leg's stops (with the places' own precision).
+    precision: Mapped[LocationPrecision] = mapped_column(_enum(LocationPrecision), default=LocationPrecision.exact)
+
+    journey: Mapped[Journey] = relationship(back_populates="legs")
+    from_place: Mapped[Place] = relationship(foreign_keys=[from_place_id])
+    to_place: Mapped[Place] = relationship(foreign_keys=[to_place_id])
+    crossing: Mapped[BorderCrossing | None] = relationship()
+    items: Mapped[list[Item]] = relationship(secondary=item_legs, back_populates="legs")

@@ -59,6 +59,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("worker_poll_seconds", 2.0, "How often an idle worker looks for queued jobs, in seconds."),
     Setting("job_stale_seconds", 7200.0, "A running job whose worker has not been heard from for this "
             "many seconds is taken to be dead and queued again."),
+    Setting("map_tile_url", "", "Optional tile server URL template drawn under the maps, e.g. "
+            "https://tile.example.org/{z}/{x}/{y}.png. Empty: the maps draw only the built-in country "
+            "outlines and need no internet. When set, its server is added to the pages' "
+            "Content-Security-Policy img-src."),
+    Setting("place_suggest_radius_km", 25.0, "How far, in kilometres, a place may lie from an item's GPS "
+            "position to be suggested as where it was shot."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

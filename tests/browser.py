@@ -72,5 +72,5 @@ def log_in_page(page: Page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the header's search button
     page.wait_for_url(f"{base}/")

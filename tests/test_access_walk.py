@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from archive.core import Archive
-from archive.models import AccessLevel, AuditEntry, Collection, Item, ItemKind, Tag, TimeRange
+from archive.models import AccessLevel, AuditEntry, Collection, Item, ItemKind, Segment, Tag, TimeRange, Transcript
 from conftest import csrf_token, log_in
 from test_web import add_item
 
@@ -39,8 +39,8 @@ class Route:
     """How to reach a route and who may.
 
     scope: "open" (anyone; the body must still hide what the viewer may not see), "item" (one
-    item: 404 unless the viewer may see it), "collection", "credit", "person", "range" and "tag"
-    (known only through the items they belong to), "static", or "none" (no one object).
+    item: 404 unless the viewer may see it), "collection", "credit", "person", "range", "tag" and
+    "transcript" (known only through the items they belong to), "static", or "none" (no one object).
     who: the viewers allowed at all (others: anonymous → login redirect, accounts → 404).
     Admin-only routes may show admins everything, trashed items included.
     """
@@ -64,7 +64,11 @@ ROUTES: dict[str, Route] = {
     "files.proxy": Route("item"),
     "files.thumbnail": Route("item", values={"kind": "grid"}),
     "tags.index": Route("open"),
+    "transcripts.export": Route("transcript", values={"fmt": "vtt"}),
+    "search.page": Route("open", values={"q": "MARK"}),
+    "search.api": Route("open", values={"q": "MARK"}),
     "static": Route("static", values={"filename": "crossings.css"}),
+    "vendor.leaflet": Route("static", values={"filename": "leaflet.js"}),
     # accounts
     "auth.login": Route("none"),
     "auth.logout": Route("none", ok=frozenset({302})),
@@ -84,6 +88,8 @@ ROUTES: dict[str, Route] = {
     "ranges.add": Route("item", who=EDIT),
     "ranges.edit": Route("range", who=EDIT),
     "ranges.delete": Route("range", who=EDIT),
+    "transcripts.upload": Route("item", who=EDIT),
+    "transcripts.delete": Route("transcript", who=EDIT),
     "tags.edit": Route("tag", who=EDIT),
     "tags.rename": Route("tag", who=EDIT),
     "tags.parent": Route("tag", who=EDIT),
@@ -99,7 +105,8 @@ ROUTES: dict[str, Route] = {
     "admin.users": Route("none", who=ADMIN),
 }
 #: How each scope's URL argument is named and found in the world fixture.
-SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id"}
+SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id",
+          "transcript": "transcript_id"}
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +151,11 @@ def build_world(data: Any) -> dict[str, Any]:
             item = session.get(Item, item_id)
             tag = session.scalar(select(Tag).where(Tag.name == f"MARK-{level}-tag"))
             item.ranges.append(TimeRange(tag=tag, start_sec=1.0, end_sec=2.0, note=f"MARK-{level}-range"))
+            item.transcripts.append(Transcript(language="en", source_name=f"MARK-{level}.en.vtt", segments=[
+                Segment(position=0, start_sec=1.0, end_sec=2.0, speaker=f"MARK-{level}-speaker",
+                        text=f"MARK-{level}-segment")]))
             session.flush()
+            ids["transcript"][level] = item.transcripts[0].id
             ids["range"][level] = item.ranges[0].id
             ids["tag"][level] = tag.id
             ids["credit"][level] = item.credits[0].id
@@ -195,7 +206,7 @@ def _urls(app: Flask, endpoint: str, route: Route, world: dict[str, Any]) -> lis
             urls = []
             for level in LEVELS:
                 args = {SCOPES[route.scope]: world["ids"][route.scope][level], **route.values}
-                if route.scope == "range":
+                if route.scope in ("range", "transcript"):
                     args["item_id"] = world["ids"]["item"][level]
                 urls.append((level, url_for(endpoint, **args)))
             return urls

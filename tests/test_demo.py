@@ -16,13 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 import archive.demo
+from archive.access import ANONYMOUS, SYSTEM, Role, Viewer
 from archive.app import create_app
 from archive.core import Archive
+from archive.search import SearchRequest
 from archive.demo import build as demo_build
 from archive.demo import build_demo, load_demo
-from archive.demo.build import DATA_FILE, SOURCE_PREFIX, DemoDataError
-from archive.models import (AccessLevel, Collection, Credit, Item, ItemKind, Job, MediaFile, Person, Tag,
-                            item_tags)
+from archive.demo.build import DATA_FILE, SOURCE_PREFIX, TRANSCRIPTS_FILE, DemoDataError
+from archive.models import (AccessLevel, Collection, Credit, Item, ItemKind, Job, MediaFile, Person, Segment, Tag,
+                            Transcript, item_tags)
 
 #: Real, private people of the films: they may appear only in Beyond Utopia's factual synopsis.
 PRIVATE_NAMES = ("Roh", "Lee Soyeon", "Soyeon", "Kwon Hyo-jin")
@@ -74,7 +76,7 @@ def _items(db: Session) -> list[Item]:
 
 def _counts(db: Session) -> dict[str, int]:
     return {model.__name__: db.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Item, MediaFile, Collection, Credit, Person, Tag, Job)} | {
+            for model in (Item, MediaFile, Collection, Credit, Person, Tag, Job, Transcript, Segment)} | {
         "item_tags": db.scalar(select(func.count()).select_from(item_tags)) or 0}
 
 
@@ -204,6 +206,87 @@ def test_second_demo_run_creates_nothing_and_says_so(demo_root: Path) -> None:
     assert after == before
 
 
+# -- transcripts ----------------------------------------------------------------------------
+
+@pytest.fixture
+def demo(demo_root: Path) -> Iterator[Archive]:
+    opened = Archive.open(_settings(demo_root))
+    yield opened
+    opened.close()
+
+
+def _transcripts(db: Session) -> list[Transcript]:
+    return list(db.scalars(select(Transcript).options(selectinload(Transcript.segments), selectinload(
+        Transcript.item).selectinload(Item.media_files))))
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("00:00:29.500", "00:00:31.000", r"'leg6-mekong-boat-night' in 'ko'.*ends at 31 s, after the clip's 30 s"),
+    ("<v Noi (fictional)>", "<v Noi>", r"line \d+: the speaker 'Noi' is not marked \(fictional\)"),
+    ("00:00:04.500 -->", "00:00:04,500 -->", r"leg1-yalu-night-crossing.*line 5: broken timestamp '00:00:04,500'"),
+    ("00:00:04.500 -->", "00:00:03.500 -->", r"line 5: starts at 3.5 s, while the clip is still dark \(4 s\)"),
+])
+def test_load_demo_checks_the_transcripts(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = TRANSCRIPTS_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "transcripts.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(DemoDataError, match=message):
+        load_demo(transcripts=path)
+
+
+def test_load_demo_refuses_a_transcript_of_a_still(tmp_path: Path) -> None:
+    path = tmp_path / "transcripts.toml"
+    path.write_text('[[transcripts]]\nitem = "leg1-hyesan-far-bank"\nlanguage = "en"\nkind = "transcript"\n'
+                    'vtt = """WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Noi (fictional)>A still.\n"""\n',
+                    encoding="utf-8")
+    with pytest.raises(DemoDataError, match="'leg1-hyesan-far-bank' is not the key of a video or audio item"):
+        load_demo(transcripts=path)
+
+
+@pytest.mark.slow
+def test_demo_clips_carry_time_coded_transcripts_in_korean_english_and_chinese(db: Session) -> None:
+    transcripts = _transcripts(db)
+    languages: dict[int, set[str]] = {}
+    for transcript in transcripts:
+        languages.setdefault(transcript.item_id, set()).add(transcript.language)
+    videos = {t.item_id for t in transcripts if t.item.kind is ItemKind.video}
+    assert len([i for i in videos if {"ko", "en"} <= languages[i]]) >= 5
+    assert any(language.startswith("zh") for found in languages.values() for language in found)
+    assert {t.item.access for t in transcripts} == set(AccessLevel)  # public ones, and a confidential one
+    for transcript in transcripts:
+        where = f"{transcript.item.title} ({transcript.language})"
+        assert len(transcript.segments) >= 3, where
+        duration = transcript.item.media.duration
+        assert all(0 <= s.start_sec < s.end_sec <= duration for s in transcript.segments), where
+        assert all(s.speaker.endswith("(fictional)") for s in transcript.segments), where
+        text = " ".join(s.text for s in transcript.segments)
+        assert not any(re.search(rf"\b{re.escape(name)}\b", text) for name in PRIVATE_NAMES), where
+
+
+@pytest.mark.slow
+def test_demo_transcripts_are_searchable_at_their_second_by_what_anonymous_may_see(demo: Archive) -> None:
+    with demo.Session() as session:
+        by_key = {source[len(SOURCE_PREFIX):]: item_id
+                  for item_id, source in session.execute(select(Item.id, Item.source))}
+        boat = session.scalars(select(Segment).join(Transcript).where(
+            Transcript.item_id == by_key["leg6-mekong-boat-night"], Transcript.language == "en",
+            Segment.text.contains("wide"))).one()
+
+    def found(query: str, viewer: Viewer = ANONYMOUS) -> dict[int, list[float]]:
+        response = demo.index.search(SearchRequest(q=query), viewer)
+        return {item.item_id: [hit.start for hit in item.hits] for item in response.items}
+
+    assert found('"Mekong was this wide"') == {by_key["leg6-mekong-boat-night"]: [boat.start_sec]}
+    assert by_key["leg3-overnight-train"] in found("湄公河")
+    assert {by_key["leg6-mekong-boat-night"], by_key["interview-grandfather-yalu"]} <= set(found("압록강"))
+    assert by_key["leg5-night-bus-laos"] in found("broker")
+    # Said only in the confidential hideout and the restricted crossing: not for anonymous visitors.
+    assert found("safehouse") == {} and found("shallowest") == {}
+    assert set(found("safehouse", SYSTEM)) == {by_key["leg1-changbai-first-hideout"]}
+    assert set(found("shallowest", Viewer(role=Role.researcher))) == {by_key["leg1-yalu-night-crossing"]}
+
+
 # -- an interrupted build --------------------------------------------------------------------
 
 def test_interrupted_demo_build_is_completed_without_duplicates(archive: Archive,
@@ -232,3 +315,31 @@ def test_interrupted_demo_build_is_completed_without_duplicates(archive: Archive
         assert sorted(item.source for item in items) == sorted(SOURCE_PREFIX + spec.key for spec in small.items)
     assert (len(report.created), len(report.present), report.failed) == (1, 1, [])
     assert (again.created, len(again.present)) == ([], 2)
+
+
+# -- the demo journey (issue 5) --------------------------------------------------------------
+
+@pytest.mark.slow
+def test_demo_journey_has_eight_legs_five_crossings_and_its_countries(db: Session) -> None:
+    from archive.models import BorderCrossing, Journey, Place
+    from archive.services.journeys import journey_view
+    from archive.services.places import place_view
+
+    journey = db.scalars(select(Journey)).one()
+    view = journey_view(db, ANONYMOUS, journey.id)
+    assert journey.access is AccessLevel.public and "(fictional)" in view.travellers
+    assert [leg.position for leg in view.legs] == list(range(1, 9))
+    assert [(leg.crossing.from_country, leg.crossing.to_country, leg.crossing.kind.value)
+            for leg in view.legs if leg.crossing] == [("KP", "CN", "river"), ("CN", "VN", "land"),
+                                                      ("VN", "LA", "land"), ("LA", "TH", "river"),
+                                                      ("TH", "KR", "air")]
+    assert db.scalar(select(func.count(BorderCrossing.id))) == 5
+    assert view.countries_of_transit == ["KP", "CN", "VN", "LA", "TH", "KR"]
+    assert all(leg.footage for leg in journey_view(db, SYSTEM, journey.id).legs)  # items linked to every leg
+    assert sum(1 for leg in view.legs if leg.footage) >= 6  # and public ones to most
+    landing = db.scalar(select(Place).where(Place.name == "Changbai landing"))
+    shown = place_view(db, ANONYMOUS, landing.id).position
+    assert shown.coarsened and shown.latlon != (landing.latitude, landing.longitude)
+    assert place_view(db, SYSTEM, landing.id).position.latlon == (landing.latitude, landing.longitude)
+    assert {"Mount Paektu", "Sinuiju", "Dandong", "Tumen River", "Korean Demilitarized Zone"} <= set(
+        db.scalars(select(Place.name)))

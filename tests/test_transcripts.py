@@ -329,3 +329,14 @@ def test_ingest_attaches_sidecars_and_never_ingests_them(tmp_path: Path) -> None
     response = archive.index.search(SearchRequest(q="압록강"), ANONYMOUS)
     assert [i.item_id for i in response.items] == [ingested["item_id"]]
     archive.close()
+
+
+@pytest.mark.parametrize(("text", "speaker", "rest"), [
+    ("Noi (fictional): We left at dusk.", "Noi (fictional)", "We left at dusk."),
+    ("김철수 (가명): 네", "김철수 (가명)", "네"),
+    ("He (quietly) said: go", "", "He (quietly) said: go"),
+    ("we said: go", "", "we said: go"),
+])
+def test_split_speaker_takes_a_bracketed_note_after_the_name(text: str, speaker: str, rest: str) -> None:
+    from archive.transcripts.cues import split_speaker
+    assert split_speaker(text) == (speaker, rest)

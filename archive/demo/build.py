@@ -3,7 +3,8 @@
 Idempotent: every demo item carries a stable key in its `source` ("Crossings demo material
 (synthetic): <key>"), and keys already in the catalogue are skipped, so a second run changes
 nothing and an interrupted run is completed by the next. Collections, tags and people are only
-created when missing, never overwritten, so a curator's later edits survive a re-run.
+created when missing, never overwritten, so a curator's later edits survive a re-run. So are the
+transcripts of transcripts.toml: one is imported when its item has none in that language and kind.
 """
 
 from __future__ import annotations
@@ -22,16 +23,20 @@ from sqlalchemy.orm import Session
 
 from archive.dates import parse_date
 from archive.demo import media, paint
-from archive.models import AccessLevel, Collection, Item, MediaFile, Person, Tag
+from archive.demo.journey import add_demo_journey
+from archive.models import AccessLevel, Collection, Item, MediaFile, Person, Tag, Transcript, TranscriptKind
 from archive.services import Invalid
 from archive.services.editing import (add_credit, get_or_create_person, get_or_create_tag, set_item_tags,
                                       update_item, upsert_collection)
 from archive.services.ingest import IngestOptions, display_path, ingest_paths
+from archive.services.transcripts import import_transcript
+from archive.transcripts import parse_transcript
 
 if TYPE_CHECKING:
     from archive.core import Archive
 
 DATA_FILE = Path(__file__).with_name("demo.toml")
+TRANSCRIPTS_FILE = Path(__file__).with_name("transcripts.toml")
 SOURCE_PREFIX = "Crossings demo material (synthetic): "
 #: Generated files are staged in a temporary folder with this prefix (recorded as original_path).
 TMP_PREFIX = "crossings-demo-"
@@ -75,6 +80,20 @@ class ItemSpec:
 
 
 @dataclass(frozen=True)
+class TranscriptSpec:
+    item: str  #: key of an ItemSpec
+    language: str
+    kind: TranscriptKind
+    vtt: str  #: the WebVTT file's text
+
+    @property
+    def filename(self) -> str:
+        """The name it is imported under, as a sidecar file of the clip would be called."""
+        kind = "" if self.kind is TranscriptKind.transcript else f".{self.kind.value}"
+        return f"{self.item}{kind}.{self.language}.vtt"
+
+
+@dataclass(frozen=True)
 class DemoData:
     notice: str  #: appended to every item description
     rights: str
@@ -82,14 +101,15 @@ class DemoData:
     people: tuple[tuple[str, str], ...]  #: (name, note) of the fictional people
     collections: tuple[CollectionSpec, ...]
     items: tuple[ItemSpec, ...]
+    transcripts: tuple[TranscriptSpec, ...] = ()
 
 
 def _credits(raw: Iterable[dict[str, str]]) -> tuple[CreditSpec, ...]:
     return tuple(CreditSpec(c["name"], c["role"]) for c in raw)
 
 
-def load_demo(path: Path = DATA_FILE) -> DemoData:
-    """Read and check demo.toml; raise DemoDataError naming the entry that is wrong."""
+def load_demo(path: Path = DATA_FILE, transcripts: Path = TRANSCRIPTS_FILE) -> DemoData:
+    """Read and check demo.toml and transcripts.toml; raise DemoDataError naming the entry that is wrong."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -122,7 +142,41 @@ def load_demo(path: Path = DATA_FILE) -> DemoData:
         if any(spec.key == other.key for other in items):
             raise DemoDataError(f"{where}: the key is used twice")
         items.append(spec)
-    return DemoData(raw["notice"].strip(), raw["rights"].strip(), tags, people, collections, tuple(items))
+    return DemoData(raw["notice"].strip(), raw["rights"].strip(), tags, people, collections, tuple(items),
+                    load_transcripts(transcripts, items))
+
+
+def load_transcripts(path: Path, items: Iterable[ItemSpec]) -> tuple[TranscriptSpec, ...]:
+    """Read and check transcripts.toml against the items (see the rules at its top)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DemoDataError(f"{path}: {exc}") from exc
+    recipes = {spec.key: spec.recipe for spec in items}
+    specs: list[TranscriptSpec] = []
+    for entry in raw.get("transcripts", ()):
+        where = f"{path}: transcript of {entry.get('item', '?')!r} in {entry.get('language', '?')!r}"
+        try:
+            spec = TranscriptSpec(entry["item"], entry["language"], TranscriptKind(entry["kind"]), entry["vtt"])
+            parsed = parse_transcript(spec.vtt.encode("utf-8"), spec.filename)
+        except (KeyError, ValueError) as exc:  # TranscriptError is a ValueError and names the line
+            raise DemoDataError(f"{where}: {type(exc).__name__}: {exc}") from exc
+        recipe = recipes.get(spec.item)
+        if recipe is None or recipe.type not in ("video", "audio"):
+            raise DemoDataError(f"{where}: {spec.item!r} is not the key of a video or audio item")
+        if any((s.item, s.language, s.kind) == (spec.item, spec.language, spec.kind) for s in specs):
+            raise DemoDataError(f"{where}: a second {spec.kind.value} in that language")
+        problems = [str(p) for p in parsed.problems]
+        problems += [f"line {c.line}: the speaker {c.speaker!r} is not marked (fictional)"
+                     for c in parsed.cues if "(fictional)" not in c.speaker]
+        problems += [f"line {c.line}: ends at {c.end:g} s, after the clip's {recipe.seconds:g} s"
+                     for c in parsed.cues if c.end > recipe.seconds]
+        problems += [f"line {c.line}: starts at {c.start:g} s, while the clip is still dark ({recipe.fade_in:g} s)"
+                     for c in parsed.cues if c.start < recipe.fade_in]
+        if problems:
+            raise DemoDataError(f"{where}: {'; '.join(problems)}")
+        specs.append(spec)
+    return tuple(specs)
 
 
 # -- progress and report ----------------------------------------------------------------------
@@ -147,6 +201,7 @@ class DemoReport:
     present: list[str] = field(default_factory=list)  #: keys found already in the catalogue
     failed: list[tuple[str, str]] = field(default_factory=list)  #: (key, reason)
     collections_created: list[str] = field(default_factory=list)
+    transcripts_added: list[str] = field(default_factory=list)  #: file names of the transcripts imported
     seconds: float = 0.0
 
     @property
@@ -183,6 +238,8 @@ def build_demo(archive: Archive, progress: Progress | None = None, *, data: Demo
                 except Invalid as exc:
                     report.failed.append((spec.key, f"{exc} (field {exc.field})"))
                 progress.advance(spec.key)
+    _transcribe(archive, data, progress, report)
+    report.failed.extend(add_demo_journey(archive, data))  # places, crossings, the journey; links items to them
     report.seconds = time.monotonic() - started
     return report
 
@@ -277,14 +334,36 @@ def _describe(session: Session, item: Item, spec: ItemSpec, data: DemoData, coll
         add_credit(session, get_or_create_person(session, credit.name), credit.role, item=item)
 
 
+def _transcribe(archive: Archive, data: DemoData, progress: Progress, report: DemoReport) -> None:
+    """Import each demo transcript whose item is catalogued and has none in its language and kind."""
+    with archive.session() as session:
+        items = {source[len(SOURCE_PREFIX):].strip(): item_id for item_id, source in session.execute(
+            select(Item.id, Item.source).where(Item.source.startswith(SOURCE_PREFIX, autoescape=True)))}
+        present = {tuple(row) for row in session.execute(select(Transcript.item_id, Transcript.language,
+                                                                Transcript.kind))}
+        todo = [spec for spec in data.transcripts
+                if spec.item in items and (items[spec.item], spec.language, spec.kind) not in present]
+        if todo:
+            progress.stage("transcripts", len(todo))
+        for spec in todo:
+            try:
+                import_transcript(session, session.get(Item, items[spec.item]), spec.vtt.encode("utf-8"),
+                                  spec.filename, language=spec.language, kind=spec.kind)
+                report.transcripts_added.append(spec.filename)
+            except Invalid as exc:  # refused before anything was written: the others go on
+                report.failed.append((spec.item, f"transcript {exc}"))
+            progress.advance(spec.filename)
+
+
 def summary(report: DemoReport) -> str:
     """One or two lines for the command line."""
-    if not report.created and not report.failed:
+    if not report.created and not report.failed and not report.transcripts_added:
         return (f"The demo is already complete: all {len(report.present)} items are in {report.data_root}; "
                 "nothing was changed.")
     lines = [f"Demo archive in {report.data_root}: {len(report.created)} items created, "
              f"{len(report.present)} already present, {len(report.failed)} failed "
-             f"({len(report.collections_created)} collections created) in {report.seconds:.0f} s."]
+             f"({len(report.collections_created)} collections created, "
+             f"{len(report.transcripts_added)} transcripts added) in {report.seconds:.0f} s."]
     if report.failed:
         lines.append("Run `crossings demo` again to retry the failed items.")
     return "\n".join(lines)

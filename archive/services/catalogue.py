@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -199,3 +200,16 @@ def year_range(session: Session, viewer: Viewer) -> list[int]:
 
 def recent_items(session: Session, viewer: Viewer, limit: int = 12) -> list[Item]:
     return find_items(session, viewer, ItemQuery(per_page=limit)).items
+
+
+def items_by_id(session: Session, viewer: Viewer, ids: Iterable[int]) -> dict[int, Item]:
+    """The items among `ids` that `viewer` may see, by id, with what a result list shows, in one query.
+
+    Ids of items they may not see (or that are gone) are simply absent from the answer.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(visible_items(viewer).where(Item.id.in_(wanted)).options(
+        selectinload(Item.media_files).selectinload(MediaFile.derivatives), selectinload(Item.collection)))
+    return {item.id: item for item in rows}

@@ -41,10 +41,12 @@ def format_time(seconds: float, separator: str = ".") -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
 
 
-# "KIM:", "Kim Soon-ja:", "MR. LEE:", "김철수:" at the start of a cue's first line. Every word of the
-# name starts with a capital (or a letter without case, as in Hangul or Hanzi), so that ordinary
-# sentences such as "we said: go" are not taken for a speaker.
-_SPEAKER = re.compile(r"^(?:[-–—]\s*)?(?P<name>[^\W\d_][^\W\d_.'’\-]*(?:[.'’\-]?\s?[^\W\d_][^\W\d_.'’\-]*){0,5}\.?)"
+# "KIM:", "Kim Soon-ja:", "MR. LEE:", "김철수:", "Noi (fictional):" at the start of a cue's first
+# line. Every word of the name starts with a capital (or a letter without case, as in Hangul or
+# Hanzi), so that ordinary sentences such as "we said: go" are not taken for a speaker; a short
+# note in brackets may follow the name, as our own SRT export writes it.
+_SPEAKER = re.compile(r"^(?:[-–—]\s*)?(?P<name>[^\W\d_][^\W\d_.'’\-]*(?:[.'’\-]?\s?[^\W\d_][^\W\d_.'’\-]*){0,5}\.?"
+                      r"(?P<note>\s\([^()\n]{1,30}\))?)"
                       r"\s*:\s+(?P<text>\S.*)$", re.DOTALL)
 
 
@@ -54,8 +56,8 @@ def split_speaker(text: str) -> tuple[str, str]:
     if not match:
         return "", text
     name = match["name"].strip()
-    words = name.split()
-    if len(name) > 40 or len(words) > 4 or any(w[0].islower() for w in words):
+    words = name[:len(name) - len(match["note"] or "")].split()
+    if len(name) > 60 or len(words) > 4 or any(w[0].islower() for w in words):
         return "", text
     return name, match["text"]
 

@@ -8,6 +8,9 @@ from werkzeug.routing import IntegerConverter, Map
 from archive.models import AccessLevel
 from archive.web import admin, api, editing, files, pages
 from archive.web import ranges, tags  # time-range tags and the tag vocabulary
+from archive.web import vendor  # Leaflet from node_modules/, for the offline maps
+from archive.web import transcripts  # captions, the transcript panel, exports and uploads
+from archive.web import search  # full-text search pages
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -29,8 +32,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(files.bp)
     app.register_blueprint(ranges.bp)
     app.register_blueprint(tags.bp)
+    app.register_blueprint(transcripts.bp)
     app.register_blueprint(admin.bp)  # trash, histories, audit log, accounts
     app.register_blueprint(editing.bp)  # forms, uploads and bulk edits for archivists
+    app.register_blueprint(vendor.bp)
+    app.register_blueprint(search.bp)  # full-text search: /search and /api/search
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, derivative=derivative,

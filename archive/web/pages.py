@@ -16,6 +16,7 @@ from archive.services.catalogue import (SORTS, ItemQuery, find_items, get_collec
                                         list_collections, parse_item_query, recent_items, tag_counts,
                                         year_range)
 from archive.services.ingest import PROXY_JOB
+from archive.services.transcripts import list_transcripts
 from archive.web.links import derivative, derivative_url, original_url, thumb_url
 
 bp = Blueprint("pages", __name__)
@@ -60,7 +61,8 @@ def browse() -> str:
 def item(item_id: int) -> str:
     found = get_item(db_session(), current_viewer(), item_id)
     return render_template("item.html", item=found, player=player_for(found), storyboard=storyboard_for(found),
-                           jobs=unfinished_jobs(found), job_labels=JOB_LABELS)
+                           jobs=unfinished_jobs(found), job_labels=JOB_LABELS,
+                           transcripts=list_transcripts(db_session(), current_viewer(), item_id))
 
 
 @bp.get("/collections/<id:collection_id>")

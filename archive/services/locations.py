@@ -1,0 +1,208 @@
+"""Where footage was shot: items and their time ranges linked to places and legs, and item positions.
+
+Reading:
+    item_position(viewer, item) -> Position | None   # the item's GPS as published to `viewer`
+    item_places_of(viewer, item) -> list[PlaceView]
+    suggest_item_place(session, viewer, item_id, radius_km) -> PlaceSuggestion | None   # from its GPS
+
+Writing (editors only, on items they may see; others get NotFound):
+    set_item_places(session, viewer, item_id, place_ids) -> Changes
+    link_item_place(session, viewer, item_id, place_id) -> bool     # False when already linked
+    unlink_item_place(session, viewer, item_id, place_id) -> bool
+    set_item_legs(session, viewer, item_id, leg_ids) -> Changes
+    link_item_leg(session, viewer, item_id, leg_id) -> bool
+    unlink_item_leg(session, viewer, item_id, leg_id) -> bool
+    set_range_place(session, viewer, item_id, range_id, place_id | None) -> Changes
+    set_range_leg(session, viewer, item_id, range_id, leg_id | None) -> Changes
+    set_item_location_precision(session, viewer, item_id, precision) -> Changes
+
+An item's own GPS (MediaFile.latitude/longitude, read at ingest) is shown through item_position
+only: coarsened at the item's location_precision for everyone but editors. "Region" there means
+the published position of the first place the item is linked to, else its 1° cell; "country"
+the country of that place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive.access import Viewer, can_see_place, journey_filter, published_position
+from archive.geo import Position
+from archive.models import Item, Journey, Leg, LocationPrecision, Place
+from archive.services import Invalid
+from archive.services.catalogue import get_item
+from archive.services.editing import fields as f
+from archive.services.editing.fields import Changes
+from archive.services.place_fields import precision_value, require_editor, row_by_id
+from archive.services.places import PlaceSuggestion, PlaceView, place_position, suggest_place, to_view
+from archive.services.ranges import get_range
+
+
+def item_position(viewer: Viewer, item: Item) -> Position | None:
+    """The GPS position of an item `viewer` may see, as published to them; None when it has none."""
+    media = item.media
+    if media is None or media.latitude is None or media.longitude is None:
+        return None
+    place = next((p for p in item.places if can_see_place(viewer, p)), None)
+    region = place_position(viewer, place) if place is not None else None
+    return published_position(viewer, media.latitude, media.longitude, item.location_precision, region=region,
+                              country_code=place.country_code if place is not None else None)
+
+
+def item_places_of(viewer: Viewer, item: Item) -> list[PlaceView]:
+    """The places an item `viewer` may see is linked to, those `viewer` may see, by name."""
+    return [to_view(viewer, place) for place in item.places if can_see_place(viewer, place)]
+
+
+def suggest_item_place(session: Session, viewer: Viewer, item_id: int, radius_km: float) -> PlaceSuggestion | None:
+    """The nearest place to the item's GPS position within `radius_km`; None without GPS or a place near."""
+    item = get_item(session, viewer, item_id)
+    media = item.media
+    if media is None or media.latitude is None or media.longitude is None:
+        return None
+    return suggest_place(session, viewer, media.latitude, media.longitude, radius_km)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+def _editable_item(session: Session, viewer: Viewer, item_id: int) -> Item:
+    require_editor(viewer, f"item {item_id}")
+    return get_item(session, viewer, item_id)
+
+
+def _places(session: Session, place_ids: Iterable[int | str]) -> list[Place]:
+    places = (row_by_id(session, Place, raw, "places", "place") for raw in place_ids)
+    return list(dict.fromkeys(place for place in places if place is not None))
+
+
+def _legs(session: Session, viewer: Viewer, leg_ids: Iterable[int | str]) -> list[Leg]:
+    legs: list[Leg] = []
+    for raw in leg_ids:
+        leg_id = f.whole_number(raw, "legs")
+        if leg_id is None:
+            continue
+        leg = session.scalar(select(Leg).join(Journey).where(Leg.id == leg_id, journey_filter(viewer))
+                             .options(selectinload(Leg.journey)))
+        if leg is None:
+            raise Invalid(f"there is no leg {leg_id}", "legs")
+        if leg not in legs:
+            legs.append(leg)
+    return legs
+
+
+def set_item_places(session: Session, viewer: Viewer, item_id: int, place_ids: Iterable[int | str]) -> Changes:
+    """Link the item to exactly these places; return {"places": (old names, new names)} when that changed."""
+    item = _editable_item(session, viewer, item_id)
+    places = _places(session, place_ids)
+    before, after = sorted(p.name for p in item.places), sorted(p.name for p in places)
+    if {p.id for p in item.places} == {p.id for p in places}:
+        return {}
+    item.places = places
+    session.flush()
+    return {"places": (before, after)}
+
+
+def link_item_place(session: Session, viewer: Viewer, item_id: int, place_id: int) -> bool:
+    item = _editable_item(session, viewer, item_id)
+    place = _places(session, [place_id])[0]
+    if place in item.places:
+        return False
+    item.places.append(place)
+    session.flush()
+    return True
+
+
+def unlink_item_place(session: Session, viewer: Viewer, item_id: int, place_id: int) -> bool:
+    item = _editable_item(session, viewer, item_id)
+    kept = [p for p in item.places if p.id != place_id]
+    if len(kept) == len(item.places):
+        return False
+    item.places = kept
+    session.flush()
+    return True
+
+
+def _leg_label(leg: Leg) -> str:
+    return f"{leg.journey.title} leg {leg.position}"
+
+
+def set_item_legs(session: Session, viewer: Viewer, item_id: int, leg_ids: Iterable[int | str]) -> Changes:
+    """Link the item to exactly these legs (of journeys `viewer` may see; links to hidden ones stay)."""
+    item = _editable_item(session, viewer, item_id)
+    legs = _legs(session, viewer, leg_ids)
+    shown = [leg for leg in item.legs if _seen(session, viewer, leg)]
+    if {leg.id for leg in shown} == {leg.id for leg in legs}:
+        return {}
+    before = sorted(_leg_label(leg) for leg in shown)
+    item.legs = [leg for leg in item.legs if leg not in shown] + legs
+    session.flush()
+    return {"legs": (before, sorted(_leg_label(leg) for leg in legs))}
+
+
+def _seen(session: Session, viewer: Viewer, leg: Leg) -> bool:
+    return session.scalar(select(Journey.id).where(Journey.id == leg.journey_id, journey_filter(viewer))) is not None
+
+
+def link_item_leg(session: Session, viewer: Viewer, item_id: int, leg_id: int) -> bool:
+    item = _editable_item(session, viewer, item_id)
+    leg = _legs(session, viewer, [leg_id])[0]
+    if leg in item.legs:
+        return False
+    item.legs.append(leg)
+    session.flush()
+    return True
+
+
+def unlink_item_leg(session: Session, viewer: Viewer, item_id: int, leg_id: int) -> bool:
+    item = _editable_item(session, viewer, item_id)
+    leg = _legs(session, viewer, [leg_id])[0]
+    if leg not in item.legs:
+        return False
+    item.legs.remove(leg)
+    session.flush()
+    return True
+
+
+def set_range_place(session: Session, viewer: Viewer, item_id: int, range_id: int,
+                    place_id: int | str | None) -> Changes:
+    """Say where a time range of an item was filmed (None: nowhere in particular)."""
+    require_editor(viewer, f"time range {range_id}")
+    time_range = get_range(session, viewer, item_id, range_id)
+    places = _places(session, [] if place_id in (None, "") else [place_id])
+    new = places[0].id if places else None
+    if time_range.place_id == new:
+        return {}
+    old, time_range.place_id = time_range.place_id, new
+    session.flush()
+    session.expire(time_range, ["place"])
+    return {"place_id": (old, new)}
+
+
+def set_range_leg(session: Session, viewer: Viewer, item_id: int, range_id: int, leg_id: int | str | None) -> Changes:
+    """Say on which leg of a journey a time range of an item was filmed (None: none)."""
+    require_editor(viewer, f"time range {range_id}")
+    time_range = get_range(session, viewer, item_id, range_id)
+    legs = _legs(session, viewer, [] if leg_id in (None, "") else [leg_id])
+    new = legs[0].id if legs else None
+    if time_range.leg_id == new:
+        return {}
+    old, time_range.leg_id = time_range.leg_id, new
+    session.flush()
+    session.expire(time_range, ["leg"])
+    return {"leg_id": (old, new)}
+
+
+def set_item_location_precision(session: Session, viewer: Viewer, item_id: int,
+                                precision: LocationPrecision | str) -> Changes:
+    """How precisely the item's GPS position is published to viewers who are not editors."""
+    item = _editable_item(session, viewer, item_id)
+    value = precision_value(precision, "location_precision")
+    if item.location_precision is value:
+        return {}
+    old, item.location_precision = item.location_precision, value
+    session.flush()
+    return {"location_precision": (old, value)}
+

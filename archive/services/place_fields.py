@@ -1,0 +1,102 @@
+"""Checks of the values typed into places, crossings and legs, shared by their services and the gazetteer.
+
+Each raises archive.services.Invalid naming the field, as archive.services.editing.fields does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+import pycountry
+from sqlalchemy.orm import Session
+
+from archive import geo
+from archive.access import EDITORS, Viewer
+from archive.models import LocationPrecision, PlaceKind
+from archive.services import Invalid, NotFound
+from archive.services.editing import fields as f
+from archive.services.editing.fields import NAME_MAX
+
+#: Most other names a place keeps (GeoNames lists hundreds for a capital).
+ALT_NAMES_MAX = 100
+#: Parents deeper than this are taken to be a cycle that slipped in.
+MAX_DEPTH = 32
+
+
+def require_editor(viewer: Viewer, what: str) -> None:
+    """NotFound unless `viewer` edits the catalogue: someone without the role learns nothing."""
+    if viewer.role not in EDITORS:
+        raise NotFound(what)
+
+
+def country_code(value: str | None, field: str = "country", *, required: bool = False) -> str | None:
+    """An ISO 3166-1 alpha-2 code checked with pycountry, upper case; None for an empty value."""
+    raw = (value or "").strip() if isinstance(value, str) or value is None else value
+    if not isinstance(raw, str):
+        raise Invalid(f"{field.replace('_', ' ')} must be a country code, not {value!r}", field)
+    if not raw:
+        if required:
+            raise Invalid(f"give the {field.replace('_', ' ')} (an ISO 3166-1 code such as KP or TH)", field)
+        return None
+    code = raw.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise Invalid(f"unknown country code {raw!r} (ISO 3166-1 alpha-2, such as KP, CN or TH)", field)
+    return code
+
+
+def place_kind(value: PlaceKind | str) -> PlaceKind:
+    try:
+        return PlaceKind(value or PlaceKind.other)
+    except ValueError:
+        raise Invalid(f"kind must be one of {', '.join(k.value for k in PlaceKind)}, not {value!r}", "kind") from None
+
+
+def precision_value(value: LocationPrecision | str, field: str = "precision") -> LocationPrecision:
+    try:
+        return LocationPrecision(value or LocationPrecision.exact)
+    except ValueError:
+        choices = ", ".join(p.value for p in LocationPrecision)
+        raise Invalid(f"{field.replace('_', ' ')} must be one of {choices}, not {value!r}", field) from None
+
+
+def coordinate(value: float | str, field: str) -> float:
+    try:
+        return geo.parse_coordinate(value, field)
+    except ValueError as exc:
+        raise Invalid(str(exc), field) from None
+
+
+def alt_names(value: Iterable[str] | str, name: str = "") -> list[str]:
+    """Other names from a list or from text separated by |, ; or line breaks; blanks and repeats dropped."""
+    if isinstance(value, str):
+        for separator in (";", "\n"):
+            value = value.replace(separator, "|")
+        value = value.split("|")
+    cleaned: dict[str, str] = {}
+    for raw in value:
+        if not isinstance(raw, str):
+            raise Invalid(f"other names must be text, not {raw!r}", "alt_names")
+        each = " ".join(raw.split())
+        if len(each) > NAME_MAX:
+            raise Invalid(f"the other name {each[:40]!r}... is longer than {NAME_MAX} characters", "alt_names")
+        if each and each != name:
+            cleaned.setdefault(each, each)
+    if len(cleaned) > ALT_NAMES_MAX:
+        raise Invalid(f"a place keeps at most {ALT_NAMES_MAX} other names, not {len(cleaned)}", "alt_names")
+    return list(cleaned)
+
+
+Row = TypeVar("Row")
+
+
+def row_by_id(session: Session, model: type[Row], value: int | str | None, field: str, noun: str) -> Row | None:
+    """The `model` row whose id `value` gives (a number or its text); None for no value, Invalid naming
+    `field` when there is no such row."""
+    row_id = f.whole_number(value, field)
+    if row_id is None:
+        return None
+    row = session.get(model, row_id)
+    if row is None:
+        raise Invalid(f"there is no {noun} {row_id}", field)
+    return row

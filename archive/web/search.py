@@ -1,0 +1,139 @@
+"""Full-text search: the results page and GET /api/search, both answered by archive.search.
+
+The index already keeps to the access policy; the items of a page are loaded again through it
+(archive.services.catalogue.items_by_id), so a result the database no longer shows this viewer
+is left out even while the index catches up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from archive.access import Viewer
+from archive.models import Item
+from archive.search import FACETS, SORTS, Facet, ItemHit, SearchRequest, SearchResponse
+from archive.services import Paginated
+from archive.services.catalogue import items_by_id
+from archive.timecode import seconds_param
+from archive.web.context import current_archive, current_viewer, db_session
+
+bp = Blueprint("search", __name__)
+
+#: How facet values that are codes read on the page.
+VALUE_LABELS = {"has_transcript": {"yes": "With a transcript", "no": "Without a transcript"}}
+
+
+def search_request() -> SearchRequest:
+    """The request's search, from its query string; bad numbers and unknown names fall back, never fail."""
+    settings = current_archive().settings
+    return SearchRequest.from_args(request.args, default_per_page=settings["per_page"],
+                                   max_per_page=settings["max_per_page"])
+
+
+def search_visible(session: Session, viewer: Viewer, search: SearchRequest) -> tuple[SearchResponse, dict[int, Item]]:
+    """The index's answer, keeping only the items the database lets `viewer` see, and those items by id."""
+    response = current_archive().index.search(search, viewer)
+    items = items_by_id(session, viewer, [hit.item_id for hit in response.items])
+    kept = [hit for hit in response.items if hit.item_id in items]
+    if len(kept) != len(response.items):
+        response = dataclasses.replace(response, items=kept,
+                                       total_items=response.total_items - (len(response.items) - len(kept)))
+    return response, items
+
+
+@bp.get("/api/search")
+def api() -> Response:
+    """SearchResponse.as_json(); with neither q nor filters: every item the viewer may see, newest first."""
+    response, _ = search_visible(db_session(), current_viewer(), search_request())
+    return jsonify(response.as_json())
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Result:
+    """An item in the result list: what the index found in it, and the item itself."""
+    hit: ItemHit
+    item: Item
+
+
+@dataclass
+class ResultsPage(Paginated):
+    """One page of results, in the shape templates/_item_card.html's pagination and count expect."""
+    items: list[Result]
+    total: int
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    chosen: bool
+    url: str  #: this page with the value added to the filters, or taken out of them if chosen
+
+
+@dataclass(frozen=True)
+class FacetBlock:
+    facet: Facet
+    options: list[FacetOption]
+
+
+def filter_url(name: str, value: str, *, chosen: bool) -> str:
+    """This search with `value` of facet `name` added (values of one facet are alternatives) or taken out."""
+    args = request.args.to_dict(flat=False)
+    values = [v for v in args.get(name, []) if v != value]
+    if not chosen:
+        values.append(value)
+    args[name] = values
+    args.pop("page", None)  # a different set of results starts at its first page
+    return url_for("search.page", **{k: kept for k, v in args.items() if (kept := [x for x in v if x])})
+
+
+def value_label(facet: str, value: str) -> str:
+    label = VALUE_LABELS.get(facet, {}).get(value, value)
+    return label.capitalize() if facet == "kind" else label
+
+
+def facet_blocks(search: SearchRequest, response: SearchResponse) -> list[FacetBlock]:
+    """Every facet with values, each value with its count and a link that adds or removes it.
+
+    A chosen value is listed even when this search counts none of it, so that it can be removed.
+    """
+    blocks = []
+    for facet in FACETS:
+        chosen = list(search.filters.get(facet.name, ()))
+        counted = {v.value: v.count for v in response.facets.get(facet.name, ())}
+        values = list(counted) + [v for v in chosen if v not in counted]
+        options = [FacetOption(v, value_label(facet.name, v), counted.get(v, 0), v in chosen,
+                               filter_url(facet.name, v, chosen=v in chosen)) for v in values]
+        if options:
+            blocks.append(FacetBlock(facet, options))
+    return blocks
+
+
+def hit_url(item_id: int, seconds: float) -> str:
+    """The item page with its player starting at `seconds` (static/item.js reads ?t=)."""
+    return url_for("pages.item", item_id=item_id, t=seconds_param(seconds), _anchor="player")
+
+
+@bp.get("/search")
+def page() -> str:
+    search = search_request()
+    searching = bool(search.q.strip() or search.filters)
+    viewer = current_viewer()
+    results = None
+    if searching:
+        response, items = search_visible(db_session(), viewer, search)
+        results = ResultsPage([Result(hit, items[hit.item_id]) for hit in response.items], response.total_items,
+                              response.page, response.per_page)
+    else:  # the form, with the facets of everything the viewer may see as places to start
+        response = current_archive().index.search(SearchRequest(per_page=1), viewer)
+    return render_template("search.html", search=search, searching=searching, response=response,
+                           results=results, facets=facet_blocks(search, response), sorts=SORTS, hit_url=hit_url)

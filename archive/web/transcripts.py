@@ -1,0 +1,262 @@
+"""Transcripts on the item page: captions tracks and the transcript panel for everyone who may see
+the item, WebVTT and SRT exports, and the upload and delete forms for archivists and admins.
+
+The panel is rendered by templates/_transcripts.html from `transcript_panel(item, transcripts)`;
+static/transcript.js makes its lines follow the player. A refused upload is shown again on the
+item page itself, with the message beside the field, answering 400; nothing is changed then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import pycountry
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from archive.access import may_edit
+from archive.models import AccessLevel, Item, Segment, Transcript, TranscriptKind
+from archive.services import Invalid, NotFound
+from archive.services.catalogue import get_item
+from archive.services.transcripts import EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript
+from archive.timecode import seconds_param
+from archive.transcripts import Problem
+from archive.web import pages
+from archive.web.auth import editors_only
+from archive.web.context import current_viewer, db_session
+from archive.web.files import content_disposition
+
+bp = Blueprint("transcripts", __name__)
+
+FIELDS = ("language", "kind", "encoding")
+#: Largest transcript file taken (a feature film's subtitles are well under 1 MB).
+MAX_BYTES = 20 * 1024 * 1024
+KIND_LABELS = {TranscriptKind.transcript: "Transcript", TranscriptKind.subtitles: "Subtitles",
+               TranscriptKind.description: "Audio description", TranscriptKind.interview_log: "Interview log"}
+#: The <track kind> of each transcript kind: what a player does with it.
+TRACK_KINDS = {TranscriptKind.transcript: "captions", TranscriptKind.subtitles: "subtitles",
+               TranscriptKind.description: "descriptions", TranscriptKind.interview_log: "metadata"}
+#: Encodings the form offers ("detect" leaves it to the importer); any Python codec name is accepted.
+ENCODINGS = (("detect", "Detect"), ("utf-8", "UTF-8"), ("utf-16", "UTF-16"), ("cp1252", "Windows-1252 (Western)"),
+             ("gb18030", "GB18030 / GBK / GB2312 (Chinese)"), ("big5", "Big5 (Traditional Chinese)"),
+             ("euc-kr", "EUC-KR (Korean)"), ("shift_jis", "Shift JIS (Japanese)"),
+             ("iso-8859-1", "ISO-8859-1 (Latin-1)"))
+#: Problems listed in the message after an import; the rest are counted.
+PROBLEMS_SHOWN = 10
+
+
+#: Script subtags as readers know them; other subtags are named by ISO 3166 or shown as written.
+SCRIPTS = {"Hans": "Simplified", "Hant": "Traditional", "Latn": "Latin", "Cyrl": "Cyrillic", "Kore": "Korean script"}
+
+
+def language_name(tag: str) -> str:
+    """"Korean" for "ko", "Chinese (Simplified)" for "zh-Hans", "English (United States)" for "en-US"."""
+    if not tag:
+        return "No language"
+    primary, *rest = tag.split("-")
+    known = (pycountry.languages.get(alpha_2=primary.lower()) if len(primary) == 2
+             else pycountry.languages.get(alpha_3=primary.lower()))
+    if known is None:
+        return tag
+
+    def subtag(part: str) -> str:
+        country = pycountry.countries.get(alpha_2=part.upper()) if len(part) == 2 else None
+        return SCRIPTS.get(part) or (getattr(country, "common_name", None) or country.name if country else part)
+
+    name = getattr(known, "common_name", None) or known.name
+    return f"{name} ({', '.join(subtag(part) for part in rest)})" if rest else name
+
+
+def transcript_label(transcript: Transcript) -> str:
+    """"Korean transcript", "English subtitles", "interview log (no language given)", to go in a sentence."""
+    kind = KIND_LABELS[transcript.kind].lower()
+    if not transcript.language:
+        return f"{kind} (no language given)"
+    return f"{language_name(transcript.language)} {kind}"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@dataclass
+class TranscriptForm:
+    """The values the upload form shows and the messages beside its fields ("file" for the file)."""
+    values: dict[str, str] = field(default_factory=lambda: {"language": "", "kind": "transcript",
+                                                            "encoding": "detect"})
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One segment as the panel lists it."""
+    start: float
+    end: float
+    speaker: str
+    text: str
+    link: str  #: the item page starting at this line (works without script)
+    same_speaker: bool  #: said by the speaker of the line before (whose name need not be shown again)
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    transcript: Transcript
+    name: str  #: as it goes in a sentence ("Korean transcript", "interview log (no language given)")
+    track_kind: str
+    lines: list[Line]
+    vtt_url: str
+    srt_url: str
+
+    @property
+    def id(self) -> int:
+        return self.transcript.id
+
+    @property
+    def label(self) -> str:
+        """As a heading or tab says it."""
+        return _capitalised(self.name)
+
+
+@dataclass
+class TranscriptPanel:
+    """What _transcripts.html shows for one item."""
+    item: Item
+    transcripts: list[TranscriptView]
+    can_edit: bool
+    form: TranscriptForm
+    kinds: list[tuple[str, str]]
+    encodings: tuple[tuple[str, str], ...] = ENCODINGS
+
+    @property
+    def shown(self) -> bool:
+        """Items with transcripts show them; editors get the panel on any footage or recording, to add one."""
+        return bool(self.transcripts) or (self.can_edit and self.item.kind.value in ("video", "audio"))
+
+    @property
+    def default_track(self) -> TranscriptView | None:
+        """The track a player shows first: the first transcript that is captions or subtitles."""
+        return next((t for t in self.transcripts if t.track_kind in ("captions", "subtitles")), None)
+
+
+def _lines(segments: list[Segment], page: str) -> list[Line]:
+    return [Line(s.start_sec, s.end_sec, s.speaker, s.text, f"{page}?t={seconds_param(s.start_sec)}#player",
+                 same_speaker=bool(i and s.speaker and s.speaker == segments[i - 1].speaker))
+            for i, s in enumerate(segments)]
+
+
+@bp.app_template_global()
+def transcript_panel(item: Item, transcripts: list[Transcript]) -> TranscriptPanel:
+    page = url_for("pages.item", item_id=item.id)
+    views = [TranscriptView(t, transcript_label(t), TRACK_KINDS[t.kind], _lines(t.segments, page),
+                            url_for("transcripts.export", item_id=item.id, transcript_id=t.id, fmt="vtt"),
+                            url_for("transcripts.export", item_id=item.id, transcript_id=t.id, fmt="srt"))
+             for t in transcripts]
+    return TranscriptPanel(item, views, may_edit(current_viewer()), g.get("refused_transcript") or TranscriptForm(),
+                           [(kind.value, label) for kind, label in KIND_LABELS.items()])
+
+
+def _transcript_of(item_id: int, transcript_id: int) -> Transcript:
+    """The transcript, if it belongs to an item the viewer may see; NotFound otherwise."""
+    session = db_session()
+    item = get_item(session, current_viewer(), item_id)
+    transcript = session.get(Transcript, transcript_id)
+    if transcript is None or transcript.item_id != item.id:
+        raise NotFound(f"transcript {transcript_id} of item {item_id}")
+    return transcript
+
+
+def download_name(transcript: Transcript, fmt: str) -> str:
+    """"Yalu River at night.ko.vtt": the item's title, the language (as sidecar files name it), the format."""
+    title = " ".join(transcript.item.title.replace("/", " ").replace("\\", " ").split())[:120] or "transcript"
+    kind = "" if transcript.kind is TranscriptKind.transcript else f".{transcript.kind.value}"
+    language = f".{transcript.language}" if transcript.language else ""
+    return f"{title}{kind}{language}.{fmt}"
+
+
+@bp.get(f"/items/<id:item_id>/transcripts/<id:transcript_id>.<any({', '.join(EXPORT_FORMATS)}):fmt>")
+def export(item_id: int, transcript_id: int, fmt: str) -> Response:
+    """The transcript as WebVTT (also the player's captions track) or SubRip, offered as a download."""
+    transcript = _transcript_of(item_id, transcript_id)
+    text, mime = export_transcript(transcript, fmt)
+    response = Response(text, content_type=f"{mime}; charset=utf-8")
+    response.headers["Content-Disposition"] = content_disposition(
+        download_name(transcript, fmt), fallback_stem=f"item-{item_id}-transcript-{transcript_id}", inline=False)
+    if transcript.item.access is not AccessLevel.public:
+        response.cache_control.private = True
+    response.add_etag()  # the player asks for its track on every visit
+    return response.make_conditional(request)
+
+
+def _posted() -> dict[str, str]:
+    defaults = TranscriptForm().values
+    return {name: request.form.get(name, "").strip() or defaults[name] for name in FIELDS}
+
+
+def _uploaded_name() -> str:
+    """The posted file's name without any folder (some browsers send the whole path); "" without a file."""
+    upload = request.files.get("file")
+    return PurePath((upload.filename or "").replace("\\", "/")).name if upload else ""
+
+
+def _uploaded() -> tuple[bytes, str]:
+    """The bytes and name of the posted file; Invalid when there is none or it is too large."""
+    name = _uploaded_name()
+    if not name:
+        raise Invalid("choose a transcript file: WebVTT (.vtt), SubRip (.srt) or text with timestamps (.txt)",
+                      "file")
+    data = request.files["file"].stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise Invalid(f"{name} is larger than {MAX_BYTES // 1024**2} MB; a transcript file is much smaller", "file")
+    return data, name
+
+
+def _refuse(item_id: int, values: dict[str, str], exc: Invalid) -> ResponseReturnValue:
+    """The item page again, with the form as sent (the file must be chosen again) and the message beside its field."""
+    db_session().rollback()
+    message, name = str(exc), _uploaded_name()
+    if not (name and message.startswith(name)):
+        message = _capitalised(message)  # one that starts with the file's name keeps its case
+    g.refused_transcript = TranscriptForm(values, {exc.field if exc.field in FIELDS else "file": message})
+    return pages.item(item_id), 400
+
+
+def _problems(name: str, problems: list[Problem]) -> str:
+    listed = "; ".join(str(p) for p in problems[:PROBLEMS_SHOWN])
+    more = f"; and {len(problems) - PROBLEMS_SHOWN} more" if len(problems) > PROBLEMS_SHOWN else ""
+    return f"{name} was imported with {len(problems)} problem{'' if len(problems) == 1 else 's'}: {listed}{more}."
+
+
+@bp.post("/items/<id:item_id>/transcripts")
+@editors_only
+def upload(item_id: int) -> ResponseReturnValue:
+    session = db_session()
+    item = get_item(session, current_viewer(), item_id)
+    values = _posted()
+    try:
+        data, name = _uploaded()
+        encoding = None if values["encoding"] == "detect" else values["encoding"]
+        result = import_transcript(session, item, data, name, language=values["language"],
+                                   kind=values["kind"], encoding=encoding)
+    except Invalid as exc:
+        return _refuse(item_id, values, exc)
+    transcript = result.transcript
+    label, count = transcript_label(transcript), result.segment_count
+    session.commit()
+    flash(f"{'Replaced' if result.replaced else 'Added'} the {label} from {name}: "
+          f"{count} line{'' if count == 1 else 's'}.")
+    if result.problems:
+        flash(_problems(name, result.problems))
+    return redirect(url_for("pages.item", item_id=item_id, _anchor=f"transcript-{transcript.id}"), 303)
+
+
+@bp.post("/items/<id:item_id>/transcripts/<id:transcript_id>/delete")
+@editors_only
+def delete(item_id: int, transcript_id: int) -> ResponseReturnValue:
+    session = db_session()
+    transcript = _transcript_of(item_id, transcript_id)
+    label = transcript_label(transcript)
+    delete_transcript(session, transcript)
+    session.commit()
+    flash(f"Deleted the {label}.")
+    return redirect(url_for("pages.item", item_id=item_id, _anchor="transcripts"), 303)
