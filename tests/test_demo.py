@@ -285,6 +285,12 @@ def test_demo_transcripts_are_searchable_at_their_second_by_what_anonymous_may_s
     assert found("safehouse") == {} and found("shallowest") == {}
     assert set(found("safehouse", SYSTEM)) == {by_key["leg1-changbai-first-hideout"]}
     assert set(found("shallowest", Viewer(role=Role.researcher))) == {by_key["leg1-yalu-night-crossing"]}
+    # Searchable by place: the public footage linked to a place in Laos, by the country's name or code.
+    from archive.models import Place, item_places
+    with demo.Session() as session:
+        in_laos = set(session.scalars(select(Item.id).join(item_places).join(Place).where(
+            Place.country_code == "LA", Item.access == AccessLevel.public, Place.access == AccessLevel.public)))
+    assert in_laos and in_laos <= set(found("country:laos")) == set(found("country:LA"))
 
 
 # -- an interrupted build --------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_field_queries(index: SearchIndex) -> None:
 
 @pytest.mark.parametrize("q, message", [
     ('"crossed the river', "quotation mark was not closed"),
-    ("place:hyesan river", "There is no field 'place'"),
+    ("city:hyesan river", "There is no field 'city'"),
     ("(river OR bridge", "parenthesis was not closed"),
     ("river) bridge", "closing parenthesis had no opening"),
     ("river OR", "OR needs something on both sides"),

@@ -15,10 +15,10 @@ Query language: see archive.search.query. Facets and searchable fields: archive.
 
 from archive.search.api import (MAX_PER_PAGE, SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest,
                                 SearchResponse, SegmentHit)
-from archive.search.documents import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc
+from archive.search.documents import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc, ValueGuard
 from archive.search.index import IndexBusy, IndexVersions, SearchIndex
 from archive.search.schema import FACETS, QUERY_FIELDS, Facet
 
 __all__ = ["CollectionDoc", "CollectionHit", "FACETS", "Facet", "FacetValue", "IndexBusy", "IndexVersions",
            "ItemDoc", "ItemHit", "MAX_PER_PAGE", "QUERY_FIELDS", "SORTS", "SearchIndex", "SearchRequest",
-           "SearchResponse", "SegmentDoc", "SegmentHit", "TranscriptDoc"]
+           "SearchResponse", "SegmentDoc", "SegmentHit", "TranscriptDoc", "ValueGuard"]

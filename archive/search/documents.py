@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from archive.access import Viewer, can_see_journey, can_see_place
+
 
 @dataclass(frozen=True)
 class SegmentDoc:
@@ -27,6 +29,22 @@ class TranscriptDoc:
     language: str  #: BCP 47, "" when unknown
     kind: str  #: a TranscriptKind value
     segments: Sequence[SegmentDoc] = ()
+
+
+@dataclass(frozen=True)
+class ValueGuard:
+    """Who may know a facet value: the access rule of archive.access for a place or a journey."""
+    rule: str  #: "place" (archive.access.can_see_place) or "journey" (can_see_journey)
+    access: str  #: an AccessLevel (its value in a document; the AccessLevel itself in a search)
+    collection_id: int | None = None  #: a journey's collection (confidential ones are granted by it)
+
+    def allows(self, viewer: Viewer) -> bool:
+        """Does the access policy let `viewer` know what this guards?"""
+        if self.rule == "place":
+            return can_see_place(viewer, self)  # type: ignore[arg-type]
+        if self.rule == "journey":
+            return can_see_journey(viewer, self)  # type: ignore[arg-type]
+        return False  # a rule this code does not know: keep the value from everyone
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,14 @@ class ItemDoc:
     #: More keyword facets by name (the places issue adds "place", "country", "journey"); each must
     #: be declared in archive.search.schema.FACETS to be counted and searchable.
     facets: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: Other names of a facet value, found by name:value and (when the value is open) by plain
+    #: words, never shown as values: facet -> value -> names ("place": {"Hyesan": ["혜산", "惠山"]}).
+    facet_aliases: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
+    #: Facet values that not everyone who may see the item may know: facet -> value -> guards;
+    #: a viewer knows the value when one of its guards lets them. Such values are left out of
+    #: the item's words (a plain word cannot tell viewers apart); they are counted, filtered on
+    #: and matched by name:value per viewer.
+    facet_guards: Mapping[str, Mapping[str, Sequence[ValueGuard]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ class ItemMatching:
     messages: list[str]
     leaf_scores: dict[Term, Scores]
 
+    def value_known(self, meta: ItemMeta, facet: str, value: str) -> bool:
+        """May the viewer know this facet value of the item (see ItemMeta.guards)? The search decides."""
+        raise NotImplementedError
+
     def every(self) -> Scores:
         return dict.fromkeys([*self.view.items, *self.view.collections], 0.0)
 
@@ -270,8 +274,11 @@ class ItemMatching:
                     return True
             return False
 
+        field_ = term.field
+        assert field_ is not None
         return {d: FIELD_SCORE for d, meta in self.view.items.items()
-                if any(matches(v) for v in meta.value_words(term.field))}  # type: ignore[arg-type]
+                if any(matches(words) and self.value_known(meta, field_, value)
+                       for value, words in meta.value_words(field_))}
 
     # -- postings ---------------------------------------------------------------------------------
 

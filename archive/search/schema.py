@@ -37,7 +37,7 @@ from archive.search import analysis
 from archive.search.documents import CollectionDoc, ItemDoc
 
 #: Bumped whenever fields or analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = "crossings-search-6"
+SCHEMA_VERSION = "crossings-search-7"
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ FACETS: tuple[Facet, ...] = (
     Facet("kind", "Kind"),
     Facet("collection", "Collection"),
     Facet("tag", "Tag"),
+    Facet("place", "Place"),
+    Facet("country", "Country"),
+    Facet("journey", "Journey"),
     Facet("year", "Year", newest_first=True),
     Facet("language", "Language"),
     Facet("speaker", "Speaker"),
@@ -206,13 +209,24 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
         "facets": facets,
         "transcript_kinds": sorted({t.kind for t in doc.transcripts}),
         "meta_text": _meta_text(doc),
+        "aliases": {name: {value: list(names) for value, names in by_value.items() if names}
+                    for name, by_value in doc.facet_aliases.items() if by_value},
+        "guards": {name: {value: [[g.rule, getattr(g.access, "value", g.access), g.collection_id] for g in guards]
+                          for value, guards in by_value.items()}
+                   for name, by_value in doc.facet_guards.items() if by_value},
     }
 
 
 def _meta_text(doc: ItemDoc) -> str:
+    """The item's own words: its fields and the facet values (with their other names) that every
+    viewer of the item may know; guarded values are matched per viewer, by name:value only."""
     parts = [doc.title, doc.description, doc.creator, doc.collection, *doc.tags]
-    for values in doc.facets.values():
-        parts += list(values)
+    for name, values in doc.facets.items():
+        guarded = doc.facet_guards.get(name, {})
+        aliases = doc.facet_aliases.get(name, {})
+        for value in values:
+            if value not in guarded:
+                parts += [value, *aliases.get(value, ())]
     return analysis.BOUNDARY.join(p for p in parts if p)
 
 

@@ -18,6 +18,7 @@ from archive.access import Viewer, can_see, may_edit
 from archive.models import Role
 from archive.search import analysis
 from archive.search.api import SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest, SearchResponse
+from archive.search.documents import ValueGuard
 from archive.search.highlight import Marks, snippet
 from archive.search.hits import SegmentHits
 from archive.search.matching import ItemMatching, Scores
@@ -44,6 +45,8 @@ class _Search(ItemMatching, SegmentHits):
                         if name in FACET_NAMES and values}
         self._visible: dict[int, bool] = {}
         self._collections: tuple[set[int | None], set[int | None]] | None = None
+        self._known_guards: dict[tuple[ValueGuard, ...], bool] = {}
+        self._item_facets: dict[int, dict[str, tuple[str, ...]]] = {}
 
     # -- the whole search ----------------------------------------------------------------------
 
@@ -85,21 +88,50 @@ class _Search(ItemMatching, SegmentHits):
             seen = self._visible[docnum] = can_see(self.viewer, meta)  # type: ignore[arg-type]
         return seen
 
+    # -- facet values the viewer may know ---------------------------------------------------------
+
+    def knows(self, guards: tuple[ValueGuard, ...]) -> bool:
+        """Does one of a guarded value's guards let the viewer know it (archive.access's rule)?"""
+        known = self._known_guards.get(guards)
+        if known is None:
+            known = self._known_guards[guards] = any(g.allows(self.viewer) for g in guards)
+        return known
+
+    def value_known(self, meta: ItemMeta, facet: str, value: str) -> bool:
+        guards = meta.guards.get(facet, {}).get(value) if meta.guards else None
+        return guards is None or self.knows(guards)
+
+    def facets_of(self, meta: ItemMeta) -> dict[str, tuple[str, ...]]:
+        """The item's facet values the viewer may know."""
+        if not meta.guards:
+            return meta.facets
+        found = self._item_facets.get(meta.item_id)
+        if found is None:
+            found = self._item_facets[meta.item_id] = {
+                name: tuple(v for v in values if self.value_known(meta, name, v))
+                for name, values in meta.facets.items()}
+        return found
+
+    def facet_keys_of(self, meta: ItemMeta) -> Iterable[tuple[str, str]]:
+        if not meta.guards:
+            return meta.facet_keys
+        return ((name, v) for name, values in self.facets_of(meta).items() for v in values)
+
     def passes(self, meta: ItemMeta, skip: str | None = None) -> bool:
         for name, wanted in self.filters.items():
-            if name != skip and wanted.isdisjoint(meta.facets.get(name, ())):
+            if name != skip and wanted.isdisjoint(self.facets_of(meta).get(name, ())):
                 return False
         return True
 
     def count_facets(self, visible: list, results: list) -> dict[str, list[FacetValue]]:
         """Counts of the values of every facet among the results; a facet that is filtered on is
         counted without its own filter, so that its other values can still be chosen."""
-        counts = Counter(chain.from_iterable(meta.facet_keys for _, meta, _ in results))
+        counts = Counter(chain.from_iterable(self.facet_keys_of(meta) for _, meta, _ in results))
         out: dict[str, list[FacetValue]] = {}
         for facet in FACETS:
             if facet.name in self.filters:
                 own = Counter(v for _, meta, _ in visible if self.passes(meta, skip=facet.name)
-                              for v in meta.facets.get(facet.name, ()))
+                              for v in self.facets_of(meta).get(facet.name, ()))
                 values = list(own.items())
             else:
                 values = [(v, n) for (name, v), n in counts.items() if name == facet.name]

@@ -19,12 +19,13 @@ from whoosh.searching import Searcher
 
 from archive.models import AccessLevel
 from archive.search import analysis
+from archive.search.documents import ValueGuard
 
 
 class ItemMeta:
     """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
     __slots__ = ("item_id", "title", "access", "collection_id", "deleted_at", "date", "version", "facets",
-                 "facet_keys", "transcript_kinds", "meta_text", "_words")
+                 "facet_keys", "transcript_kinds", "meta_text", "aliases", "guards", "_words")
 
     def __init__(self, meta: dict[str, Any]) -> None:
         self.item_id: int = meta["item_id"]
@@ -39,16 +40,26 @@ class ItemMeta:
         self.facet_keys: tuple[tuple[str, str], ...] = tuple((k, v) for k, vs in self.facets.items() for v in vs)
         self.transcript_kinds: tuple[str, ...] = tuple(meta["transcript_kinds"])
         self.meta_text: str = meta["meta_text"]
-        self._words: dict[str, list[list[str]]] = {}
+        #: other names of facet values: facet -> value -> names (searchable, never shown)
+        self.aliases: dict[str, dict[str, list[str]]] = meta.get("aliases") or {}
+        #: values not every viewer of the item may know: facet -> value -> ValueGuards (see `knows`)
+        self.guards: dict[str, dict[str, tuple[ValueGuard, ...]]] = {
+            name: {value: tuple(ValueGuard(rule, AccessLevel(access), coll) for rule, access, coll in guards)
+                   for value, guards in by_value.items()}
+            for name, by_value in (meta.get("guards") or {}).items()}
+        self._words: dict[str, list[tuple[str, list[str]]]] = {}
 
-    def value_words(self, facet: str) -> list[list[str]]:
-        """The folded words of each value of `facet` (for field:value queries)."""
+    def value_words(self, facet: str) -> list[tuple[str, list[str]]]:
+        """Each value of `facet` with the folded words of its name, once per other name too (for
+        field:value queries); a caller checks `guards` before counting a value as found."""
         found = self._words.get(facet)
         if found is None:
             values = list(self.facets.get(facet, ()))
             if facet == "kind":
                 values += list(self.transcript_kinds)
-            found = [[w for w in analysis.words(v) if w] for v in values]
+            aliases = self.aliases.get(facet, {})
+            named = [(v, name) for v in values for name in (v, *aliases.get(v, ()))]
+            found = [(v, [w for w in analysis.words(name) if w]) for v, name in named]
             self._words[facet] = found
         return found
 

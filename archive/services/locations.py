@@ -4,6 +4,7 @@ Reading:
     item_position(viewer, item) -> Position | None   # the item's GPS as published to `viewer`
     item_places_of(viewer, item) -> list[PlaceView]
     suggest_item_place(session, viewer, item_id, radius_km) -> PlaceSuggestion | None   # from its GPS
+    legs_of_items(session, viewer, item_ids) -> dict[item_id, list[ItemLeg]]   # for lists of items
 
 Writing (editors only, on items they may see; others get NotFound):
     set_item_places(session, viewer, item_id, place_ids) -> Changes
@@ -24,18 +25,22 @@ the country of that place.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select, union
+from sqlalchemy.orm import Session, aliased, selectinload
 
-from archive.access import Viewer, can_see_place, journey_filter, published_position
+from archive.access import Viewer, can_see_place, item_filter, journey_filter, published_position
 from archive.geo import Position
-from archive.models import Item, Journey, Leg, LocationPrecision, Place
+from archive.models import Item, Journey, Leg, LocationPrecision, Place, TimeRange, item_legs
 from archive.services import Invalid
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 from archive.services.editing.fields import Changes
+from archive.services.journeys import UNDISCLOSED
 from archive.services.place_fields import precision_value, require_editor, row_by_id
 from archive.services.places import PlaceSuggestion, PlaceView, place_position, suggest_place, to_view
 from archive.services.ranges import get_range
@@ -205,4 +210,46 @@ def set_item_location_precision(session: Session, viewer: Viewer, item_id: int,
     old, item.location_precision = item.location_precision, value
     session.flush()
     return {"location_precision": (old, value)}
+
+
+# -- legs of many items at once ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemLeg:
+    """A leg an item (or a time range of it) was filmed on, as a viewer may see it."""
+    journey_id: int
+    journey: str  #: the journey's title
+    position: int  #: 1 for the first leg
+    from_place_id: int | None  #: None when the place is hidden from the viewer
+    from_name: str  #: UNDISCLOSED when hidden
+    to_place_id: int | None
+    to_name: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"journey_id": self.journey_id, "journey": self.journey, "leg": self.position,
+                "from": self.from_name, "to": self.to_name}
+
+
+def legs_of_items(session: Session, viewer: Viewer, item_ids: Iterable[int]) -> dict[int, list[ItemLeg]]:
+    """The legs of journeys `viewer` may see that these items, or their time ranges, were filmed on:
+    one query for a page of items; items hidden from `viewer` and items without legs are left out."""
+    wanted = sorted(set(item_ids))
+    if not wanted:
+        return {}
+    links = union(select(item_legs.c.item_id, item_legs.c.leg_id).where(item_legs.c.item_id.in_(wanted)),
+                  select(TimeRange.item_id, TimeRange.leg_id)
+                  .where(TimeRange.item_id.in_(wanted), TimeRange.leg_id.is_not(None))).subquery()
+    origin, destination = aliased(Place), aliased(Place)
+    rows = session.execute(
+        select(links.c.item_id, Journey.id, Journey.title, Leg.position, origin, destination)
+        .join(Leg, Leg.id == links.c.leg_id).join(Journey, Journey.id == Leg.journey_id)
+        .join(Item, Item.id == links.c.item_id)
+        .join(origin, origin.id == Leg.from_place_id).join(destination, destination.id == Leg.to_place_id)
+        .where(journey_filter(viewer), item_filter(viewer))
+        .order_by(links.c.item_id, Journey.title, Journey.id, Leg.position))
+    out: dict[int, list[ItemLeg]] = defaultdict(list)
+    for item_id, journey_id, title, position, start, end in rows:
+        shown = [(p.id, p.name) if can_see_place(viewer, p) else (None, UNDISCLOSED) for p in (start, end)]
+        out[item_id].append(ItemLeg(journey_id, title, position, *shown[0], *shown[1]))
+    return dict(out)
 

@@ -26,11 +26,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, event, func, insert, inspect, select, union
 from sqlalchemy.orm import Session
 
-from archive.models import Collection, Item, SearchOutbox, Segment, Tag, Transcript, item_tags
-from archive.search import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc
+from archive.access import Viewer, can_see
+from archive.models import (AccessLevel, Collection, Country, Item, Journey, Leg, Place, Role, SearchOutbox, Segment,
+                            Tag, TimeRange, Transcript, item_legs, item_places, item_tags)
+from archive.search import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc, ValueGuard
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -41,6 +43,10 @@ log = logging.getLogger(__name__)
 INDEXED_ITEM_FIELDS = ("title", "description", "kind", "date_shot", "date_lower", "date_upper", "creator",
                        "language", "access", "collection_id", "deleted_at")
 INDEXED_COLLECTION_FIELDS = ("title", "synopsis", "description")
+#: Place, journey and time range columns whose change rewrites the documents of the items they concern.
+INDEXED_PLACE_FIELDS = ("name", "alt_names", "country_code", "access")
+INDEXED_JOURNEY_FIELDS = ("title", "access", "collection_id")
+INDEXED_RANGE_FIELDS = ("place_id", "leg_id", "item_id")
 #: Seconds a commit waits for another writer (a rebuild) before leaving its changes in the outbox.
 COMMIT_WAIT = 30.0
 BATCH = 200  #: items read and written per index commit when syncing or rebuilding
@@ -75,14 +81,60 @@ def _items_of_tags(session: Session, ids: set[int]) -> set[int]:
     return set(session.connection().scalars(select(item_tags.c.item_id).where(item_tags.c.tag_id.in_(sorted(ids)))))
 
 
+def _item_place_links() -> Any:
+    """(item_id, place_id): items linked to a place directly or through one of their time ranges."""
+    return union(select(item_places.c.item_id, item_places.c.place_id),
+                 select(TimeRange.item_id, TimeRange.place_id).where(TimeRange.place_id.is_not(None))).subquery()
+
+
+def _item_leg_links() -> Any:
+    """(item_id, leg_id): items linked to a leg directly or through one of their time ranges."""
+    return union(select(item_legs.c.item_id, item_legs.c.leg_id),
+                 select(TimeRange.item_id, TimeRange.leg_id).where(TimeRange.leg_id.is_not(None))).subquery()
+
+
+def _items_of_places(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    links = _item_place_links()
+    return set(session.connection().scalars(select(links.c.item_id).where(links.c.place_id.in_(sorted(ids)))))
+
+
+def _items_of_legs(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    links = _item_leg_links()
+    return set(session.connection().scalars(select(links.c.item_id).where(links.c.leg_id.in_(sorted(ids)))))
+
+
+def _items_of_journeys(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    legs = set(session.connection().scalars(select(Leg.id).where(Leg.journey_id.in_(sorted(ids)))))
+    return _items_of_legs(session, legs)
+
+
+def _ids(objects: Iterable[Any], kind: type) -> set[int]:
+    return {o.id for o in objects if isinstance(o, kind) and o.id is not None}
+
+
+def _linked_items(obj: Any) -> set[int]:
+    """Items added to or taken from a place's or a leg's `items` (the other side of Item.places/legs)."""
+    history = inspect(obj).attrs.items.history
+    return {i.id for i in (*history.added, *history.deleted) if i.id is not None}
+
+
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    # Deleting a collection or a tag changes its items through the database's ON DELETE: note them first.
-    collections = {o.id for o in session.deleted if isinstance(o, Collection) and o.id is not None}
-    tags = {o.id for o in session.deleted if isinstance(o, Tag) and o.id is not None}
-    if collections or tags:
+    # Deleting a collection, a tag, a place, a leg or a journey changes its items through the
+    # database's ON DELETE: note them first.
+    gone = session.deleted
+    noted_now = (_items_of_collections(session, _ids(gone, Collection)) | _items_of_tags(session, _ids(gone, Tag))
+                 | _items_of_places(session, _ids(gone, Place)) | _items_of_legs(session, _ids(gone, Leg))
+                 | _items_of_journeys(session, _ids(gone, Journey)))
+    if noted_now:
         noted = session.info.setdefault("search_noted_items", set())
-        noted |= _items_of_collections(session, collections) | _items_of_tags(session, tags)
+        noted |= noted_now
 
 
 @event.listens_for(Session, "after_flush")
@@ -91,6 +143,9 @@ def _after_flush(session: Session, _context: Any) -> None:
     collections: set[int] = set()
     renamed_collections: set[int] = set()
     renamed_tags: set[int] = set()
+    renamed_places: set[int] = set()
+    renamed_journeys: set[int] = set()
+    moved_legs: set[int] = set()
     transcript_items: dict[int, int] = {}
     segment_transcripts: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -105,10 +160,29 @@ def _after_flush(session: Session, _context: Any) -> None:
             items.add(obj.item_id)
         elif isinstance(obj, Segment):
             segment_transcripts.add(obj.transcript_id)
+        elif isinstance(obj, TimeRange) and (obj.place_id is not None or obj.leg_id is not None):
+            items.add(obj.item_id)
     for obj in session.dirty:
         if isinstance(obj, Item):
-            if _changed(obj, (*INDEXED_ITEM_FIELDS, "tags")):
+            if _changed(obj, (*INDEXED_ITEM_FIELDS, "tags", "places", "legs")):
                 items.add(obj.id)
+        elif isinstance(obj, Place):
+            if _changed(obj, INDEXED_PLACE_FIELDS):
+                renamed_places.add(obj.id)
+            if _changed(obj, ("items",)):
+                items |= _linked_items(obj)
+        elif isinstance(obj, Journey):
+            if _changed(obj, INDEXED_JOURNEY_FIELDS):
+                renamed_journeys.add(obj.id)
+        elif isinstance(obj, Leg):
+            if _changed(obj, ("journey_id",)):
+                moved_legs.add(obj.id)
+            if _changed(obj, ("items",)):
+                items |= _linked_items(obj)
+        elif isinstance(obj, TimeRange):
+            if _changed(obj, INDEXED_RANGE_FIELDS):
+                items.add(obj.item_id)
+                items.update(v for v in inspect(obj).attrs.item_id.history.deleted if v)
         elif isinstance(obj, Collection):
             if _changed(obj, INDEXED_COLLECTION_FIELDS):
                 collections.add(obj.id)
@@ -132,6 +206,8 @@ def _after_flush(session: Session, _context: Any) -> None:
             transcript_items[transcript_id] = item_id
     items.update(transcript_items[t] for t in segment_transcripts if t in transcript_items)
     items |= _items_of_collections(session, renamed_collections) | _items_of_tags(session, renamed_tags)
+    items |= (_items_of_places(session, renamed_places) | _items_of_journeys(session, renamed_journeys)
+              | _items_of_legs(session, moved_legs))
     _queue(session, items, collections)
 
 
@@ -159,6 +235,13 @@ def _bulk_statement(state: Any) -> None:
     elif entity is Tag:
         ids = set(session.scalars(select(Tag.id).where(where) if where is not None else select(Tag.id)))
         _queue(session, _items_of_tags(session, ids), set())
+    elif entity in (Place, Leg, Journey):
+        ids = set(session.scalars(select(entity.id).where(where) if where is not None else select(entity.id)))
+        of = {Place: _items_of_places, Leg: _items_of_legs, Journey: _items_of_journeys}[entity]
+        _queue(session, of(session, ids), set())
+    elif entity is TimeRange:
+        stmt = select(TimeRange.item_id)
+        _queue(session, set(session.scalars(stmt.where(where) if where is not None else stmt)), set())
 
 
 @event.listens_for(Session, "after_commit")
@@ -228,20 +311,137 @@ def _transcript_rows(session: Session, ids: list[int] | None) -> dict[int, list[
     return out
 
 
-def _fingerprint(row: Any, tags: list[str], transcripts: list[Any]) -> str:
+# -- where an item was shot: places, countries and journeys as facets -----------------------------
+
+@dataclass
+class _Whereabouts:
+    """The place, country and journey facets of one item, with other names and guards (see ItemDoc)."""
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    #: facet -> value -> (other name, given by a link open to all the item's viewers)
+    aliases: dict[str, dict[str, list[tuple[str, bool]]]] = field(default_factory=dict)
+    #: facet -> value -> guards of each link giving it; None once a link is open to all the item's viewers
+    guards: dict[str, dict[str, set[ValueGuard] | None]] = field(default_factory=dict)
+
+    def add(self, facet: str, value: str, guard: ValueGuard, open_: bool, aliases: Iterable[str] = ()) -> None:
+        values = self.facets.setdefault(facet, [])
+        if value not in values:
+            values.append(value)
+        names = self.aliases.setdefault(facet, {}).setdefault(value, [])
+        names += [(a, open_) for a in aliases if a and a != value and (a, open_) not in names]
+        by_value = self.guards.setdefault(facet, {})
+        if open_:
+            by_value[value] = None
+        elif value not in by_value:
+            by_value[value] = {guard}
+        elif by_value[value] is not None:
+            by_value[value].add(guard)  # type: ignore[union-attr]
+
+    def _aliases(self, facet: str, value: str) -> list[str]:
+        """Other names of an open value come from its open links only: a hidden place that shares a
+        public one's name must not lend it its other names."""
+        guarded = self.guards[facet][value] is not None
+        return sorted({a for a, open_ in self.aliases[facet][value] if open_ or guarded})
+
+    def doc_fields(self) -> dict[str, Any]:
+        """ItemDoc's facets, facet_aliases and facet_guards, in a stable order (they feed the fingerprint)."""
+        return {
+            "facets": {name: sorted(values, key=str.casefold) for name, values in sorted(self.facets.items())},
+            "facet_aliases": {name: {v: names for v in sorted(by_value) if (names := self._aliases(name, v))}
+                              for name, by_value in sorted(self.aliases.items())},
+            "facet_guards": {name: {v: sorted(g, key=repr) for v, g in sorted(by_value.items()) if g is not None}
+                             for name, by_value in sorted(self.guards.items())},
+        }
+
+
+def _viewers_to_try(*collections: int | None) -> Iterator[Viewer]:
+    """A viewer of every role with every grant that matters to the access rules of these collections."""
+    known = sorted({c for c in collections if c is not None})
+    grant_sets = {frozenset(), frozenset(known)} | {frozenset([c]) for c in known}
+    for role in Role:
+        for grants in grant_sets:
+            yield Viewer(role=role, granted_collections=grants)
+
+
+class _ItemLike:
+    """What archive.access.can_see reads of an item."""
+    __slots__ = ("access", "collection_id", "deleted_at")
+
+    def __init__(self, access: AccessLevel, collection_id: int | None) -> None:
+        self.access, self.collection_id, self.deleted_at = access, collection_id, None
+
+
+_open_cache: dict[tuple[AccessLevel, int | None, ValueGuard], bool] = {}
+
+
+def _open_to_item_viewers(access: AccessLevel, collection_id: int | None, guard: ValueGuard) -> bool:
+    """May everyone who may see the item know what `guard` guards? Asked of the access policy itself,
+    with a viewer of each role and each grant that matters (the rules depend on nothing else)."""
+    key = (access, collection_id, guard)
+    found = _open_cache.get(key)
+    if found is None:
+        item = _ItemLike(access, collection_id)
+        found = all(guard.allows(v) for v in _viewers_to_try(collection_id, guard.collection_id)
+                    if can_see(v, item))  # type: ignore[arg-type]
+        if len(_open_cache) > 10_000:
+            _open_cache.clear()
+        _open_cache[key] = found
+    return found
+
+
+def _whereabouts(session: Session, rows: list[Any], ids: list[int] | None) -> dict[int, _Whereabouts]:
+    """Places (linked or through ranges), their countries and the journeys of linked legs, by item."""
+    items = {row.id: row for row in rows}
+    out: dict[int, _Whereabouts] = defaultdict(_Whereabouts)
+    places = _item_place_links()
+    stmt = (select(places.c.item_id, Place.id, Place.name, Place.alt_names, Place.access, Place.country_code,
+                   Country.name.label("country_name"))
+            .join(Place, Place.id == places.c.place_id).outerjoin(Country, Country.code == Place.country_code)
+            .order_by(places.c.item_id, Place.name, Place.id))
+    if ids is not None:
+        stmt = stmt.where(places.c.item_id.in_(ids))
+    for link in session.execute(stmt):
+        item = items.get(link.item_id)
+        if item is None:
+            continue
+        guard = ValueGuard("place", link.access)
+        open_ = _open_to_item_viewers(item.access, item.collection_id, guard)
+        where = out[link.item_id]
+        where.add("place", link.name, guard, open_, link.alt_names or ())
+        if link.country_code:
+            where.add("country", link.country_name or link.country_code, guard, open_, [link.country_code])
+    legs = _item_leg_links()
+    stmt = (select(legs.c.item_id, Journey.id, Journey.title, Journey.access, Journey.collection_id)
+            .join(Leg, Leg.id == legs.c.leg_id).join(Journey, Journey.id == Leg.journey_id)
+            .distinct().order_by(legs.c.item_id, Journey.id))
+    if ids is not None:
+        stmt = stmt.where(legs.c.item_id.in_(ids))
+    for link in session.execute(stmt):
+        item = items.get(link.item_id)
+        if item is None:
+            continue
+        guard = ValueGuard("journey", link.access, link.collection_id)
+        out[link.item_id].add("journey", link.title, guard,
+                              _open_to_item_viewers(item.access, item.collection_id, guard))
+    return {item_id: where for item_id, where in out.items()}
+
+
+def _fingerprint(row: Any, tags: list[str], transcripts: list[Any], where: dict[str, Any]) -> str:
     """Changes whenever anything indexed for the item changes; stored in its document as `version`."""
     return _digest(row.title, row.description, row.kind.value, row.date_shot, row.date_lower, row.date_upper,
                    row.creator, row.language, row.access.value, row.collection_id, row.collection_title,
                    sorted(tags), [(t.id, t.language, t.kind.value, t.updated_at.isoformat(), t.n, t.last, t.chars,
-                                   round(t.times or 0, 3)) for t in transcripts])
+                                   round(t.times or 0, 3)) for t in transcripts], where)
 
 
 def item_fingerprints(session: Session) -> dict[int, str]:
     """Every item outside the trash with its fingerprint (what the index should hold)."""
     tags = _tags(session, None)
     transcripts = _transcript_rows(session, None)
-    return {row.id: _fingerprint(row, tags.get(row.id, []), transcripts.get(row.id, []))
-            for row in _item_rows(session, None)}
+    rows = _item_rows(session, None)
+    where = _whereabouts(session, rows, None)
+    return {row.id: _fingerprint(row, tags.get(row.id, []), transcripts.get(row.id, []),
+                                 where[row.id].doc_fields() if row.id in where else {})
+            for row in rows}
 
 
 def load_item_docs(session: Session, ids: Iterable[int]) -> tuple[list[ItemDoc], set[int]]:
@@ -260,18 +460,20 @@ def load_item_docs(session: Session, ids: Iterable[int]) -> tuple[list[ItemDoc],
                        Segment.text).where(Segment.transcript_id.in_(transcript_ids[chunk:chunk + 500]))
                 .order_by(Segment.transcript_id, Segment.position)):
             segments[seg.transcript_id].append(SegmentDoc(seg.id, seg.start_sec, seg.end_sec, seg.text, seg.speaker))
+    where = _whereabouts(session, rows, wanted)
     docs = []
     for row in rows:
         item_tags_ = tags.get(row.id, [])
         item_transcripts = transcripts.get(row.id, [])
+        located = where[row.id].doc_fields() if row.id in where else {}
         docs.append(ItemDoc(
             id=row.id, title=row.title, kind=row.kind.value, access=row.access.value,
-            version=_fingerprint(row, item_tags_, item_transcripts), description=row.description,
+            version=_fingerprint(row, item_tags_, item_transcripts, located), description=row.description,
             creator=row.creator, collection_id=row.collection_id, collection=row.collection_title or "",
             tags=sorted(item_tags_), languages=_languages(row.language), date_lower=row.date_lower,
             date_upper=row.date_upper,
             transcripts=[TranscriptDoc(t.id, t.language, t.kind.value, segments.get(t.id, []))
-                         for t in item_transcripts]))
+                         for t in item_transcripts], **located))
     return docs, set(wanted) - {d.id for d in docs}
 
 

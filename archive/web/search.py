@@ -8,7 +8,7 @@ is left out even while the index catches up.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from archive.models import Item
 from archive.search import FACETS, SORTS, Facet, ItemHit, SearchRequest, SearchResponse
 from archive.services import Paginated
 from archive.services.catalogue import items_by_id
+from archive.services.journeys import leg_feature_id
+from archive.services.locations import ItemLeg, legs_of_items
 from archive.timecode import seconds_param
 from archive.web.context import current_archive, current_viewer, db_session
 
@@ -47,9 +49,15 @@ def search_visible(session: Session, viewer: Viewer, search: SearchRequest) -> t
 
 @bp.get("/api/search")
 def api() -> Response:
-    """SearchResponse.as_json(); with neither q nor filters: every item the viewer may see, newest first."""
-    response, _ = search_visible(db_session(), current_viewer(), search_request())
-    return jsonify(response.as_json())
+    """SearchResponse.as_json(), each item with the "legs" it was filmed on; with neither q nor
+    filters: every item the viewer may see, newest first."""
+    session, viewer = db_session(), current_viewer()
+    response, _ = search_visible(session, viewer, search_request())
+    body = response.as_json()
+    legs = legs_of_items(session, viewer, [hit.item_id for hit in response.items])
+    for item in body["items"]:
+        item["legs"] = [leg.as_json() for leg in legs.get(item["id"], [])]
+    return jsonify(body)
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -59,6 +67,7 @@ class Result:
     """An item in the result list: what the index found in it, and the item itself."""
     hit: ItemHit
     item: Item
+    legs: list[ItemLeg] = field(default_factory=list)  #: legs of journeys the viewer may see, where it was filmed
 
 
 @dataclass
@@ -118,6 +127,15 @@ def facet_blocks(search: SearchRequest, response: SearchResponse) -> list[FacetB
     return blocks
 
 
+def leg_url(leg: ItemLeg) -> str:
+    """The journey page at the leg (templates/journey.html gives each leg its map feature's id)."""
+    return url_for("geography.journey", journey_id=leg.journey_id, _anchor=leg_feature_id(leg.position))
+
+
+def place_url(place_id: int) -> str:
+    return url_for("geography.place", place_id=place_id)
+
+
 def hit_url(item_id: int, seconds: float) -> str:
     """The item page with its player starting at `seconds` (static/item.js reads ?t=)."""
     return url_for("pages.item", item_id=item_id, t=seconds_param(seconds), _anchor="player")
@@ -130,10 +148,13 @@ def page() -> str:
     viewer = current_viewer()
     results = None
     if searching:
-        response, items = search_visible(db_session(), viewer, search)
-        results = ResultsPage([Result(hit, items[hit.item_id]) for hit in response.items], response.total_items,
-                              response.page, response.per_page)
+        session = db_session()
+        response, items = search_visible(session, viewer, search)
+        legs = legs_of_items(session, viewer, [hit.item_id for hit in response.items])
+        results = ResultsPage([Result(hit, items[hit.item_id], legs.get(hit.item_id, [])) for hit in response.items],
+                              response.total_items, response.page, response.per_page)
     else:  # the form, with the facets of everything the viewer may see as places to start
         response = current_archive().index.search(SearchRequest(per_page=1), viewer)
     return render_template("search.html", search=search, searching=searching, response=response,
-                           results=results, facets=facet_blocks(search, response), sorts=SORTS, hit_url=hit_url)
+                           results=results, facets=facet_blocks(search, response), sorts=SORTS, hit_url=hit_url,
+                           leg_url=leg_url, place_url=place_url)
