@@ -4,9 +4,10 @@
 set -euo pipefail
 
 # ffmpeg/ffprobe for media metadata, thumbnails and proxies; chromium for browser
-# tests; the fonts so CJK and Latin text render the same on every machine
-# (chromium maps sans-serif to Arial, which fonts-liberation stands in for).
-DEBIAN_PACKAGES=(ffmpeg chromium fonts-noto-cjk fonts-dejavu-core fonts-liberation)
+# tests; the fonts so CJK, Thai, Lao and Latin text render the same on every machine
+# (place names along the route are written in all of them; chromium maps sans-serif to
+# Arial, which fonts-liberation stands in for).
+DEBIAN_PACKAGES=(ffmpeg chromium fonts-noto-cjk fonts-thai-tlwg-ttf fonts-lao fonts-dejavu-core fonts-liberation)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

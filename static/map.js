@@ -95,11 +95,15 @@
                        popupAnchor: [0, -13] });
   }
 
+  // Crossings lie under the stops: where a crossing and a stop share a point (the Yalu at
+  // Hyesan), the numbered stop stays readable and the larger diamond frames it.
+  var CROSSING_Z = -500;
+
   function crossingIcon() {
     var mark = document.createElement("span");
     mark.setAttribute("aria-hidden", "true");
-    return L.divIcon({ className: "map-crossing", html: mark, iconSize: [22, 22], iconAnchor: [11, 11],
-                       popupAnchor: [0, -11] });
+    return L.divIcon({ className: "map-crossing", html: mark, iconSize: [30, 30], iconAnchor: [15, 15],
+                       popupAnchor: [0, -15] });
   }
 
   function placeRadius(count) {
@@ -192,7 +196,7 @@
     var properties = options.properties || point.properties || {};
     var title = properties.name || properties.title || "Border crossing";
     var marker = L.marker(latLngOf(point), { icon: crossingIcon(), title: String(title), alt: String(title),
-                                             riseOnHover: true, zIndexOffset: 500 });
+                                             riseOnHover: true, zIndexOffset: CROSSING_Z });
     var id = options.id !== undefined ? options.id : (point.type === "Feature" ? featureId(point) : null);
     return this.track(marker, id, "crossing", properties);
   };
@@ -283,7 +287,7 @@
         return;
       }
       elementsOf(layer).forEach(function (element) { element.classList.remove("is-highlighted"); });
-      if (layer.setZIndexOffset) { layer.setZIndexOffset(layer.crossingsKind === "crossing" ? 500 : 0); }
+      if (layer.setZIndexOffset) { layer.setZIndexOffset(layer.crossingsKind === "crossing" ? CROSSING_Z : 0); }
     });
     this.highlighted = keep;
   };

@@ -32,6 +32,17 @@ MAY_SEE: dict[str, set[str]] = {
 }
 EDITORS = {"archivist", "archivist_granted", "admin"}
 ADMINS = {"admin"}
+#: Which places each viewer may know exist: their own rule, confidential to editors whatever their grants.
+#: A place at level "trashed" was deleted. Places are named SITE-<level>-place.
+PLACE_MAY_SEE: dict[str, set[str]] = {
+    "anonymous": {"public"},
+    "researcher": {"public", "restricted"},
+    "archivist": {"public", "restricted", "conf_granted", "conf_other"},
+    "archivist_granted": {"public", "restricted", "conf_granted", "conf_other"},
+    "admin": {"public", "restricted", "conf_granted", "conf_other"},
+}
+#: The exact position of the public place, published to about 10 km: no body a non-editor gets may hold it.
+EXACT_POSITION = ("12.345678", "98.765432")
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,15 @@ ROUTES: dict[str, Route] = {
     "search.api": Route("open", values={"q": "MARK"}),
     "static": Route("static", values={"filename": "crossings.css"}),
     "vendor.leaflet": Route("static", values={"filename": "leaflet.js"}),
+    "geography.journeys": Route("open"),
+    "geography.journey": Route("journey"),
+    "geography.api_journey": Route("journey"),
+    "geography.api_journey_geojson": Route("journey"),
+    "geography.places_map": Route("open"),
+    "geography.api_places_geojson": Route("open"),
+    "geography.place": Route("place"),
+    "geography.api_place": Route("place"),
+    "geography.country": Route("open", values={"code": "th"}),
     # accounts
     "auth.login": Route("none"),
     "auth.logout": Route("none", ok=frozenset({302})),
@@ -103,10 +123,30 @@ ROUTES: dict[str, Route] = {
     "admin.log": Route("none", who=ADMIN),
     "admin.log_csv": Route("none", who=ADMIN),
     "admin.users": Route("none", who=ADMIN),
+    # geography editing (archivists and admins)
+    "geo_edit.index": Route("none", who=EDIT),
+    "geo_edit.new_place": Route("none", who=EDIT),
+    "geo_edit.edit_place": Route("place", who=EDIT),
+    "geo_edit.delete_place": Route("place", who=EDIT),
+    "geo_edit.new_crossing": Route("none", who=EDIT),
+    "geo_edit.edit_crossing": Route("crossing", who=EDIT),
+    "geo_edit.delete_crossing": Route("crossing", who=EDIT),
+    "geo_edit.new_journey": Route("none", who=EDIT),
+    "geo_edit.edit_journey": Route("journey", who=EDIT),
+    "geo_edit.delete_journey": Route("journey", who=EDIT),
+    "geo_edit.add_leg": Route("journey", who=EDIT),
+    "geo_edit.edit_leg": Route("leg", who=EDIT),
+    "geo_edit.delete_leg": Route("leg", who=EDIT),
+    "geo_edit.move_leg": Route("leg", who=EDIT),
+    "geo_edit.gaps_page": Route("none", who=EDIT),
+    "geo_edit.item_geography": Route("item", who=EDIT),
+    "geo_edit.link_item_place": Route("item", who=EDIT),
+    "geo_edit.range_geography": Route("range", who=EDIT),
 }
 #: How each scope's URL argument is named and found in the world fixture.
 SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id",
-          "transcript": "transcript_id"}
+          "transcript": "transcript_id", "journey": "journey_id", "place": "place_id", "crossing": "crossing_id",
+          "leg": "leg_id"}
 
 
 @pytest.fixture(scope="module")
@@ -165,11 +205,74 @@ def build_world(data: Any) -> dict[str, Any]:
             accounts.create_user(session, role, "walk password 1", role)
         accounts.create_user(session, "archivist_granted", "walk password 1", "archivist")
         accounts.grant(session, "archivist_granted", collections["granted"])
+    _add_journeys_and_places(archive, ids, spec)
+    _add_crossings_and_legs(archive, ids)
     return {"app": app, "archive": archive, "ids": ids, "collections": collections}
+
+
+def _add_journeys_and_places(archive: Archive, ids: dict[str, dict[str, int]],
+                             spec: dict[str, tuple[AccessLevel, str]]) -> None:
+    """A place and a journey at every level ("trashed": deleted). The public place is sensitive, at
+    EXACT_POSITION published to about 10 km, and every item is shot there and on the public journey,
+    whose route ends at the conf_other place."""
+    from archive.access import SYSTEM
+    from archive.services import journeys, legs, locations, places
+
+    with archive.session() as session:
+        start = places.create_place(session, SYSTEM, name="Walk start", latitude=13.75, longitude=100.5,
+                                    country="TH").id
+        for level, (access, collection) in spec.items():
+            latitude, longitude = (float(EXACT_POSITION[0]), float(EXACT_POSITION[1])) if level == "public" \
+                else (14.0 + len(ids["place"]), 100.0)
+            ids["place"][level] = places.create_place(
+                session, SYSTEM, name=f"SITE-{level}-place", latitude=latitude, longitude=longitude, country="TH",
+                access=AccessLevel.public if level == "trashed" else access,
+                precision="km10" if level == "public" else "exact").id
+            collection_id = session.scalar(select(Collection.id).where(Collection.title == collection))
+            journey = journeys.create_journey(session, SYSTEM, title=f"MARK-{level}-journey", access=access,
+                                              collection_id=collection_id)
+            legs.add_leg(session, SYSTEM, journey.id, from_place_id=start, to_place_id=ids["place"]["public"],
+                         narrative=f"MARK-{level}-narrative")
+            ids["journey"][level] = journey.id
+        public_journey = ids["journey"]["public"]
+        leg = legs.add_leg(session, SYSTEM, public_journey, from_place_id=ids["place"]["public"],
+                           to_place_id=ids["place"]["conf_other"])
+        for item_id in (ids["item"][level] for level in LEVELS if level != "trashed"):  # the trash is not edited
+            locations.link_item_place(session, SYSTEM, item_id, ids["place"]["public"])
+            locations.link_item_leg(session, SYSTEM, item_id, leg.id)
+        places.delete_place(session, SYSTEM, ids["place"]["trashed"])
+        journeys.delete_journey(session, SYSTEM, ids["journey"]["trashed"])
+
+
+def _add_crossings_and_legs(archive: Archive, ids: dict[str, dict[str, int]]) -> None:
+    """A border crossing at each level's place (known as its place is) and the first leg of each level's
+    journey (known as its journey is); at "trashed", ones that were deleted."""
+    from archive.access import SYSTEM
+    from archive.models import Leg
+    from archive.services import crossings, journeys, legs
+
+    with archive.session() as session:
+        for level in LEVELS:
+            if level == "trashed":
+                gone = crossings.create_crossing(session, SYSTEM, place_id=ids["place"]["public"],
+                                                 from_country="TH", to_country="LA", kind="land")
+                ids["crossing"][level] = gone.id
+                crossings.delete_crossing(session, SYSTEM, gone.id)
+                journey = journeys.create_journey(session, SYSTEM, title="MARK-trashed-legs")
+                ids["leg"][level] = legs.add_leg(session, SYSTEM, journey.id, from_place_id=ids["place"]["public"],
+                                                 to_place_id=ids["place"]["restricted"]).id
+                journeys.delete_journey(session, SYSTEM, journey.id)
+                continue
+            ids["crossing"][level] = crossings.create_crossing(
+                session, SYSTEM, place_id=ids["place"][level], from_country="TH", to_country="LA", kind="land").id
+            ids["leg"][level] = session.scalar(select(Leg.id).where(Leg.journey_id == ids["journey"][level],
+                                                                    Leg.position == 1))
 
 
 def may_see(viewer: str, route: Route, level: str | None) -> bool:
     """Whether `viewer` may reach the object of `route` that belongs to items at `level`."""
+    if route.scope in ("place", "crossing"):
+        return level in PLACE_MAY_SEE[viewer]
     if viewer in ADMINS and route.scope in ("person", "tag"):
         return True  # names and terms are vocabulary; admins keep the trashed item's ones
     return level in MAY_SEE[viewer]
@@ -187,7 +290,9 @@ def markers_hidden_from(viewer: str, route: Route) -> list[str]:
         # The trash and the log show admins everything; elsewhere a trashed item is gone, though
         # admins, who may restore it, still find its tags and people among the vocabulary.
         return [] if route.who <= ADMIN else ["MARK-trashed-title", "MARK-trashed-description"]
-    return [f"MARK-{level}" for level in LEVELS if level not in MAY_SEE[viewer]]
+    return ([f"MARK-{level}" for level in LEVELS if level not in MAY_SEE[viewer]]
+            + [f"SITE-{level}" for level in LEVELS if level not in PLACE_MAY_SEE[viewer]]
+            + ([] if viewer in EDITORS else list(EXACT_POSITION)))
 
 
 def test_every_route_is_known_to_the_walk(world: dict[str, Any]) -> None:
@@ -234,8 +339,8 @@ def test_get_routes_show_each_viewer_only_what_they_may_see(world: dict[str, Any
             continue
         for target, url in _urls(app, endpoint, route, world):
             response = client.get(url)
-            body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) \
-                else ""
+            body = response.get_data(as_text=True) if response.mimetype.startswith(
+                ("text/", "application/json", "application/geo+json")) else ""
             where = f"{viewer} GET {url} ({endpoint})"
             assert response.status_code != 500, where
             if viewer not in route.who:

@@ -23,17 +23,19 @@ from sqlalchemy import Select, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from archive.access import SYSTEM, Viewer, item_filter
-from archive.models import AuditEntry, Collection, Credit, Item, Person, Role, Tag, TimeRange, User
+from archive.models import (AuditEntry, BorderCrossing, Collection, Credit, Item, Journey, Leg, Person, Place, Role,
+                            Tag, TimeRange, User)
 from archive.services import Invalid, Paginated
 
 AUDITED: dict[type, str] = {Item: "item", Collection: "collection", Person: "person", Credit: "credit",
-                            Tag: "tag", TimeRange: "range", User: "user"}
+                            Tag: "tag", TimeRange: "range", User: "user", Place: "place",
+                            BorderCrossing: "crossing", Journey: "journey", Leg: "leg"}
 #: Fields that change as a side effect and say nothing a reader needs.
 QUIET = {"id", "created_at", "updated_at", "date_lower", "date_upper", "last_login_at", "deleted_by_id"}
 #: Fields whose values are never written to the log, only that they changed.
 SECRET = {"password_hash"}
 #: Many-to-many relationships worth recording, by model.
-RELATIONS = {Item: ("tags",), User: ("granted_collections",)}
+RELATIONS = {Item: ("tags", "places", "legs"), User: ("granted_collections",), Journey: ("people",)}
 
 
 def act_as(session: Session, actor: Viewer) -> None:
@@ -67,10 +69,14 @@ def _json(value: Any) -> Any:
 
 
 def _label(obj: Any) -> str:
-    if isinstance(obj, (Item, Collection)):
+    if isinstance(obj, (Item, Collection, Journey)):
         return obj.title
-    if isinstance(obj, (Person, Tag)):
+    if isinstance(obj, (Person, Tag, Place)):
         return obj.name
+    if isinstance(obj, BorderCrossing):
+        return f"{obj.from_country}→{obj.to_country} (place {obj.place_id})"
+    if isinstance(obj, Leg):
+        return f"leg {obj.position} of journey {obj.journey_id}"
     if isinstance(obj, User):
         return obj.username
     if isinstance(obj, Credit):

@@ -27,7 +27,7 @@ from archive.models import BorderCrossing, CrossingKind, Leg, LocationPrecision,
 from archive.services import Invalid, NotFound
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
-from archive.services.place_fields import country_code, require_editor, row_by_id
+from archive.services.place_fields import country_code, journey_named, require_editor, row_by_id
 from archive.services.places import PlaceView, to_view
 
 
@@ -153,7 +153,7 @@ def edit_crossing(session: Session, viewer: Viewer, crossing_id: int, *, place_i
                                .options(selectinload(Leg.journey), selectinload(Leg.from_place),
                                         selectinload(Leg.to_place))):
         if (leg.from_place.country_code, leg.to_place.country_code) != (origin, destination):
-            raise Invalid(f"leg {leg.position} of {leg.journey.title!r} uses this crossing and goes from "
+            raise Invalid(f"leg {leg.position} of {journey_named(viewer, leg.journey)} uses this crossing and goes from "
                           f"{leg.from_place.country_code or 'no country'} into "
                           f"{leg.to_place.country_code or 'no country'}", "from_country")
     changes = {name: (getattr(crossing, name), value) for name, value in values.items()
@@ -172,7 +172,7 @@ def delete_crossing(session: Session, viewer: Viewer, crossing_id: int) -> str:
                            .options(selectinload(Leg.journey)).order_by(Leg.journey_id, Leg.position)).all()
     label = crossing.label
     if legs:
-        named = "; ".join(f"{leg.journey.title!r} leg {leg.position}" for leg in legs[:5])
+        named = "; ".join(f"{journey_named(viewer, leg.journey)} leg {leg.position}" for leg in legs[:5])
         raise Invalid(f"the crossing {label} is used by {len(legs)} leg{'' if len(legs) == 1 else 's'} ({named}); "
                       "remove it from them first", "delete")
     session.delete(crossing)

@@ -12,8 +12,8 @@ import pycountry
 from sqlalchemy.orm import Session
 
 from archive import geo
-from archive.access import EDITORS, Viewer
-from archive.models import LocationPrecision, PlaceKind
+from archive.access import EDITORS, Viewer, can_see_journey
+from archive.models import Journey, LocationPrecision, PlaceKind
 from archive.services import Invalid, NotFound
 from archive.services.editing import fields as f
 from archive.services.editing.fields import NAME_MAX
@@ -22,6 +22,15 @@ from archive.services.editing.fields import NAME_MAX
 ALT_NAMES_MAX = 100
 #: Parents deeper than this are taken to be a cycle that slipped in.
 MAX_DEPTH = 32
+
+
+#: How a refusal names a journey the acting editor may not see (a title can itself reveal it).
+HIDDEN_JOURNEY = "a journey you may not see"
+
+
+def journey_named(viewer: Viewer, journey: Journey) -> str:
+    """The journey's quoted title for messages to `viewer`, or HIDDEN_JOURNEY."""
+    return repr(journey.title) if can_see_journey(viewer, journey) else HIDDEN_JOURNEY
 
 
 def require_editor(viewer: Viewer, what: str) -> None:

@@ -43,8 +43,8 @@ from archive.models import (AccessLevel, BorderCrossing, Country, Item, Journey,
 from archive.services import Invalid, NotFound
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
-from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, place_kind, precision_value,
-                                           require_editor, row_by_id)
+from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, journey_named, place_kind,
+                                           precision_value, require_editor, row_by_id)
 
 # -- countries ----------------------------------------------------------------------------------
 
@@ -324,7 +324,7 @@ def edit_place(session: Session, viewer: Viewer, place_id: int, *, name: str | K
                                    country_code=country, alt_names=alt_names, parent=parent_id,
                                    description=description, access=access, precision=precision), place)
     if "country_code" in values and values["country_code"] != place.country_code:
-        _check_country_change(session, place, values["country_code"])
+        _check_country_change(session, viewer, place, values["country_code"])
     if "parent" in values:
         new_parent = values.pop("parent")
         values["parent_id"] = new_parent.id if new_parent is not None else None
@@ -336,7 +336,7 @@ def edit_place(session: Session, viewer: Viewer, place_id: int, *, name: str | K
     return changes
 
 
-def _check_country_change(session: Session, place: Place, code: str | None) -> None:
+def _check_country_change(session: Session, viewer: Viewer, place: Place, code: str | None) -> None:
     """Refuse a country that would break the rule of a leg's crossing or of a crossing at the place."""
     legs = session.scalars(select(Leg).where(Leg.crossing_id.is_not(None), or_(
         Leg.from_place_id == place.id, Leg.to_place_id == place.id)).options(
@@ -344,7 +344,7 @@ def _check_country_change(session: Session, place: Place, code: str | None) -> N
     for leg in legs:
         needed = leg.crossing.from_country if leg.from_place_id == place.id else leg.crossing.to_country
         if needed != code:
-            raise Invalid(f"leg {leg.position} of {leg.journey.title!r} crosses {leg.crossing.from_country}→"
+            raise Invalid(f"leg {leg.position} of {journey_named(viewer, leg.journey)} crosses {leg.crossing.from_country}→"
                           f"{leg.crossing.to_country} at {place.name}, which must stay in {needed}; change the "
                           "leg's crossing first", "country_code")
     for crossing in session.scalars(select(BorderCrossing).where(BorderCrossing.place_id == place.id)):
@@ -359,13 +359,16 @@ def get_editable_place(session: Session, viewer: Viewer, place_id: int) -> Place
     return _visible_place(session, viewer, place_id)
 
 
-def place_uses(session: Session, place: Place) -> list[str]:
-    """What refers to the place, in words ("2 legs (...)", "1 border crossing"...); empty when nothing does."""
+def place_uses(session: Session, viewer: Viewer, place: Place) -> list[str]:
+    """What refers to the place, in words ("2 legs (...)", "1 border crossing"...); empty when nothing does.
+
+    Journeys `viewer` may not see are counted but not named.
+    """
     uses: list[str] = []
     legs = session.scalars(select(Leg).where(or_(Leg.from_place_id == place.id, Leg.to_place_id == place.id))
                            .options(selectinload(Leg.journey)).order_by(Leg.journey_id, Leg.position)).all()
     if legs:
-        where = "; ".join(f"{leg.journey.title!r} leg {leg.position}" for leg in legs[:5])
+        where = "; ".join(f"{journey_named(viewer, leg.journey)} leg {leg.position}" for leg in legs[:5])
         uses.append(_count(len(legs), "leg") + f" ({where}{'...' if len(legs) > 5 else ''})")
     crossings = session.scalars(select(BorderCrossing).where(BorderCrossing.place_id == place.id)).all()
     if crossings:
@@ -387,7 +390,7 @@ def place_uses(session: Session, place: Place) -> list[str]:
 def delete_place(session: Session, viewer: Viewer, place_id: int) -> str:
     """Delete a place nothing uses; return its name. A place in use is refused, naming its uses."""
     place = get_editable_place(session, viewer, place_id)
-    uses = place_uses(session, place)
+    uses = place_uses(session, viewer, place)
     if uses:
         raise Invalid(f"{place.name} is in use: {', '.join(uses)}; remove those first", "delete")
     name = place.name

@@ -11,6 +11,8 @@ from archive.web import ranges, tags  # time-range tags and the tag vocabulary
 from archive.web import vendor  # Leaflet from node_modules/, for the offline maps
 from archive.web import transcripts  # captions, the transcript panel, exports and uploads
 from archive.web import search  # full-text search pages
+from archive.web import geo_editing  # archivists' forms for places, crossings, journeys, legs; the gaps report
+from archive.web import geography  # journeys, places, countries, the map and their GeoJSON
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -37,6 +39,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(editing.bp)  # forms, uploads and bulk edits for archivists
     app.register_blueprint(vendor.bp)
     app.register_blueprint(search.bp)  # full-text search: /search and /api/search
+    app.register_blueprint(geo_editing.bp)
+    app.register_blueprint(geography.bp)  # /journeys, /places, /countries, /map and their API
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, derivative=derivative,

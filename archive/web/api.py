@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 from archive.web.context import current_viewer, db_session
 from archive.models import Item, JobState, MediaFile
 from archive.services.catalogue import find_items, get_item
+from archive.services.locations import item_places_of, item_position
 from archive.web.formatting import job_error
 from archive.web.links import derivative_url, item_url, original_url, thumb_url
 from archive.web.pages import item_query
@@ -19,8 +20,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 #: Technical fields of a media file given as they are (numbers stay numbers).
 MEDIA_FIELDS = ("sha256", "original_name", "size", "mime_type", "container", "duration", "width", "height",
                 "frame_rate", "video_codec", "audio_codec", "pixel_format", "bit_rate", "audio_channels",
-                "audio_sample_rate", "rotation", "latitude", "longitude", "altitude", "camera_make",
-                "camera_model", "web_ready")
+                "audio_sample_rate", "rotation", "camera_make", "camera_model", "web_ready")
 
 
 @bp.get("/items")
@@ -67,6 +67,8 @@ def item_record(item: Item) -> dict[str, Any]:
         "updated_at": _iso(item.updated_at),
         "tags": [tag.name for tag in item.tags],
         "credits": [{"person": c.person.name, "role": c.role} for c in item.credits],
+        "places": [{"id": p.id, "name": p.name, "country": p.country_code}
+                   for p in item_places_of(current_viewer(), item)],
         "media": media_record(item, item.media) if item.media else None,
         "jobs": [{"id": job.id, "kind": job.kind, "state": job.state.value,
                   "error": job_error(job.error) or None, "created_at": _iso(job.created_at),
@@ -78,6 +80,7 @@ def item_record(item: Item) -> dict[str, Any]:
 def media_record(item: Item, media: MediaFile) -> dict[str, Any]:
     # original_path is left out on purpose: it names folders on the machine that ingested the file.
     record: dict[str, Any] = {name: getattr(media, name) for name in MEDIA_FIELDS}
+    record.update(gps_record(item, media))
     display = media.display_size
     record.update(
         display_width=display[0] if display else None,
@@ -90,3 +93,14 @@ def media_record(item: Item, media: MediaFile) -> dict[str, Any]:
                      for d in media.derivatives],
     )
     return record
+
+
+def gps_record(item: Item, media: MediaFile) -> dict[str, Any]:
+    """The GPS position as published to the viewer: exact for editors, else coarsened at the item's
+    precision, with no altitude (it would narrow a coarsened position down)."""
+    position = item_position(current_viewer(), item)
+    if position is None:
+        return {"latitude": None, "longitude": None, "altitude": None, "location_precision": None}
+    return {"latitude": position.lat, "longitude": position.lon,
+            "altitude": None if position.coarsened else media.altitude,
+            "location_precision": position.precision.value}

@@ -91,12 +91,12 @@ def credit_form_context(credit_values: dict[str, str] | None = None,
 # -- items ------------------------------------------------------------------------------------
 
 def render_item_form(item_id: int, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                     **credit: Any) -> str:
+                     geo_errors: dict[str, str] | None = None, **credit: Any) -> str:
     session, viewer = db_session(), current_viewer()
     item = get_item(session, viewer, item_id)
     return render_template("edit_item.html", item=item, values={**item_values(item), **(values or {})},
                            errors=errors or {}, collections=editing.known_collections(session, viewer),
-                           access_options=ACCESS_OPTIONS, edtf_hint=EDTF_HINT,
+                           access_options=ACCESS_OPTIONS, edtf_hint=EDTF_HINT, geo_errors=geo_errors or {},
                            **credit_form_context(**credit))
 
 

@@ -1,0 +1,112 @@
+"""In a real browser, offline: the demo journey's timeline and map stay in step, and the archive map draws.
+
+The demo archive (`crossings demo`) is built once per run by test_demo's demo_root fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
+
+from archive.app import create_app
+from archive.demo.journey import JOURNEY_TITLE
+from archive.models import Journey
+from browser import ARTIFACTS, launch_browser, live_server
+from test_demo import demo_root  # noqa: F401  (the fixture)
+
+READY = "CrossingsMap.get(document.querySelector('[data-map]')).then(() => true)"
+
+
+@pytest.fixture(scope="module")
+def demo_site(demo_root: Path) -> Iterator[dict[str, Any]]:  # noqa: F811
+    """The demo archive served on loopback, a chromium page on it, and what that page asked for."""
+    app = create_app({"data": str(demo_root), "secret_key": "browser"})
+    with app.extensions["crossings"].Session() as session:
+        journey_id = session.scalar(select(Journey.id).where(Journey.title == JOURNEY_TITLE))
+    requests: list[str] = []
+    errors: list[str] = []
+    with live_server(app) as base, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield {"base": base, "page": page, "journey_id": journey_id, "requests": requests, "errors": errors}
+        browser.close()
+
+
+def test_demo_journey_page_draws_the_route_and_keeps_timeline_and_map_in_step(demo_site: dict[str, Any]) -> None:
+    page: Page = demo_site["page"]
+    base = demo_site["base"]
+    assert demo_site["journey_id"] is not None
+    page.goto(f"{base}/journeys/{demo_site['journey_id']}")
+    page.evaluate(READY)
+    overlay = page.locator("#journey-map .leaflet-overlay-pane")
+    assert overlay.locator("path.map-route").count() == 1
+    assert overlay.locator("path.map-leg").count() == 8
+    stops = page.locator("#journey-map .leaflet-marker-pane .map-stop")
+    assert stops.all_inner_texts() == [str(n) for n in range(1, 10)]
+    assert page.locator("#journey-map .leaflet-marker-pane .map-crossing").count() == 5
+    assert page.locator("[data-timeline] > li").count() == 8
+
+    # Timeline → map: hovering leg 6 marks its line, the stop it reaches (7) and its crossing (the Mekong).
+    page.hover("#leg-6 .timeline__route")
+    highlighted_leg = page.locator("#journey-map path.map-leg.is-highlighted")
+    assert highlighted_leg.count() == 1
+    assert page.locator("#journey-map .map-stop.is-highlighted").all_inner_texts() == ["7"]
+    assert page.locator("#journey-map .map-crossing.is-highlighted").count() == 1
+    assert "is-highlighted" in (page.get_attribute("#leg-6", "class") or "")
+    page.screenshot(path=ARTIFACTS / "journey-leg6.png")
+
+    # Map → timeline: hovering the stop leg 3 reaches marks leg 3.
+    page.mouse.move(5, 5)
+    page.locator("#journey-map .map-stop", has_text="4").first.dispatch_event("mouseover")
+    assert "is-highlighted" in (page.get_attribute("#leg-3", "class") or "")
+    assert "is-highlighted" not in (page.get_attribute("#leg-6", "class") or "")
+    page.locator("#journey-map .map-stop", has_text="4").first.dispatch_event("mouseout")
+
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky map in a scrolled full-page shot lands mid-page
+    page.screenshot(path=ARTIFACTS / "journey.png", full_page=True)
+    page.set_viewport_size({"width": 420, "height": 900})  # a phone: the map goes under the timeline
+    try:
+        map_box, timeline_box = page.locator("#journey-map").bounding_box(), page.locator("[data-timeline]").bounding_box()
+        assert map_box and timeline_box and map_box["y"] > timeline_box["y"] + timeline_box["height"] - 1
+        page.screenshot(path=ARTIFACTS / "journey-narrow.png")
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 950})
+    outside = [url for url in demo_site["requests"] if not url.startswith("http://127.0.0.1:")]
+    assert outside == [], f"the page reached outside the archive: {outside}"
+    assert demo_site["errors"] == []
+
+
+def test_archive_map_draws_places_and_filters_them(demo_site: dict[str, Any]) -> None:
+    page: Page = demo_site["page"]
+    base = demo_site["base"]
+    page.goto(f"{base}/map")
+    page.evaluate(READY)
+    places = page.locator("#places-map .leaflet-overlay-pane path.map-place")
+    everything = places.count()
+    assert everything > 9
+    page.screenshot(path=ARTIFACTS / "map.png")
+
+    page.select_option("select[name=journey]", str(demo_site["journey_id"]))
+    page.wait_for_function(f"document.querySelectorAll('#places-map path.map-place').length < {everything}")
+    assert places.count() >= 9  # the route's stops and crossing points
+    assert f"journey={demo_site['journey_id']}" in page.url
+
+    # The place and country pages, for a person to look at: a place's popup link leads there.
+    page.locator("#places-map path.map-place").first.click(force=True)  # circles overlap: any will do
+    page.locator("#places-map .map-popup a").click()
+    page.wait_for_url("**/places/*")
+    page.evaluate(READY)
+    page.screenshot(path=ARTIFACTS / "place.png", full_page=True)
+    page.goto(f"{base}/countries/la")
+    page.evaluate(READY)
+    page.screenshot(path=ARTIFACTS / "country.png", full_page=True)
+    outside = [url for url in demo_site["requests"] if not url.startswith("http://127.0.0.1:")]
+    assert outside == [] and demo_site["errors"] == []
