@@ -210,9 +210,11 @@
     }
   }
 
+  // #transcript-ID, or ?transcript=ID (a search hit's link, whose fragment is #player).
   function fromHash() {
     var match = /^#transcript-(\d+)$/.exec(window.location.hash);
-    return match ? state.filter(function (entry) { return entry.id === match[1]; })[0] : null;
+    var id = match ? match[1] : new URLSearchParams(window.location.search).get("transcript");
+    return id ? state.filter(function (entry) { return entry.id === id; })[0] || null : null;
   }
 
   if (tabs.length > 1 && tabs.length === state.length) {

@@ -11,7 +11,7 @@ from flask import Flask
 from playwright.sync_api import Page, sync_playwright
 
 from archive.core import Archive
-from archive.models import Item, ItemKind
+from archive.models import Item, ItemKind, Transcript
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.transcripts import import_transcript
 from browser import ARTIFACTS, launch_browser, live_server
@@ -55,6 +55,11 @@ def neighbours(archive: Archive) -> None:
                 import_transcript(session, session.get(Item, item_id), vtt.encode(), "timetable.ko.vtt")
 
 
+def english_id(archive: Archive, item_id: int) -> int:
+    with archive.session() as session:
+        return session.query(Transcript.id).filter_by(item_id=item_id, language="en").scalar()
+
+
 @pytest.fixture
 def browser_page(app: Flask) -> Iterator[tuple[str, Page]]:
     with live_server(app) as base, sync_playwright() as playwright:
@@ -63,8 +68,8 @@ def browser_page(app: Flask) -> Iterator[tuple[str, Page]]:
         browser.close()
 
 
-def test_a_hit_from_the_header_search_plays_from_its_second(browser_page: tuple[str, Page], clip_id: int,
-                                                            neighbours: None) -> None:
+def test_a_hit_from_the_header_search_plays_from_its_second(browser_page: tuple[str, Page], archive: Archive,
+                                                            clip_id: int, neighbours: None) -> None:
     base, page = browser_page
     page.goto(f"{base}/items")
     page.get_by_role("search", name="Search the archive").first.get_by_label("Search the archive").fill("sinuiju ferry")
@@ -78,7 +83,7 @@ def test_a_hit_from_the_header_search_plays_from_its_second(browser_page: tuple[
     assert hit.locator("mark").all_inner_texts() == ["ferry", "Sinuiju"]
     assert hit.locator(".search-hit__speaker").inner_text() == "Kim Soon-ja"
     timecode = hit.locator(".search-hit__time")
-    assert timecode.get_attribute("href") == f"/items/{clip_id}?t=3.5#player"
+    assert timecode.get_attribute("href") == f"/items/{clip_id}?t=3.5&transcript={english_id(archive, clip_id)}#player"
     assert "0:00:03" in timecode.inner_text()
     assert page.locator(".search-result").count() == 3
     assert page.locator('.facet__option[data-facet="tag"][data-value="ferry"] .facet__count').inner_text() == "1"
@@ -86,7 +91,7 @@ def test_a_hit_from_the_header_search_plays_from_its_second(browser_page: tuple[
     page.screenshot(path=str(ARTIFACTS / "search-results.png"), full_page=True)
 
     timecode.click()
-    page.wait_for_url(f"{base}/items/{clip_id}?t=3.5#player")
+    page.wait_for_url(f"{base}/items/{clip_id}?t=3.5&transcript={english_id(archive, clip_id)}#player")
     page.wait_for_function("document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
     page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 3.5) < 0.5",
                            timeout=10_000)
@@ -103,3 +108,27 @@ def test_a_facet_narrows_the_results_in_the_browser(browser_page: tuple[str, Pag
     page.locator(".search-active a", has_text="Tag: timetable").click()
     page.wait_for_url("**/search?q=sinuiju")
     assert page.locator(".search-result").count() == 2
+
+
+KOREAN = """WEBVTT
+
+00:00:01.000 --> 00:00:02.000
+<v 김순자>나룻배는 새벽 전에 떠났어요.
+"""
+
+
+def test_a_hit_opens_the_transcript_it_was_found_in(browser_page: tuple[str, Page], archive: Archive,
+                                                     clip_id: int) -> None:
+    with archive.session() as session:
+        korean_id = import_transcript(session, session.get(Item, clip_id), KOREAN.encode(), "ferry.ko.vtt").transcript.id
+    base, page = browser_page
+    page.goto(f"{base}/search?q=나룻배는")
+    timecode = page.locator(f'.search-result[data-item-id="{clip_id}"] .search-hit__time')
+    assert timecode.get_attribute("href") == f"/items/{clip_id}?t=1&transcript={korean_id}#player"
+    timecode.click()
+    page.wait_for_url(f"**/items/{clip_id}?t=1&transcript={korean_id}#player")
+    # The English transcript comes first on the page; the Korean one, where the words are, is shown.
+    selected = page.locator('[data-transcript-tab][aria-selected="true"]')
+    assert selected.count() == 1 and "Korean" in selected.inner_text()
+    page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 1) < 0.5",
+                           timeout=15_000)

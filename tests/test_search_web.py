@@ -12,10 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
+from sqlalchemy import select
 
 from archive.access import ANONYMOUS
 from archive.core import Archive
-from archive.models import AccessLevel, Item, ItemKind
+from archive.models import AccessLevel, Item, ItemKind, Transcript
 from archive.search import SearchRequest
 from archive.services.transcripts import import_transcript
 from conftest import log_in
@@ -182,10 +183,13 @@ def test_results_the_database_no_longer_shows_are_left_out(archive: Archive, cli
 
 # -- results -------------------------------------------------------------------------------------
 
-def test_snippet_timecodes_link_to_the_player_at_that_second(client: FlaskClient, corpus: Corpus) -> None:
+def test_snippet_timecodes_link_to_the_player_at_that_second(client: FlaskClient, archive: Archive,
+                                                             corpus: Corpus) -> None:
+    with archive.session() as session:
+        transcript_id = session.scalar(select(Transcript.id).where(Transcript.item_id == corpus.hyesan))
     body = page(client, q="cold")
     links = re.findall(r'<a class="search-hit__time" href="([^"]+)">(?:<span[^>]*>[^<]*</span>)?([^<]+)</a>', body)
-    assert links == [(f"/items/{corpus.hyesan}?t=72.5#player", "0:01:12")]
+    assert links == [(f"/items/{corpus.hyesan}?t=72.5&amp;transcript={transcript_id}#player", "0:01:12")]
     assert "The river was <mark>cold</mark> near Hyesan." in body
     assert '<span class="search-hit__speaker">Kim Soon-ja</span>' in body
     assert '<span class="search-hit__language" title="Language">en</span>' in body

@@ -498,3 +498,30 @@ def test_editors_get_the_upload_form_and_a_delete_button_per_transcript(client: 
     ("zh-Hant-TW", "Chinese (Traditional, Taiwan)"), ("qaa", "qaa"), ("", "No language")])
 def test_languages_are_named_as_readers_know_them(tag: str, name: str) -> None:
     assert language_name(tag) == name
+
+
+def test_uploads_replacements_and_deletes_are_in_the_audit_trail(client: FlaskClient, archive: Archive,
+                                                                 login) -> None:  # type: ignore[no-untyped-def]
+    from archive.models import AuditEntry
+    item_id = _clip(archive)
+    login("archivist")
+    _upload(client, item_id, ENGLISH.encode(), "take1.en.srt", kind="transcript")
+    [(transcript_id, *_)] = _transcripts(archive, item_id)
+    shorter = b"1\n00:00:02,000 --> 00:00:03,000\nRIVER GUIDE: Only the Mekong now.\n"
+    _upload(client, item_id, shorter, "take1.en.srt", language="en", kind="transcript")  # the same name
+    token = csrf_token(client, f"/items/{item_id}")
+    client.post(f"/items/{item_id}/transcripts/{transcript_id}/delete", data={"csrf_token": token})
+
+    with archive.session() as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "transcript")
+                                  .order_by(AuditEntry.id)).all()
+        trail = [(e.action, e.object_id, e.object_label, e.changes.get("segments")) for e in entries]
+        actors = {e.actor for e in entries}
+    assert len(actors) == 1 and actors.pop().startswith("archivist")
+    created_segments = trail[0][3][1]
+    assert created_segments >= 2
+    assert trail == [
+        ("create", transcript_id, f"en transcript of item {item_id}", [None, created_segments]),
+        ("edit", transcript_id, f"en transcript of item {item_id}", [created_segments, 1]),
+        ("purge", transcript_id, f"en transcript of item {item_id}", None),
+    ]

@@ -24,18 +24,21 @@ from sqlalchemy.orm import Session
 
 from archive.access import SYSTEM, Viewer, item_filter
 from archive.models import (AuditEntry, BorderCrossing, Collection, Credit, Item, Journey, Leg, Person, Place, Role,
-                            Tag, TimeRange, User)
+                            Tag, TimeRange, Transcript, User)
 from archive.services import Invalid, Paginated
 
 AUDITED: dict[type, str] = {Item: "item", Collection: "collection", Person: "person", Credit: "credit",
                             Tag: "tag", TimeRange: "range", User: "user", Place: "place",
-                            BorderCrossing: "crossing", Journey: "journey", Leg: "leg"}
+                            BorderCrossing: "crossing", Journey: "journey", Leg: "leg", Transcript: "transcript"}
 #: Fields that change as a side effect and say nothing a reader needs.
 QUIET = {"id", "created_at", "updated_at", "date_lower", "date_upper", "last_login_at", "deleted_by_id"}
 #: Fields whose values are never written to the log, only that they changed.
 SECRET = {"password_hash"}
 #: Many-to-many relationships worth recording, by model.
 RELATIONS = {Item: ("tags", "places", "legs"), User: ("granted_collections",), Journey: ("people",)}
+#: One-to-many relationships recorded as their length: a transcript's hundreds of cues would swamp
+#: the log, and that they were replaced, and how many there are now, is what a reader needs.
+COUNTED = {Transcript: ("segments",)}
 
 
 def act_as(session: Session, actor: Viewer) -> None:
@@ -83,6 +86,8 @@ def _label(obj: Any) -> str:
         return f"{obj.role} (person {obj.person_id})"
     if isinstance(obj, TimeRange):
         return f"{obj.start_sec:g}–{obj.end_sec:g} s of item {obj.item_id}"
+    if isinstance(obj, Transcript):
+        return f"{obj.language or 'undetermined'} {obj.kind.value} of item {obj.item_id}"
     return str(obj)
 
 
@@ -95,6 +100,9 @@ def _snapshot(obj: Any, *, gone: bool) -> dict[str, list[Any]]:
             continue
         value = "(set)" if attr.key in SECRET else _json(value)
         changes[attr.key] = [value, None] if gone else [None, value]
+    if not gone:  # a purged object's collections may already be unloadable
+        for name in COUNTED.get(type(obj), ()):
+            changes[name] = [None, len(getattr(obj, name))]
     return changes
 
 
@@ -120,6 +128,11 @@ def _column_changes(obj: Any, *, new: bool) -> dict[str, list[Any]]:
             was = sorted(_label(o) for o in (*history.unchanged, *history.deleted))
             if now != was:
                 changes[name] = [was, now]
+    for name in COUNTED.get(type(obj), ()):
+        history = state.attrs[name].history
+        if history.added or history.deleted:
+            changes[name] = [len(history.unchanged) + len(history.deleted),
+                             len(history.unchanged) + len(history.added)]
     return changes
 
 

@@ -136,9 +136,11 @@ def place_url(place_id: int) -> str:
     return url_for("geography.place", place_id=place_id)
 
 
-def hit_url(item_id: int, seconds: float) -> str:
-    """The item page with its player starting at `seconds` (static/item.js reads ?t=)."""
-    return url_for("pages.item", item_id=item_id, t=seconds_param(seconds), _anchor="player")
+def hit_url(item_id: int, seconds: float, transcript_id: int | None = None) -> str:
+    """The item page with its player starting at `seconds` (static/item.js reads ?t=), showing the
+    transcript the words were found in (static/transcript.js reads ?transcript=)."""
+    return url_for("pages.item", item_id=item_id, t=seconds_param(seconds), transcript=transcript_id,
+                   _anchor="player")
 
 
 @bp.get("/search")
