@@ -18,10 +18,11 @@ machine reaches no download site, and Debian's chromium is what CI has.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import make_server
 
@@ -74,3 +75,20 @@ def log_in_page(page: Page, base: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("main button[type=submit]")  # not the header's search button
     page.wait_for_url(f"{base}/")
+
+
+def wait_until(page: Page, expression: str, timeout: float = 30_000) -> Any:
+    """Poll `expression` (JavaScript: an expression or a function) until it is truthy; return it.
+
+    Not Playwright's `page.wait_for_function`: while it polls, it evaluates the expression with
+    `eval` inside the page, which our Content-Security-Policy (script-src 'self') refuses, so it
+    fails whenever the condition is not already true at the first try.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:g} s: {expression}")
+        time.sleep(0.05)

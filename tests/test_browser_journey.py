@@ -16,7 +16,7 @@ from sqlalchemy import select
 from archive.app import create_app
 from archive.demo.journey import JOURNEY_TITLE
 from archive.models import Journey
-from browser import ARTIFACTS, launch_browser, live_server
+from browser import ARTIFACTS, launch_browser, live_server, wait_until
 from test_demo import demo_root  # noqa: F401  (the fixture)
 
 READY = "CrossingsMap.get(document.querySelector('[data-map]')).then(() => true)"
@@ -95,7 +95,7 @@ def test_archive_map_draws_places_and_filters_them(demo_site: dict[str, Any]) ->
     page.screenshot(path=ARTIFACTS / "map.png")
 
     page.select_option("select[name=journey]", str(demo_site["journey_id"]))
-    page.wait_for_function(f"document.querySelectorAll('#places-map path.map-place').length < {everything}")
+    wait_until(page, f"document.querySelectorAll('#places-map path.map-place').length < {everything}")
     assert places.count() >= 9  # the route's stops and crossing points
     assert f"journey={demo_site['journey_id']}" in page.url
 

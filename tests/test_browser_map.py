@@ -15,7 +15,7 @@ import pytest
 from flask import Flask, send_from_directory
 from playwright.sync_api import Page, sync_playwright
 
-from browser import ARTIFACTS, launch_browser, live_server
+from browser import ARTIFACTS, launch_browser, live_server, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -219,7 +219,7 @@ def test_map_draws_a_configured_tile_layer(app: Flask, tmp_path: Path) -> None:
         page = browser.new_page(viewport={"width": 900, "height": 700})
         page.goto(f"{base}/map-fixture/")
         page.evaluate("CrossingsMap.get(document.getElementById('map')).then(() => true)")
-        page.wait_for_function("document.querySelectorAll('#map .leaflet-tile-loaded').length > 0")
+        wait_until(page, "document.querySelectorAll('#map .leaflet-tile-loaded').length > 0")
         assert page.locator("#map .leaflet-overlay-pane path.map-country").count() > 200
         assert "Test tiles" in page.locator("#map .leaflet-control-attribution").inner_text()
         browser.close()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from archive.core import Archive
 from archive.models import Place
 from archive.services import accounts
-from browser import ARTIFACTS, launch_browser, live_server, log_in_page
+from browser import ARTIFACTS, launch_browser, live_server, log_in_page, wait_until
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -43,7 +43,7 @@ def test_clicking_the_map_fills_the_coordinates_and_saves_the_place(site: tuple[
     assert latitude.input_value() == "" and longitude.input_value() == ""
 
     page.locator("[data-place-picker]").click(position={"x": 200, "y": 150})
-    page.wait_for_function("document.querySelector('#f-latitude').value !== ''", timeout=5_000)
+    wait_until(page, "document.querySelector('#f-latitude').value !== ''", timeout=5_000)
     picked = float(latitude.input_value()), float(longitude.input_value())
     assert -90 <= picked[0] <= 90 and -180 <= picked[1] <= 180
     assert page.locator(".map-pin").count() == 1

@@ -16,7 +16,7 @@ from archive.models import Item
 from archive.services import accounts, editing
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.timecode import parse_timecode
-from browser import ARTIFACTS, launch_browser, live_server, log_in_page
+from browser import ARTIFACTS, launch_browser, live_server, log_in_page, wait_until
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def site(app: Flask, archive: Archive) -> Iterator[tuple[str, Page]]:
 
 
 def _ready(page: Page) -> None:
-    page.wait_for_function("document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
+    wait_until(page, "document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
 
 
 def _seek(page: Page, seconds: float) -> None:
@@ -90,7 +90,7 @@ def test_archivist_marks_in_and_out_on_the_player_and_saves_a_range(site: tuple[
     assert item.locator(".range__tag").inner_text() == "river crossing"
     assert item.locator(".range__time").get_attribute("href") == f"/items/{clip_id}?t=1#player"
     _ready(page)
-    page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 3) < 0.1")
+    wait_until(page, "Math.abs(document.querySelector('video[data-player]').currentTime - 3) < 0.1")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "time-range.png"), full_page=True)
 
@@ -98,7 +98,7 @@ def test_archivist_marks_in_and_out_on_the_player_and_saves_a_range(site: tuple[
     page.evaluate("window.stillHere = true")
     _seek(page, 5.0)
     item.locator(".range__time").click()
-    page.wait_for_function("""() => {
+    wait_until(page, """() => {
         const time = document.querySelector('video[data-player]').currentTime;
         return time >= 0.95 && time < 2.5;
     }""")
@@ -116,7 +116,7 @@ def test_links_start_the_player_at_their_time(site: tuple[str, Page], clip_id: i
         page.wait_for_timeout(300)
         assert _position(page) == 0
     else:
-        page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 2) < 0.1")
+        wait_until(page, "Math.abs(document.querySelector('video[data-player]').currentTime - 2) < 0.1")
 
 
 def test_the_page_reads_timecodes_as_the_server_does(site: tuple[str, Page], clip_id: int) -> None:

@@ -14,7 +14,7 @@ from archive.core import Archive
 from archive.models import Item, ItemKind, Transcript
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.transcripts import import_transcript
-from browser import ARTIFACTS, launch_browser, live_server
+from browser import ARTIFACTS, launch_browser, live_server, wait_until
 from mediagen import make_video
 from test_web import add_item
 
@@ -92,8 +92,8 @@ def test_a_hit_from_the_header_search_plays_from_its_second(browser_page: tuple[
 
     timecode.click()
     page.wait_for_url(f"{base}/items/{clip_id}?t=3.5&transcript={english_id(archive, clip_id)}#player")
-    page.wait_for_function("document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
-    page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 3.5) < 0.5",
+    wait_until(page, "document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
+    wait_until(page, "Math.abs(document.querySelector('video[data-player]').currentTime - 3.5) < 0.5",
                            timeout=10_000)
 
 
@@ -130,5 +130,5 @@ def test_a_hit_opens_the_transcript_it_was_found_in(browser_page: tuple[str, Pag
     # The English transcript comes first on the page; the Korean one, where the words are, is shown.
     selected = page.locator('[data-transcript-tab][aria-selected="true"]')
     assert selected.count() == 1 and "Korean" in selected.inner_text()
-    page.wait_for_function("Math.abs(document.querySelector('video[data-player]').currentTime - 1) < 0.5",
+    wait_until(page, "Math.abs(document.querySelector('video[data-player]').currentTime - 1) < 0.5",
                            timeout=15_000)

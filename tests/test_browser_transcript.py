@@ -17,7 +17,7 @@ from archive.models import Item
 from archive.services import accounts
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.transcripts import import_transcript
-from browser import ARTIFACTS, launch_browser, live_server, log_in_page
+from browser import ARTIFACTS, launch_browser, live_server, log_in_page, wait_until
 from conftest import PASSWORD
 from mediagen import make_video
 
@@ -62,7 +62,7 @@ def page(app: Flask) -> Iterator[tuple[str, Page]]:
 
 
 def _ready(page: Page) -> None:
-    page.wait_for_function("document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
+    wait_until(page, "document.querySelector('video[data-player]').readyState >= 1", timeout=15_000)
 
 
 def _time(page: Page) -> float:
@@ -82,19 +82,19 @@ def test_transcript_panel_follows_and_seeks_the_player(page: tuple[str, Page], c
     korean, english = page.locator(f"#transcript-{clip['ko']}"), page.locator(f"#transcript-{clip['en']}")
 
     # Both transcripts are the player's tracks, read from the .vtt route; the Korean one shows by default.
-    page.wait_for_function(f"document.getElementById('track-{clip['ko']}').track.cues.length === {len(TIMES)}")
+    wait_until(page, f"document.getElementById('track-{clip['ko']}').track.cues.length === {len(TIMES)}")
     assert page.evaluate(f"document.getElementById('track-{clip['ko']}').track.mode") == "showing"
     assert page.get_by_role("tab", name="Korean transcript").get_attribute("aria-selected") == "true"
     assert korean.is_visible() and english.is_hidden()
 
     # A click on a line plays from its start.
     korean.locator(".transcript-line").nth(2).locator(".transcript-line__text").click()
-    page.wait_for_function("() => { const v = document.querySelector('video[data-player]');"
+    wait_until(page, "() => { const v = document.querySelector('video[data-player]');"
                            " return !v.paused && v.currentTime >= 4 && v.currentTime < 5.5; }")
     assert _current(page, clip["ko"]) == ["4.0"]
 
     # Playing on, the mark moves to the next line.
-    page.wait_for_function(f"""() => {{
+    wait_until(page, f"""() => {{
         const marked = document.querySelectorAll('#transcript-{clip["ko"]} .transcript-line--current');
         return marked.length === 1 && marked[0].dataset.start === '6.0';
     }}""", timeout=10_000)
@@ -108,7 +108,7 @@ def test_transcript_panel_follows_and_seeks_the_player(page: tuple[str, Page], c
         video.addEventListener('seeked', resolve, { once: true });
         video.currentTime = 10.7;
     })""")
-    page.wait_for_function(f"""() => {{
+    wait_until(page, f"""() => {{
         const list = document.querySelector('#transcript-{clip["ko"]} .transcript__lines');
         const line = list.querySelector('.transcript-line--current');
         return line && line.dataset.start === '10.5' && list.scrollTop > 0
@@ -136,7 +136,7 @@ def test_transcript_panel_follows_and_seeks_the_player(page: tuple[str, Page], c
     assert timecode.get_attribute("href") == f"/items/{clip['item']}?t=2#player"
     page.evaluate("window.stillHere = true")
     timecode.click()
-    page.wait_for_function("() => { const t = document.querySelector('video[data-player]').currentTime;"
+    wait_until(page, "() => { const t = document.querySelector('video[data-player]').currentTime;"
                            " return t >= 2 && t < 3.5; }")
     assert page.evaluate("window.stillHere") is True and "?t=" not in page.url
 
@@ -147,7 +147,7 @@ def test_a_link_to_a_transcript_opens_its_tab_and_t_starts_there(page: tuple[str
     page.goto(f"{base}/items/{clip['item']}?t=4.5#transcript-{clip['en']}")
     _ready(page)
     assert page.get_by_role("tab", name="English subtitles").get_attribute("aria-selected") == "true"
-    page.wait_for_function(f"""() => {{
+    wait_until(page, f"""() => {{
         const marked = document.querySelectorAll('#transcript-{clip["en"]} .transcript-line--current');
         return marked.length === 1 && marked[0].dataset.start === '4.0';
     }}""")
