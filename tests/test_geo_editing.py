@@ -382,3 +382,26 @@ def test_time_ranges_get_a_place_and_a_leg(client: FlaskClient, archive: Archive
     assert response.status_code == 400 and "There is no leg 999999" in text(response)
     with archive.Session() as session:
         assert session.get(TimeRange, range_id).leg_id == world["leg1"]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "researcher"])
+def test_an_original_with_more_exact_gps_than_published_is_withheld(client: FlaskClient, archive: Archive, login,
+                                                                    tmp_path, role) -> None:  # type: ignore[no-untyped-def]
+    """The bytes of a JPEG carry its EXIF GPS: a viewer shown a coarsened position gets no original."""
+    from archive.services.ingest import IngestOptions, ingest_paths
+    from mediagen import make_jpeg
+    report = ingest_paths(archive, [make_jpeg(tmp_path / "riverbank.jpg", gps=(40.104321, 124.412345))],
+                          IngestOptions())
+    item_id = report.ingested[0]["item_id"]
+    assert client.get(f"/items/{item_id}/original").status_code == 200  # exact: published as it is
+    _set_precision(archive, item_id, LocationPrecision.km10)
+    if role != "anonymous":
+        login(role)
+
+    assert client.get(f"/items/{item_id}/original").status_code == 404
+    page = text(client.get(f"/items/{item_id}"))
+    assert f"/items/{item_id}/original" not in page
+    assert f"/items/{item_id}/thumbs/page" in page  # the picture is still shown, without metadata
+    assert client.get(f"/api/items/{item_id}").get_json()["media"]["url"] is None
+    login("archivist")
+    assert client.get(f"/items/{item_id}/original").status_code == 200

@@ -57,6 +57,23 @@ def item_position(viewer: Viewer, item: Item) -> Position | None:
                               country_code=place.country_code if place is not None else None)
 
 
+def item_legs_of(session: Session, viewer: Viewer, item: Item) -> list[Leg]:
+    """The item's legs on journeys `viewer` may see, by journey and position."""
+    ids = [leg.id for leg in item.legs]
+    if not ids:
+        return []
+    return list(session.scalars(select(Leg).join(Journey).where(Leg.id.in_(ids), journey_filter(viewer))
+                                .options(selectinload(Leg.journey)).order_by(Journey.title, Leg.position)))
+
+
+def original_withheld(viewer: Viewer, item: Item) -> bool:
+    """Is the item's original file kept from `viewer`? Yes when its embedded GPS (EXIF, QuickTime
+    location) is more exact than what `viewer` may know: the bytes of the original cannot be
+    coarsened, and its derivatives (thumbnails, proxies) carry no metadata."""
+    position = item_position(viewer, item)
+    return position is not None and position.coarsened
+
+
 def item_places_of(viewer: Viewer, item: Item) -> list[PlaceView]:
     """The places an item `viewer` may see is linked to, those `viewer` may see, by name."""
     return [to_view(viewer, place) for place in item.places if can_see_place(viewer, place)]

@@ -17,6 +17,7 @@ from archive.web.context import current_archive, current_viewer, db_session
 from archive.models import AccessLevel, Item
 from archive.services import NotFound
 from archive.services.catalogue import get_item
+from archive.services.locations import original_withheld
 from archive.web.links import THUMB_KINDS
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def original(item_id: int) -> Response:
     """The original file, byte for byte."""
     item = get_item(db_session(), current_viewer(), item_id)
     media = item.media
-    if media is None:
+    if media is None or original_withheld(current_viewer(), item):
         raise NotFound(f"the original of item {item_id}")
     path = _stored(current_archive().store.original_relpath(media.sha256), f"the original of item {item_id}")
     mime = media.mime_type or "application/octet-stream"

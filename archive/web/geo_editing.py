@@ -13,10 +13,8 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from archive.access import EDITORS, Viewer, journey_filter
+from archive.access import EDITORS, Viewer
 from archive.dates import EDTF_HINT
 from archive.geo import Position
 from archive.models import (BorderCrossing, CrossingKind, Item, Journey, Leg, LocationPrecision, Place, PlaceKind,
@@ -368,15 +366,6 @@ def gaps_page() -> ResponseReturnValue:
 
 # -- items: where they were filmed ------------------------------------------------------------
 
-def visible_legs(session: Any, viewer: Viewer, item: Item) -> list[Leg]:
-    """The item's legs on journeys `viewer` may see, by journey and position."""
-    ids = [leg.id for leg in item.legs]
-    if not ids:
-        return []
-    return list(session.scalars(select(Leg).join(Journey).where(Leg.id.in_(ids), journey_filter(viewer))
-                                .options(selectinload(Leg.journey)).order_by(Journey.title, Leg.position)))
-
-
 @bp.app_template_global()
 def item_location(item: Item) -> dict[str, Any]:
     """Where an item was filmed, as the current viewer may see it: its GPS position (coarsened unless
@@ -384,7 +373,7 @@ def item_location(item: Item) -> dict[str, Any]:
     session, viewer = db_session(), current_viewer()
     position: Position | None = locations.item_position(viewer, item)
     return {"position": position, "note": PRECISION_NOTES.get(position.precision, "") if position else "",
-            "places": locations.item_places_of(viewer, item), "legs": visible_legs(session, viewer, item)}
+            "places": locations.item_places_of(viewer, item), "legs": locations.item_legs_of(session, viewer, item)}
 
 
 @bp.app_template_global()
@@ -402,7 +391,7 @@ def item_geography_form(item: Item) -> dict[str, Any] | None:
         (journey.title, [(leg.id, f"Leg {leg.position}: {leg.origin.name} → {leg.destination.name}")
                          for leg in journey.legs])
         for journey in journeys.list_journeys(session, viewer) if journey.legs]
-    return {"linked_places": linked, "linked_legs": visible_legs(session, viewer, item),
+    return {"linked_places": linked, "linked_legs": locations.item_legs_of(session, viewer, item),
             "ranges": list_ranges(session, item),
             "place_choices": place_options(viewer, empty="Add a place…"), "leg_choices": leg_choices,
             "precision_options": PRECISION_OPTIONS, "precision": item.location_precision.value,

@@ -7,6 +7,8 @@ from typing import Any
 from flask import request, url_for
 
 from archive.models import Derivative, Item
+from archive.services.locations import original_withheld
+from archive.web.context import current_viewer
 
 #: Derivatives served as images under /items/<id>/thumbs/<kind>; the proxy has its own route.
 THUMB_KINDS = ("grid", "page", "storyboard")
@@ -29,7 +31,8 @@ def thumb_url(item: Item, kind: str = "grid", *, external: bool = False) -> str 
 
 
 def original_url(item: Item, *, external: bool = False) -> str | None:
-    if item.media is None:
+    """The original file's URL; None without a file or when it is withheld from the current viewer."""
+    if item.media is None or original_withheld(current_viewer(), item):
         return None
     return url_for("files.original", item_id=item.id, _external=external)
 

@@ -22,6 +22,8 @@ from archive.web.links import derivative, derivative_url, original_url, thumb_ur
 bp = Blueprint("pages", __name__)
 
 PENDING = (JobState.queued, JobState.running)
+WITHHELD_NOTE = ("The original file records where it was shot more exactly than this archive publishes, "
+                 "so it is not offered here; the pictures shown carry no location.")
 #: How the item page names background jobs.
 JOB_LABELS = {PROXY_JOB: "Browser-ready copy"}
 
@@ -95,10 +97,14 @@ def player_for(item: Item) -> Player:
     if item.kind is ItemKind.still:
         return Player("img", poster or original_url(item))
     if item.kind is ItemKind.audio:
+        if original_url(item) is None:
+            return Player("img", poster, note=WITHHELD_NOTE)
         return Player("audio", original_url(item), media.mime_type, poster=poster)
     proxy = derivative(item, "proxy")
     if proxy is not None:
         return Player("video", derivative_url(item, "proxy"), proxy.mime_type, poster=poster)
+    if original_url(item) is None:  # withheld: it records where it was shot more exactly than you may know
+        return Player("img", poster, note=WITHHELD_NOTE)
     note = None
     if any(job.kind == PROXY_JOB and job.state in PENDING for job in item.jobs):
         note = "A browser-ready copy is being made; until then the original plays if your browser can."
