@@ -110,6 +110,15 @@ def test_a_facet_narrows_the_results_in_the_browser(browser_page: tuple[str, Pag
     assert page.locator(".search-result").count() == 2
 
 
+def test_choosing_a_sort_order_searches_again(browser_page: tuple[str, Page], neighbours: None) -> None:
+    base, page = browser_page
+    page.goto(f"{base}/search?q=sinuiju")
+    page.select_option("#search-sort", "-date_shot")
+    page.wait_for_url("**/search?q=sinuiju&sort=-date_shot")
+    assert page.locator("#search-sort").input_value() == "-date_shot"
+    assert page.locator(".search-result").count() == 2
+
+
 KOREAN = """WEBVTT
 
 00:00:01.000 --> 00:00:02.000
