@@ -5,6 +5,11 @@ it flushes but never commits: the caller at the edge owns the transaction.
 """
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 item", "3 items": a count and a noun that takes an s in the plural."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 class Paginated:
     """A page of results: its dataclass gives `total` and `per_page`, this gives the number of pages."""
     total: int

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, place_filter
 from archive.models import BorderCrossing, CrossingKind, Leg, LocationPrecision, Place
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, counted
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
 from archive.services.place_fields import country_code, journey_named, require_editor, row_by_id
@@ -173,7 +173,7 @@ def delete_crossing(session: Session, viewer: Viewer, crossing_id: int) -> str:
     label = crossing.label
     if legs:
         named = "; ".join(f"{journey_named(viewer, leg.journey)} leg {leg.position}" for leg in legs[:5])
-        raise Invalid(f"the crossing {label} is used by {len(legs)} leg{'' if len(legs) == 1 else 's'} ({named}); "
+        raise Invalid(f"the crossing {label} is used by {counted(len(legs), 'leg')} ({named}); "
                       "remove it from them first", "delete")
     session.delete(crossing)
     session.flush()

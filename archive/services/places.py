@@ -40,7 +40,7 @@ from archive.access import Viewer, can_see_place, item_filter, journey_filter, p
 from archive.geo import Position
 from archive.models import (AccessLevel, BorderCrossing, Country, Item, Journey, Leg, LocationPrecision, Place,
                             PlaceKind, TimeRange, item_places)
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, counted
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
 from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, journey_named, place_kind,
@@ -369,20 +369,20 @@ def place_uses(session: Session, viewer: Viewer, place: Place) -> list[str]:
                            .options(selectinload(Leg.journey)).order_by(Leg.journey_id, Leg.position)).all()
     if legs:
         where = "; ".join(f"{journey_named(viewer, leg.journey)} leg {leg.position}" for leg in legs[:5])
-        uses.append(_count(len(legs), "leg") + f" ({where}{'...' if len(legs) > 5 else ''})")
+        uses.append(counted(len(legs), "leg") + f" ({where}{'...' if len(legs) > 5 else ''})")
     crossings = session.scalars(select(BorderCrossing).where(BorderCrossing.place_id == place.id)).all()
     if crossings:
-        uses.append(_count(len(crossings), "border crossing") + " ("
+        uses.append(counted(len(crossings), "border crossing") + " ("
                     + ", ".join(f"{c.from_country}→{c.to_country}" for c in crossings) + ")")
     items = session.scalar(select(func.count()).select_from(item_places).where(item_places.c.place_id == place.id))
     if items:
-        uses.append(_count(items, "item"))
+        uses.append(counted(items, "item"))
     ranges = session.scalar(select(func.count(TimeRange.id)).where(TimeRange.place_id == place.id))
     if ranges:
-        uses.append(_count(ranges, "time range"))
+        uses.append(counted(ranges, "time range"))
     children = session.scalars(select(Place.name).where(Place.parent_id == place.id).order_by(Place.name)).all()
     if children:
-        uses.append(_count(len(children), "place") + " inside it (" + ", ".join(children[:5])
+        uses.append(counted(len(children), "place") + " inside it (" + ", ".join(children[:5])
                     + ("..." if len(children) > 5 else "") + ")")
     return uses
 
@@ -397,8 +397,3 @@ def delete_place(session: Session, viewer: Viewer, place_id: int) -> str:
     session.delete(place)
     session.flush()
     return name
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-

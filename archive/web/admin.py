@@ -14,7 +14,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from archive.models import AuditEntry
-from archive.services import Invalid, NotFound, accounts, audit, trash
+from archive.services import Invalid, NotFound, accounts, audit, counted, trash
 from archive.access import may_edit
 from archive.web.auth import admins_only, editors_only
 from archive.web.context import current_archive, current_viewer, db_session
@@ -164,7 +164,7 @@ def restore() -> ResponseReturnValue:
     items = trash.restore(session, current_viewer(), ids)
     session.commit()
     names = ", ".join(f"“{item.title}”" for item in items[:3]) + (" …" if len(items) > 3 else "")
-    flash(f"Restored {_count(len(items), 'item')}: {names}.")
+    flash(f"Restored {counted(len(items), 'item')}: {names}.")
     return redirect(url_for(".trash_page"))
 
 
@@ -197,14 +197,10 @@ def empty() -> ResponseReturnValue:
     # Only now that the rows are gone for good: a failed commit above leaves every file in place.
     removed = trash.remove_unused_files(session, current_archive().store, purged.checksums)
     kept = len(purged.checksums) - len(removed)
-    note = f" {_count(kept, 'file')} stayed because another record uses {'it' if kept == 1 else 'them'}." if kept else ""
-    flash(f"Deleted {_count(len(purged.item_ids), 'item')} for good and removed "
-          f"{_count(len(removed), 'stored file')}.{note}")
+    note = f" {counted(kept, 'file')} stayed because another record uses {'it' if kept == 1 else 'them'}." if kept else ""
+    flash(f"Deleted {counted(len(purged.item_ids), 'item')} for good and removed "
+          f"{counted(len(removed), 'stored file')}.{note}")
     return redirect(url_for(".trash_page"))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # -- the audit log ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from archive.access import can_see
 from archive.dates import EDTF_HINT
 from archive.models import AccessLevel, Collection, Credit, Item
-from archive.services import Invalid, editing
+from archive.services import Invalid, counted, editing
 from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
 from archive.services.editing import KEEP
 from archive.services.ingest import IngestReport
@@ -353,13 +353,11 @@ def bulk_form() -> dict[str, Any]:
 
 
 def bulk_summary(result: editing.BulkResult) -> str:
-    def count(n: int) -> str:
-        return f"{n} item{'' if n == 1 else 's'}"
-    parts = [f"{count(len(result.updated))} updated"]
+    parts = [f"{counted(len(result.updated), 'item')} updated"]
     if result.unchanged:
-        parts.append(f"{count(len(result.unchanged))} already as asked")
+        parts.append(f"{counted(len(result.unchanged), 'item')} already as asked")
     if result.not_found:
-        parts.append(f"{count(len(result.not_found))} not found")
+        parts.append(f"{counted(len(result.not_found), 'item')} not found")
     return ", ".join(parts) + "."
 
 

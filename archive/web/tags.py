@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from archive.services import Invalid, vocabulary
+from archive.services import Invalid, counted, vocabulary
 from archive.access import may_edit
 from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
@@ -72,8 +72,8 @@ def merge(tag_id: int) -> ResponseReturnValue:
     except Invalid as exc:
         return _refused(tag_id, exc)
     session.commit()
-    return _done(f"Merged “{source}” into “{target.name}”: {_count(result.items, 'item')}, "
-                 f"{_count(result.ranges, 'time range')} and {_count(result.children, 'narrower term')} followed.",
+    return _done(f"Merged “{source}” into “{target.name}”: {counted(result.items, 'item')}, "
+                 f"{counted(result.ranges, 'time range')} and {counted(result.children, 'narrower term')} followed.",
                  url_for("tags.edit", tag_id=target.id))
 
 
@@ -110,7 +110,3 @@ def _refused(tag_id: int, exc: Invalid) -> ResponseReturnValue:
 def _done(message: str, to: str) -> Response:
     flash(message)
     return redirect(to)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

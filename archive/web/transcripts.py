@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from archive.access import may_edit
 from archive.models import AccessLevel, Item, Segment, Transcript, TranscriptKind
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, counted
 from archive.services.catalogue import get_item
 from archive.services.transcripts import EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript
 from archive.timecode import seconds_param
@@ -224,7 +224,7 @@ def _refuse(item_id: int, values: dict[str, str], exc: Invalid) -> ResponseRetur
 def _problems(name: str, problems: list[Problem]) -> str:
     listed = "; ".join(str(p) for p in problems[:PROBLEMS_SHOWN])
     more = f"; and {len(problems) - PROBLEMS_SHOWN} more" if len(problems) > PROBLEMS_SHOWN else ""
-    return f"{name} was imported with {len(problems)} problem{'' if len(problems) == 1 else 's'}: {listed}{more}."
+    return f"{name} was imported with {counted(len(problems), 'problem')}: {listed}{more}."
 
 
 @bp.post("/items/<id:item_id>/transcripts")
@@ -244,7 +244,7 @@ def upload(item_id: int) -> ResponseReturnValue:
     label, count = transcript_label(transcript), result.segment_count
     session.commit()
     flash(f"{'Replaced' if result.replaced else 'Added'} the {label} from {name}: "
-          f"{count} line{'' if count == 1 else 's'}.")
+          f"{counted(count, 'line')}.")
     if result.problems:
         flash(_problems(name, result.problems))
     return redirect(url_for("pages.item", item_id=item_id, _anchor=f"transcript-{transcript.id}"), 303)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, can_see, collection_filter, item_filter, person_filter
 from archive.models import Collection, Credit, Item, Person
-from archive.services import Invalid, NotFound, Paginated
+from archive.services import Invalid, NotFound, Paginated, counted
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 from archive.services.editing.collections import get_known_collection
@@ -111,7 +111,7 @@ def delete_person(session: Session, viewer: Viewer, person_id: int) -> str:
     person = get_person(session, viewer, person_id)
     if person.credits:
         count = len(person.credits)
-        raise Invalid(f"{person.name} is credited {count} time{'' if count == 1 else 's'}; "
+        raise Invalid(f"{person.name} is credited {counted(count, 'time')}; "
                       "remove those credits before deleting them", "delete")
     name = person.name
     session.delete(person)
