@@ -86,6 +86,11 @@ class LocationPrecision(str, enum.Enum):
         return _PRECISION_LABELS[self]
 
     @property
+    def shown_as(self) -> str:
+        """How a position published at this precision is described beside it ("" when exact)."""
+        return _PRECISION_SHOWN_AS[self]
+
+    @property
     def rank(self) -> int:
         """0 for exact, growing as the position gets coarser."""
         return list(LocationPrecision).index(self)
@@ -93,6 +98,9 @@ class LocationPrecision(str, enum.Enum):
 
 _PRECISION_LABELS = {LocationPrecision.exact: "exact", LocationPrecision.km10: "about 10 km",
                      LocationPrecision.region: "region", LocationPrecision.country: "country only"}
+_PRECISION_SHOWN_AS = {LocationPrecision.exact: "", LocationPrecision.km10: "shown to about 10 km",
+                       LocationPrecision.region: "shown only to the region",
+                       LocationPrecision.country: "shown only to the country"}
 
 
 class ItemKind(str, enum.Enum):

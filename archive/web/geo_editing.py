@@ -40,9 +40,6 @@ PRECISION_OPTIONS = [(LocationPrecision.exact.value, "Exact — shown as recorde
                      (LocationPrecision.km10.value, "About 10 km"),
                      (LocationPrecision.region.value, "Region only"),
                      (LocationPrecision.country.value, "Country only")]
-#: What a coarsened position is said to be shown to.
-PRECISION_NOTES = {LocationPrecision.km10: "shown to about 10 km", LocationPrecision.region: "shown to the region",
-                   LocationPrecision.country: "shown to the country only"}
 
 
 def _options(enum: Any) -> list[tuple[str, str]]:
@@ -369,11 +366,10 @@ def gaps_page() -> ResponseReturnValue:
 @bp.app_template_global()
 def item_location(item: Item) -> dict[str, Any]:
     """Where an item was filmed, as the current viewer may see it: its GPS position (coarsened unless
-    they edit), a note saying how far it was coarsened, its places and its legs."""
+    they edit), its places and its legs."""
     session, viewer = db_session(), current_viewer()
     position: Position | None = locations.item_position(viewer, item)
-    return {"position": position, "note": PRECISION_NOTES.get(position.precision, "") if position else "",
-            "places": locations.item_places_of(viewer, item), "legs": locations.item_legs_of(session, viewer, item)}
+    return {"position": position, "places": locations.item_places_of(viewer, item), "legs": locations.item_legs_of(session, viewer, item)}
 
 
 @bp.app_template_global()
