@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archive.app import create_app, current_archive
 from archive.models import AccessLevel, JobState, MediaFile
-from archive.services import Invalid, NotFound, accounts, jobs
+from archive.services import Invalid, NotFound, accounts, counted, jobs
 from archive.services.fixity import verify_store
 from archive.services.ingest import IngestOptions, display_path, ingest_paths
 from archive.settings import SettingsError
@@ -56,13 +56,18 @@ def _progress(label: str) -> Progress:
 @click.option("--collection", help="Collection to put the items in; created when it does not exist.")
 @click.option("--access", type=click.Choice([a.value for a in AccessLevel]),
               help="Access level of the new items (default: the default_access setting).")
+@click.option("--defer-thumbnails/--thumbnails-now", "defer", default=None,
+              help="Leave thumbnails to the worker (crossings worker) and catalogue sooner, or make them "
+                   "during the run (default: the defer_thumbnails setting, false unless changed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document on stdout.")
 @with_appcontext
-def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, as_json: bool) -> None:
+def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, defer: bool | None,
+           as_json: bool) -> None:
     """Ingest files and folders: store, probe, make thumbnails, catalogue."""
     archive = current_archive()
-    options = IngestOptions(collection=collection,
-                            access=AccessLevel(access or archive.settings["default_access"]))
+    defer = archive.settings["defer_thumbnails"] if defer is None else defer
+    options = IngestOptions(collection=collection, access=AccessLevel(access or archive.settings["default_access"]),
+                            defer_thumbnails=defer)
     with _progress("Ingesting") as progress:
         task = progress.add_task("", total=None)
 
@@ -84,6 +89,9 @@ def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, 
         sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
     err.print(f"{len(report.ingested)} ingested, {len(report.duplicates)} already in the archive, "
               f"{len(report.failed)} failed", highlight=False)
+    if defer and report.ingested:
+        err.print(f"thumbnails of {counted(len(report.ingested), 'item')} are left to the worker: "
+                  "run `crossings worker` (make demo starts one)", highlight=False, markup=False)
     if not as_json:
         for entry in report.duplicates:
             err.print(f"duplicate {entry['path']}: already item {entry['item_id']}", markup=False)
@@ -115,7 +123,7 @@ def verify(repair: bool, as_json: bool) -> None:
         err.print(f"CHANGED original of item {entry['item_id']} ({entry['original_name']}): expected sha256 "
                   f"{entry['sha256']}, found {entry['actual_sha256']}", markup=False)
     for entry in report.missing_derivatives:
-        err.print(f"missing {entry['kind']} of item {entry['item_id']}: {entry['path']}", markup=False)
+        err.print(f"missing {entry['kind']} of item {entry['item_id']}: {entry['path'] or 'never made'}", markup=False)
     for entry in report.repaired:
         err.print(f"repaired {entry['kind']} of item {entry['item_id']} ({entry['how']})", markup=False)
     for entry in report.repair_failed:
@@ -128,7 +136,7 @@ def verify(repair: bool, as_json: bool) -> None:
 @click.option("--once", is_flag=True, help="Work the queued jobs, then exit.")
 @with_appcontext
 def worker(once: bool) -> None:
-    """Run background jobs (web proxies) queued in the database."""
+    """Run background jobs (web proxies, deferred thumbnails) queued in the database."""
     from archive.worker import run
     archive = current_archive()
     if not once:

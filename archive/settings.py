@@ -56,6 +56,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_cookie_secure", False, "Send the session cookie over HTTPS only (set true behind TLS)."),
     Setting("max_upload_bytes", 10 * 1024**3, "Largest request the web app accepts, in bytes: the sum of "
             "the files of one browser upload. Larger ones are refused (413) before anything is stored."),
+    Setting("defer_thumbnails", False, "true: crossings ingest records each file without its thumbnails, "
+            "posters, storyboards and waveforms and queues a job for the worker (crossings worker) to make "
+            "them, so a large batch is catalogued sooner (more than twice as fast for 12-megapixel JPEGs); "
+            "until then items show their kind in grids. crossings ingest --defer-thumbnails or "
+            "--thumbnails-now decides for one run. Browser uploads always make them at once."),
+    Setting("worker_threads", 2, "Jobs one worker runs at once (this machine has 2 cores; a proxy encode "
+            "already uses several)."),
     Setting("worker_poll_seconds", 2.0, "How often an idle worker looks for queued jobs, in seconds."),
     Setting("job_stale_seconds", 7200.0, "A running job whose worker has not been heard from for this "
             "many seconds is taken to be dead and queued again."),

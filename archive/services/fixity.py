@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import mediatools
-from archive.models import Derivative, MediaFile
+from archive.models import Derivative, Job, JobState, MediaFile
 from archive.services import jobs
-from archive.services.ingest import PROXY_JOB, Refused, make_derivatives
+from archive.services.ingest import (PROXY_JOB, THUMBNAILS_JOB, Refused, make_derivatives, store_derivatives,
+                                     thumbnail_kinds)
 from archive.store import sha256_file
 
 if TYPE_CHECKING:
@@ -50,7 +51,8 @@ def verify_store(archive: Archive, session: Session, *, repair: bool = False,
     restore from a copy they trust.
     """
     report = FixityReport()
-    media_files = session.scalars(select(MediaFile).options(selectinload(MediaFile.derivatives))
+    media_files = session.scalars(select(MediaFile).options(selectinload(MediaFile.derivatives),
+                                                            selectinload(MediaFile.item))
                                   .order_by(MediaFile.id)).all()
     for media in media_files:
         report.checked += 1
@@ -70,9 +72,24 @@ def verify_store(archive: Archive, session: Session, *, repair: bool = False,
             report.missing_derivatives.append({**where, "kind": d.kind, "path": d.path})
         if repair and gone and original_ok:
             _repair(archive, session, media, path, gone, report)
+        never_made = thumbnail_kinds(media.item.kind) - {d.kind for d in media.derivatives}
+        if never_made and not _thumbnails_pending(session, media.item_id):
+            # Deferred at ingest and the job failed or is gone: re-queue rather than make them here.
+            for kind in sorted(never_made):
+                report.missing_derivatives.append({**where, "kind": kind, "path": ""})
+            if repair and original_ok:
+                jobs.enqueue(session, THUMBNAILS_JOB, item_id=media.item_id, payload={"sha256": media.sha256})
+                report.repaired.extend({**where, "kind": kind, "how": "queued for the worker"}
+                                       for kind in sorted(never_made))
         if on_progress:
             on_progress(media)
     return report
+
+
+def _thumbnails_pending(session: Session, item_id: int) -> bool:
+    """Is a deferred ingest's thumbnails job still to run for this item?"""
+    return session.scalar(select(Job.id).where(Job.kind == THUMBNAILS_JOB, Job.item_id == item_id,
+                                               Job.state.in_([JobState.queued, JobState.running]))) is not None
 
 
 def _repair(archive: Archive, session: Session, media: MediaFile, original: Path, gone: list[Derivative],
@@ -93,17 +110,12 @@ def _repair(archive: Archive, session: Session, media: MediaFile, original: Path
     try:
         info = mediatools.identify(original, ffprobe_timeout=archive.settings["ffprobe_timeout"],
                                    max_image_pixels=archive.settings["max_image_pixels"])
-        made = make_derivatives(original, info, work_dir, archive.settings)
-        by_kind = {kind: path for kind, path, _ in made}
-        names = []
-        for d in gone:
-            if d.kind in kinds and d.kind in by_kind:
-                target = archive.store.root / d.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(by_kind[d.kind], target)
-                names.append(d.kind)
-                report.repaired.append({**where, "kind": d.kind, "how": "re-made"})
-        for kind in kinds - set(names):
+        made = [entry for entry in make_derivatives(original, info, work_dir, archive.settings) if entry[0] in kinds]
+        if made:
+            store_derivatives(session, archive, media, made)
+        for kind, _, _ in made:
+            report.repaired.append({**where, "kind": kind, "how": "re-made"})
+        for kind in kinds - {kind for kind, _, _ in made}:
             report.repair_failed.append({**where, "kind": kind, "reason": "not made again"})
     except (Refused, mediatools.MediaToolError, mediatools.NotMedia, OSError) as exc:
         for kind in kinds:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from archive import mediatools, transcripts
 from archive.access import SYSTEM, Viewer
 from archive.dates import parse_date
-from archive.models import AccessLevel, Derivative, Item, ItemKind, MediaFile, TranscriptKind
+from archive.models import AccessLevel, Derivative, Item, ItemKind, Job, MediaFile, TranscriptKind
 from archive.services import Invalid, audit, jobs, search_sync
 from archive.services.catalogue import get_or_create_collection
 from archive.store import Staged
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROXY_JOB = "make_proxy"
+#: Thumbnails (posters, storyboards, waveforms) left to the worker by an ingest that defers them.
+THUMBNAILS_JOB = "make_thumbnails"
 #: During a batch the search index is written at most this often (seconds), not after every file:
 #: one index commit per file cost more than the rest of recording a still.
 INDEX_EVERY = 2.0
@@ -76,6 +78,9 @@ class IngestOptions:
     actor: Viewer = SYSTEM  #: who the audit trail names for the new items
     #: Where the files came from when their path means nothing later (uploads: "uploaded by mina").
     origin: str = ""
+    #: Record each file without its thumbnails and queue a job for the worker to make them: decoding
+    #: a 12-megapixel JPEG costs more than all the rest of cataloguing it (docs/benchmarks.md).
+    defer_thumbnails: bool = False
 
 
 # -- walking --------------------------------------------------------------------------------
@@ -167,8 +172,9 @@ class Refused(Exception):
     sha256: str | None = None  # set once the content was read, so copies of it get the same reason
 
 
-def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool]) -> Prepared:
-    """Copy, hash, identify and make derivatives for one file; nothing here touches the catalogue."""
+def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool], *,
+                 defer_thumbnails: bool = False) -> Prepared:
+    """Copy, hash, identify and (unless deferred) make derivatives for one file; no catalogue work."""
     settings = archive.settings
     try:
         staged = archive.store.stage(path)
@@ -188,7 +194,7 @@ def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool]) -> 
             raise Refused(f"could not read the file's metadata: {exc}") from exc
         work_dir = archive.store.staging_dir()
         try:
-            derivatives = make_derivatives(staged.path, info, work_dir, settings)
+            derivatives = [] if defer_thumbnails else make_derivatives(staged.path, info, work_dir, settings)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
@@ -198,6 +204,11 @@ def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool]) -> 
         if isinstance(exc, Refused):
             exc.sha256 = staged.sha256
         raise
+
+
+def thumbnail_kinds(kind: ItemKind) -> set[str]:
+    """The derivatives make_derivatives gives an item of this kind (proxies are another matter)."""
+    return {"grid", "page", "storyboard"} if kind is ItemKind.video else {"grid", "page"}
 
 
 def make_derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
@@ -257,20 +268,63 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
         altitude=info.altitude, camera_make=info.camera_make or "", camera_model=info.camera_model or "",
         web_ready=info.web_ready)
     item.media_files.append(media)
-    reldir = archive.store.derivative_reldir(sha)
-    for kind, path, extra in prepared.derivatives:
+    session.add(item)
+    session.flush()
+    archive.store.place_original(prepared.staged)
+    if prepared.derivatives:
+        store_derivatives(session, archive, media, prepared.derivatives)
+    else:  # deferred: queued before any proxy, so the worker makes the thumbnails first
+        jobs.enqueue(session, THUMBNAILS_JOB, item_id=item.id, payload={"sha256": sha})
+    if info.kind == "video" and mediatools.needs_proxy(info):
+        jobs.enqueue(session, PROXY_JOB, item_id=item.id, payload={"sha256": sha})
+    return item
+
+
+def store_derivatives(session: Session, archive: Archive, media: MediaFile,
+                      made: list[tuple[str, Path, dict[str, Any]]]) -> None:
+    """Record derivatives made in one work folder and move them into the store (flushed, no commit).
+
+    Records of the same kinds are replaced: a re-made thumbnail may have another format's name.
+    """
+    reldir = archive.store.derivative_reldir(media.sha256)
+    kinds = {kind for kind, _, _ in made}
+    for old in [d for d in media.derivatives if d.kind in kinds]:
+        media.derivatives.remove(old)
+    session.flush()  # the old rows go before the new ones take their (media file, kind)
+    for kind, path, extra in made:
         with Image.open(path) as img:
             width, height = img.size
             mime = Image.MIME.get(img.format or "", "application/octet-stream")
         media.derivatives.append(Derivative(kind=kind, path=f"{reldir}/{path.name}", mime_type=mime, width=width,
                                             height=height, size=path.stat().st_size, info=extra))
-    session.add(item)
     session.flush()
-    archive.store.place_original(prepared.staged)
-    archive.store.place_derivatives(sha, prepared.work_dir, [p.name for _, p, _ in prepared.derivatives])
-    if info.kind == "video" and mediatools.needs_proxy(info):
-        jobs.enqueue(session, PROXY_JOB, item_id=item.id, payload={"sha256": sha})
-    return item
+    work_dirs = {path.parent for _, path, _ in made}
+    assert len(work_dirs) == 1, "derivatives are made together, in one folder"
+    archive.store.place_derivatives(media.sha256, work_dirs.pop(), [path.name for _, path, _ in made])
+
+
+def make_thumbnails_for(archive: Archive, job: Job) -> None:
+    """The worker's half of a deferred ingest: make and record the job's media file's thumbnails."""
+    with archive.Session() as session:
+        media = jobs.media_file_of(session, job)
+        media_id, sha = media.id, media.sha256
+    original = archive.store.root / archive.store.original_relpath(sha)
+    settings = archive.settings
+    work_dir = archive.store.staging_dir()
+    try:
+        try:
+            info = mediatools.identify(original, ffprobe_timeout=settings["ffprobe_timeout"],
+                                       max_image_pixels=settings["max_image_pixels"])
+            made = make_derivatives(original, info, work_dir, settings)
+        except (Refused, mediatools.NotMedia, mediatools.MediaToolError, OSError) as exc:
+            raise jobs.JobFailed(str(exc)) from exc
+        with archive.session() as session:
+            media = session.get(MediaFile, media_id)
+            if media is None:
+                raise jobs.JobFailed(f"the item of {sha} was deleted while its thumbnails were made")
+            store_derivatives(session, archive, media, made)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 # -- the batch ------------------------------------------------------------------------------
@@ -427,7 +481,8 @@ def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
                 if entry.problem:
                     batch.fail(entry.path, entry.problem)
                     continue
-                pending[pool.submit(prepare_file, archive, entry.path, batch.known)] = entry.path
+                pending[pool.submit(prepare_file, archive, entry.path, batch.known,
+                                    defer_thumbnails=options.defer_thumbnails)] = entry.path
                 if len(pending) >= workers * 2:
                     return
 

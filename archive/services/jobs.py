@@ -14,8 +14,12 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from archive.models import Job, JobState
+from archive.models import Job, JobState, MediaFile
 from archive.services import Invalid, NotFound
+
+
+class JobFailed(Exception):
+    """A job could not be done; the message (with ffmpeg's stderr) is kept on the job."""
 
 
 def enqueue(session: Session, kind: str, *, item_id: int | None = None,
@@ -32,6 +36,15 @@ def enqueue(session: Session, kind: str, *, item_id: int | None = None,
     session.add(job)
     session.flush()
     return job
+
+
+def media_file_of(session: Session, job: Job) -> MediaFile:
+    """The stored file a job works on (its payload names the checksum); JobFailed when it is gone."""
+    sha = job.payload.get("sha256", "")
+    media = session.scalar(select(MediaFile).where(MediaFile.sha256 == sha))
+    if media is None:
+        raise JobFailed(f"no stored file with checksum {sha!r} (was its item deleted?)")
+    return media
 
 
 def worker_name() -> str:

@@ -5,26 +5,19 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from archive import mediatools
 from archive.models import Derivative, Job, MediaFile
+from archive.services.jobs import JobFailed, media_file_of
 
 if TYPE_CHECKING:
     from archive.core import Archive
 
 
-class JobFailed(Exception):
-    """The job could not be done; the message (with ffmpeg's stderr) is kept on the job."""
-
-
 def make_proxy_for(archive: Archive, job: Job) -> None:
     """Encode the proxy of the job's media file and record it; raises JobFailed with the reason."""
-    sha = job.payload.get("sha256", "")
     with archive.Session() as session:
-        media = session.scalar(select(MediaFile).where(MediaFile.sha256 == sha))
-        if media is None:
-            raise JobFailed(f"no stored file with checksum {sha!r} (was its item deleted?)")
+        media = media_file_of(session, job)
+        sha = media.sha256
         if media.derivative("proxy") is not None and (archive.store.root / media.derivative("proxy").path).is_file():
             return
         media_id = media.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, render_template, request
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from archive.services import NotFound
 from archive.services.catalogue import (SORTS, ItemQuery, find_items, get_collection, get_item,
                                         list_collections, parse_item_query, recent_items, tag_counts,
                                         year_range)
-from archive.services.ingest import PROXY_JOB
+from archive.services.ingest import PROXY_JOB, THUMBNAILS_JOB
 from archive.services.transcripts import list_transcripts
 from archive.web.links import derivative, derivative_url, original_url, thumb_url
 
@@ -25,7 +25,10 @@ PENDING = (JobState.queued, JobState.running)
 WITHHELD_NOTE = ("The original file records where it was shot more exactly than this archive publishes, "
                  "so it is not offered here; the pictures shown carry no location.")
 #: How the item page names background jobs.
-JOB_LABELS = {PROXY_JOB: "Browser-ready copy"}
+JOB_LABELS = {PROXY_JOB: "Browser-ready copy", THUMBNAILS_JOB: "Thumbnails"}
+THUMBNAILS_NOTE = "The thumbnails of this item are still being made."
+#: Pictures every browser shows; a still in another format (HEIC, TIFF) waits for its page image.
+BROWSER_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
 def item_query() -> ItemQuery:
@@ -89,13 +92,26 @@ class Player:
     note: str | None = None
 
 
+def _jobs_pending(item: Item, kind: str) -> bool:
+    return any(job.kind == kind and job.state in PENDING for job in item.jobs)
+
+
 def player_for(item: Item) -> Player:
+    player = _player(item)
+    if thumb_url(item, "page") is None and _jobs_pending(item, THUMBNAILS_JOB):
+        # A deferred ingest left the thumbnails to the worker, which has not made them yet.
+        return replace(player, note=player.note or THUMBNAILS_NOTE)
+    return player
+
+
+def _player(item: Item) -> Player:
     media = item.media
     if media is None:
         return Player("img", None)
     poster = thumb_url(item, "page")
     if item.kind is ItemKind.still:
-        return Player("img", poster or original_url(item))
+        original = original_url(item)
+        return Player("img", poster or (original if media.mime_type in BROWSER_IMAGES else None))
     if item.kind is ItemKind.audio:
         if original_url(item) is None:
             return Player("img", poster, note=WITHHELD_NOTE)
@@ -106,7 +122,7 @@ def player_for(item: Item) -> Player:
     if original_url(item) is None:  # withheld: it records where it was shot more exactly than you may know
         return Player("img", poster, note=WITHHELD_NOTE)
     note = None
-    if any(job.kind == PROXY_JOB and job.state in PENDING for job in item.jobs):
+    if _jobs_pending(item, PROXY_JOB):
         note = "A browser-ready copy is being made; until then the original plays if your browser can."
     elif not media.web_ready:
         note = "There is no browser-ready copy of this footage; the original plays if your browser can."
