@@ -3,6 +3,7 @@
     .venv/bin/python bench/stills.py                 # 30 stills of the ingest corpus, one thread
     .venv/bin/python bench/stills.py --count 10      # fewer stills, quicker
     .venv/bin/python bench/stills.py --ingest 400    # also a stills-only ingest of 400 into a fresh data root
+    .venv/bin/python bench/stills.py --ingest 400 --ceilings  # and the same with thumbnails cut down
 
 CPU is measured with time.process_time around the real pieces of `mediatools.still_derivatives`, one
 still at a time in one thread, so other work on a shared machine barely moves it (wall clock does).
@@ -32,6 +33,7 @@ import ingest as ingest_bench  # noqa: E402
 from archive import mediatools  # noqa: E402
 from archive.dates import _parse_by_grammar, parse_date  # noqa: E402
 from archive.mediatools import frames  # noqa: E402
+from archive.services import ingest as ingest_module  # noqa: E402
 from archive.settings import load_settings  # noqa: E402
 
 LIMIT = 200_000_000  # pixels; the archive's own limit is a setting, far above 12 MP
@@ -209,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="stills for the PSNR check (each needs a full decode; default 6)")
     parser.add_argument("--ingest", type=int, default=0, metavar="N",
                         help="also ingest N stills into a fresh data root (bench/ingest.py's way); 0: no")
+    parser.add_argument("--ceilings", action="store_true",
+                        help="with --ingest: also ingest with the thumbnails cut down to the JPEG decode, and "
+                        "with none at all (what ingest could reach if thumbnails cost nothing more)")
     parser.add_argument("--max-wait", type=float, default=ingest_bench.MAX_WAIT,
                         help="with --ingest: seconds to wait for other work on the machine to stop first; 0: do not "
                         f"wait (default {ingest_bench.MAX_WAIT:g})")
@@ -269,12 +274,29 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.ingest:
         print(f"\nstills-only ingest of {args.ingest} (fresh data root, {settings['ingest_workers']} workers):")
-        with tempfile.TemporaryDirectory(prefix="bench-stills-", dir=ingest_bench.CORPUS) as tmp:
-            bench = ingest_bench.Bench(Path(tmp), settings, max_wait=args.max_wait, tries=3)
-            timing = bench.ingest("stills", paths[:args.ingest])
-        print(f"  {args.ingest / timing.wall:.1f} stills/s; {timing.describe()}; "
-              f"CPU per still {timing.cpu * 1000 / args.ingest:.1f} ms")
+        ways = {"shipped": ingest_module.make_derivatives}
+        if args.ceilings:
+            ways.update({"ceiling: only the JPEG decode of each still": decode_only,
+                         "ceiling: no derivatives at all": lambda *args, **kwargs: []})
+        for way, make in ways.items():
+            ingest_module.make_derivatives = make
+            try:
+                with tempfile.TemporaryDirectory(prefix="bench-stills-", dir=ingest_bench.CORPUS) as tmp:
+                    bench = ingest_bench.Bench(Path(tmp), settings, max_wait=args.max_wait, tries=3)
+                    timing = bench.ingest("stills", paths[:args.ingest])
+            finally:
+                ingest_module.make_derivatives = ways["shipped"]
+            print(f"  {way}: {args.ingest / timing.wall:.1f} stills/s; {timing.describe()}; "
+                  f"CPU per still {timing.cpu * 1000 / args.ingest:.1f} ms")
     return 0
+
+
+def decode_only(src: Path, info: mediatools.MediaInfo, out_dir: Path,
+                settings: dict[str, Any]) -> list[tuple[str, Path, dict[str, Any]]]:
+    """What ingest would cost if a still's thumbnails took nothing beyond decoding its pixels."""
+    with frames.open_still(src, width=settings["thumb_page_width"], max_image_pixels=LIMIT) as img:
+        frames.upright_pixels(img)
+    return []
 
 
 if __name__ == "__main__":
