@@ -129,6 +129,7 @@
     this.byId = {};
     this.highlighted = [];
     this.stopCount = 0;
+    this.stops = [];
     this.pin = null;
   }
 
@@ -187,7 +188,47 @@
     var marker = L.marker(latLngOf(point), { icon: numberIcon(number, "map-stop"), title: String(title),
                                              alt: String(title), riseOnHover: true });
     var id = options.id !== undefined ? options.id : (point.type === "Feature" ? featureId(point) : null);
-    return this.track(marker, id, "stop", properties);
+    this.track(marker, id, "stop", properties);
+    this.stops.push(marker);
+    if (this.stops.length === 1) {
+      var handle = this;
+      this.map.on("zoomend viewreset", function () { handle.spreadStops(); });
+    }
+    this.spreadSoon();
+    return marker;
+  };
+
+  // Stops nearer on screen than a marker is wide (Hyesan and Changbai, 2.7 km apart) would hide
+  // each other's numbers: each later one is moved sideways, in whole marker widths, until it is
+  // clear, again at every zoom. Only the number moves; the marker still sits on its place.
+  var STOP_SPACING = 28;  // the 26 px marker and a little air
+
+  Handle.prototype.spreadSoon = function () {
+    var handle = this;
+    if (this.spreadPending) { return; }
+    this.spreadPending = true;
+    window.setTimeout(function () { handle.spreadPending = false; handle.spreadStops(); }, 0);
+  };
+
+  Handle.prototype.spreadStops = function () {
+    var map = this.map;
+    if (!map._loaded) { return; }  // no view yet: fitting the route will zoom, and zoomend calls again
+    var placed = [];
+    var clear = function (x, y) {
+      return placed.every(function (p) {
+        return Math.abs(p.x - x) >= STOP_SPACING || Math.abs(p.y - y) >= STOP_SPACING;
+      });
+    };
+    this.stops.forEach(function (marker) {
+      var element = marker.getElement();
+      var label = element && element.firstChild;
+      if (!label) { return; }
+      var at = map.latLngToLayerPoint(marker.getLatLng());
+      var dx = 0;
+      while (!clear(at.x + dx, at.y) && dx < STOP_SPACING * 8) { dx += STOP_SPACING; }
+      label.style.translate = dx ? dx + "px 0" : "";
+      placed.push(L.point(at.x + dx, at.y));
+    });
   };
 
   // A border crossing at a [lon, lat] point (or a Point feature).
@@ -269,7 +310,8 @@
     layers.forEach(function (layer) {
       elementsOf(layer).forEach(function (element) { element.classList.add("is-highlighted"); });
       if (layer.bringToFront) { layer.bringToFront(); }
-      if (layer.setZIndexOffset) { layer.setZIndexOffset(1000); }
+      // Raised above the rest, a highlighted crossing still lies under a highlighted stop.
+      if (layer.setZIndexOffset) { layer.setZIndexOffset(1000 + (layer.crossingsKind === "crossing" ? CROSSING_Z : 0)); }
     });
     this.highlighted = layers;
     if (layers.length && options && options.pan) {

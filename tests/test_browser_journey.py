@@ -40,6 +40,15 @@ def demo_site(demo_root: Path) -> Iterator[dict[str, Any]]:  # noqa: F811
         browser.close()
 
 
+def assert_numbers_apart(page: Page) -> None:
+    """No two stop numbers on the journey map cover each other (boxes as drawn, in pixels)."""
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('#journey-map .map-stop span'))
+        .map(span => { const r = span.getBoundingClientRect(); return [span.textContent, r.left, r.top, r.width]; })""")
+    for i, (a, ax, ay, size) in enumerate(boxes):
+        for b, bx, by, _ in boxes[i + 1:]:
+            assert abs(ax - bx) >= size or abs(ay - by) >= size, f"stops {a} and {b} overlap: {boxes}"
+
+
 def test_demo_journey_page_draws_the_route_and_keeps_timeline_and_map_in_step(demo_site: dict[str, Any]) -> None:
     page: Page = demo_site["page"]
     base = demo_site["base"]
@@ -51,6 +60,13 @@ def test_demo_journey_page_draws_the_route_and_keeps_timeline_and_map_in_step(de
     assert overlay.locator("path.map-leg").count() == 8
     stops = page.locator("#journey-map .leaflet-marker-pane .map-stop")
     assert stops.all_inner_texts() == [str(n) for n in range(1, 10)]
+    # Hyesan (1) and Changbai (2) are 2.7 km apart: at the route's zoom their numbers must not overlap.
+    assert_numbers_apart(page)
+    for step in ("zoomOut", "zoomIn"):  # out and back: they are spread again at each zoom
+        page.evaluate("""step => CrossingsMap.get(document.getElementById('journey-map')).then(handle =>
+            new Promise(done => { handle.map.once('zoomend', () => setTimeout(done, 50));
+                                  handle.map[step](1, {animate: false}); }))""", step)
+        assert_numbers_apart(page)
     assert page.locator("#journey-map .leaflet-marker-pane .map-crossing").count() == 5
     assert page.locator("[data-timeline] > li").count() == 8
 
@@ -60,6 +76,10 @@ def test_demo_journey_page_draws_the_route_and_keeps_timeline_and_map_in_step(de
     assert highlighted_leg.count() == 1
     assert page.locator("#journey-map .map-stop.is-highlighted").all_inner_texts() == ["7"]
     assert page.locator("#journey-map .map-crossing.is-highlighted").count() == 1
+    # The stop stays readable over its highlighted crossing.
+    stop_z, crossing_z = page.evaluate("""() => ['.map-stop', '.map-crossing'].map(kind =>
+        Number(document.querySelector('#journey-map ' + kind + '.is-highlighted').style.zIndex))""")
+    assert stop_z > crossing_z
     assert "is-highlighted" in (page.get_attribute("#leg-6", "class") or "")
     page.screenshot(path=ARTIFACTS / "journey-leg6.png")
 
