@@ -77,6 +77,22 @@ def log_in_page(page: Page, base: str, username: str, password: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+@contextmanager
+def logged_in_page(app: Flask, username: str, password: str) -> Iterator[tuple[str, Page, list[str]]]:
+    """`app` on loopback and a chromium page logged in as `username`: (base URL, page, console errors)."""
+    from playwright.sync_api import sync_playwright
+    with live_server(app) as base, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        log_in_page(page, base, username, password)
+        try:
+            yield base, page, errors
+        finally:
+            browser.close()
+
+
 def wait_until(page: Page, expression: str, timeout: float = 30_000) -> Any:
     """Poll `expression` (JavaScript: an expression or a function) until it is truthy; return it.
 

@@ -125,6 +125,7 @@ ROUTES: dict[str, Route] = {
     "admin.users": Route("none", who=ADMIN),
     # geography editing (archivists and admins)
     "geo_edit.index": Route("none", who=EDIT),
+    "geo_edit.place_suggestions": Route("none", who=EDIT),
     "geo_edit.new_place": Route("none", who=EDIT),
     "geo_edit.edit_place": Route("place", who=EDIT),
     "geo_edit.delete_place": Route("place", who=EDIT),

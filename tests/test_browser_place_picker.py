@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from sqlalchemy import select
 
 from archive.core import Archive
 from archive.models import Place
 from archive.services import accounts
-from browser import ARTIFACTS, launch_browser, live_server, log_in_page, wait_until
+from browser import ARTIFACTS, logged_in_page, wait_until
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -24,14 +24,8 @@ def site(app: Flask, archive: Archive) -> Iterator[tuple[str, Page, list[str]]]:
     """The app on loopback, a chromium page logged in as an archivist, and the page's console errors."""
     with archive.session() as session:
         accounts.create_user(session, "mina", PASSWORD, "archivist")
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors: list[str] = []
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        log_in_page(page, base, "mina", PASSWORD)
-        yield base, page, errors
-        browser.close()
+    with logged_in_page(app, "mina", PASSWORD) as site:
+        yield site
 
 
 def test_clicking_the_map_fills_the_coordinates_and_saves_the_place(site: tuple[str, Page, list[str]],

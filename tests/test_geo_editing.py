@@ -362,14 +362,20 @@ def test_refusals_do_not_name_journeys_the_archivist_may_not_see(client: FlaskCl
         assert "Secret route" not in html and "a journey you may not see" in html
 
 
-def test_time_ranges_get_a_place_and_a_leg(client: FlaskClient, archive: Archive, world, login) -> None:
+def clip_with_a_range(archive: Archive) -> tuple[int, int]:
+    """A minute of video with a time range tagged "bridge" at 1-5 s: (item id, range id)."""
     from archive.models import ItemKind, Tag, TimeRange
     item_id = add_item(archive, "Long take", kind=ItemKind.video, media={"duration": 60.0})
     with archive.session() as session:
         item = session.get(Item, item_id)
         item.ranges.append(TimeRange(tag=Tag(name="bridge"), start_sec=1.0, end_sec=5.0, note=""))
         session.flush()
-        range_id = item.ranges[0].id
+        return item_id, item.ranges[0].id
+
+
+def test_time_ranges_get_a_place_and_a_leg(client: FlaskClient, archive: Archive, world, login) -> None:
+    from archive.models import TimeRange
+    item_id, range_id = clip_with_a_range(archive)
     login("archivist")
     assert f"range-where-{range_id}" in text(client.get(f"/items/{item_id}/edit"))
     response = post(client, f"/items/{item_id}/ranges/{range_id}/where",

@@ -27,7 +27,7 @@ from archive.models import BorderCrossing, CrossingKind, Leg, LocationPrecision,
 from archive.services import Invalid, NotFound, counted
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
-from archive.services.place_fields import country_code, journey_named, require_editor, row_by_id
+from archive.services.place_fields import country_code, journey_named, place_by_reference, require_editor
 from archive.services.places import PlaceView, to_view
 
 
@@ -89,7 +89,7 @@ def _kind(value: CrossingKind | str) -> CrossingKind:
 
 
 def _point(session: Session, value: int | str) -> int:
-    place = row_by_id(session, Place, value, "place_id", "place")
+    place = place_by_reference(session, value, "place_id")
     if place is None:
         raise Invalid("give the place where the border is crossed", "place_id")
     return place.id

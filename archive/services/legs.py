@@ -31,7 +31,7 @@ from archive.services import Invalid, NotFound
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, NAME_MAX, Changes, Keep
 from archive.services.journeys import get_editable_journey
-from archive.services.place_fields import precision_value, require_editor, row_by_id
+from archive.services.place_fields import place_by_reference, precision_value, require_editor, row_by_id
 
 
 def get_editable_leg(session: Session, viewer: Viewer, leg_id: int) -> Leg:
@@ -45,7 +45,7 @@ def get_editable_leg(session: Session, viewer: Viewer, leg_id: int) -> Leg:
 
 
 def _place(session: Session, value: int | str, field: str) -> Place:
-    place = row_by_id(session, Place, value, field, "place")
+    place = place_by_reference(session, value, field)
     if place is None:
         raise Invalid(f"give the place the leg {'starts' if field == 'from_place_id' else 'ends'} at", field)
     return place

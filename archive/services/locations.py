@@ -41,7 +41,7 @@ from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 from archive.services.editing.fields import Changes
 from archive.services.journeys import UNDISCLOSED
-from archive.services.place_fields import precision_value, require_editor, row_by_id
+from archive.services.place_fields import place_by_reference, precision_value, require_editor
 from archive.services.places import PlaceSuggestion, PlaceView, place_position, suggest_place, to_view
 from archive.services.ranges import get_range
 
@@ -96,7 +96,7 @@ def _editable_item(session: Session, viewer: Viewer, item_id: int) -> Item:
 
 
 def _places(session: Session, place_ids: Iterable[int | str]) -> list[Place]:
-    places = (row_by_id(session, Place, raw, "places", "place") for raw in place_ids)
+    places = (place_by_reference(session, raw, "places") for raw in place_ids)
     return list(dict.fromkeys(place for place in places if place is not None))
 
 

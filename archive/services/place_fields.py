@@ -5,15 +5,17 @@ Each raises archive.services.Invalid naming the field, as archive.services.editi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pycountry
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive import geo
 from archive.access import EDITORS, Viewer, can_see_journey
-from archive.models import Journey, LocationPrecision, PlaceKind
+from archive.models import Journey, LocationPrecision, Place, PlaceKind
 from archive.services import Invalid, NotFound
 from archive.services.editing import fields as f
 from archive.services.editing.fields import NAME_MAX
@@ -97,6 +99,39 @@ def alt_names(value: Iterable[str] | str, name: str = "") -> list[str]:
 
 
 Row = TypeVar("Row")
+
+
+def place_label(place: Any) -> str:
+    """How forms list a place and how an editor may type it: "Hyesan (KP)", or the name alone."""
+    code = place.country_code
+    return f"{place.name} ({code})" if code else place.name
+
+
+_LABEL = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2})\)$")
+
+
+def place_by_reference(session: Session, value: int | str | None, field: str) -> Place | None:
+    """The place `value` names: its id (what drop-down lists send) or its label as place_label
+    writes it (what a searched text field sends, "Hyesan (KP)", or just "Hyesan" when no other
+    country has one; within a country names are unique); None for no value, Invalid naming
+    `field` otherwise."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    if not text or text.isdigit():
+        return row_by_id(session, Place, text or None, field, "place")
+    matched = _LABEL.match(text)
+    name, code = (matched["name"], matched["code"].upper()) if matched else (text, None)
+    stmt = select(Place).where(func.lower(Place.name) == name.lower())
+    if code:
+        stmt = stmt.where(Place.country_code == code)
+    found = list(session.scalars(stmt.order_by(Place.country_code, Place.id).limit(6)))
+    if not found:
+        raise Invalid(f"there is no place called {text!r} in the gazetteer (add it first, or pick one from "
+                      "the list as you type)", field)
+    if len(found) > 1:
+        labels = ", ".join(dict.fromkeys(place_label(place) for place in found[:5]))
+        raise Invalid(f"more than one place is called {text!r} ({labels}): type it with its country, or "
+                      "pick it from the list as you type", field)
+    return found[0]
 
 
 def row_by_id(session: Session, model: type[Row], value: int | str | None, field: str, noun: str) -> Row | None:

@@ -6,6 +6,8 @@ Reading (every viewer; the access policy of archive.access applies):
     place_view(session, viewer, place_id) -> PlaceView
     list_places(session, viewer, *, kind=None, country=None, collection_id=None, journey_id=None,
                 text=None) -> list[PlaceView]          # each with its count of items `viewer` may see
+    count_places(session, viewer) -> int
+    find_places(session, viewer, text, *, limit=20) -> list[Place]   # by name, for a searched place field
     place_items(session, viewer, place_id, *, limit=200) -> list[Item]
     places_geojson(places) -> dict                      # FeatureCollection of PlaceView points
     place_position(viewer, place, *, at_least=LocationPrecision.exact) -> Position
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import case, func, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from archive import geo
@@ -43,8 +45,8 @@ from archive.models import (AccessLevel, BorderCrossing, Country, Item, Journey,
 from archive.services import Invalid, NotFound, counted
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
-from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, journey_named, place_kind,
-                                           precision_value, require_editor, row_by_id)
+from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, journey_named,
+                                           place_by_reference, place_kind, precision_value, require_editor)
 
 # -- countries ----------------------------------------------------------------------------------
 
@@ -195,6 +197,27 @@ def list_places(session: Session, viewer: Viewer, *, kind: PlaceKind | str | Non
     return [to_view(viewer, place, item_count=counts.get(place.id, 0)) for place in places]
 
 
+def count_places(session: Session, viewer: Viewer) -> int:
+    return session.scalar(select(func.count()).select_from(select(Place.id).where(place_filter(viewer)).subquery())) or 0
+
+
+def find_places(session: Session, viewer: Viewer, text: str, *, limit: int = 20) -> list[Place]:
+    """Places whose name contains `text`: names that are `text` first, then those starting with it.
+
+    Other names are left out: they are JSON with escaped non-ASCII in the database (see list_places),
+    which a LIKE cannot search.
+    """
+    needle = " ".join(text.split())
+    if not needle:
+        return []
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    lowered = func.lower(Place.name)
+    rank = case((lowered == needle.lower(), 0), (lowered.startswith(needle.lower(), autoescape=True), 1), else_=2)
+    stmt = (visible_places(viewer).where(Place.name.ilike(pattern, escape="\\"))
+            .order_by(rank, Place.name, Place.country_code, Place.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
 def place_items(session: Session, viewer: Viewer, place_id: int, *, limit: int = 200) -> list[Item]:
     """Items `viewer` may see shot at the place (linked directly or through a range), newest shot first."""
     _visible_place(session, viewer, place_id)
@@ -245,7 +268,7 @@ def suggest_place(session: Session, viewer: Viewer, lat: float, lon: float,
 # -- writing ------------------------------------------------------------------------------------
 
 def _parent(session: Session, value: int | str | None, place: Place | None) -> Place | None:
-    parent = row_by_id(session, Place, value, "parent_id", "place")
+    parent = place_by_reference(session, value, "parent_id")
     if parent is None:
         return None
     ancestor, depth = parent, 0

@@ -9,6 +9,7 @@ The reading pages (/places/<id>, /journeys/<id>, /map...) are archive.web.geogra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
@@ -21,7 +22,7 @@ from archive.models import (BorderCrossing, CrossingKind, Item, Journey, Leg, Lo
                             TravelMode)
 from archive.services import Invalid, crossings, gaps, journeys, legs, locations, places
 from archive.services.editing import known_collections
-from archive.services.places import PlaceView
+from archive.services.place_fields import place_label
 from archive.services.ranges import list_ranges
 from archive.web.auth import editors_only
 from archive.web.context import current_archive, current_viewer, db_session
@@ -50,14 +51,46 @@ def _form(names: tuple[str, ...]) -> dict[str, str]:
     return {name: request.form.get(name, "") for name in names}
 
 
-def place_label(place: PlaceView | Place) -> str:
-    code = place.country_code
-    return f"{place.name} ({code})" if code else place.name
+#: Up to this many places a place field is a drop-down list of them all; beyond it (a GeoNames
+#: import brings thousands) a text field that suggests places as the editor types, which the
+#: services read as place_by_reference does.
+PLACE_LIST_MAX = 300
+#: Suggestions one keystroke of a searched place field gets.
+PLACE_SUGGESTIONS = 20
 
 
-def place_options(viewer: Viewer, *, empty: str | None = None, leave_out: int | None = None) -> list[tuple[Any, str]]:
-    options: list[tuple[Any, str]] = [("", empty)] if empty is not None else []
-    return options + [(p.id, place_label(p)) for p in places.list_places(db_session(), viewer) if p.id != leave_out]
+@dataclass(frozen=True)
+class PlaceChoices:
+    """What a place field offers: `options` to list, or None for a searched text field."""
+    empty: str  #: what the field says when no place is chosen
+    options: list[tuple[int, str]] | None
+
+
+def place_options(viewer: Viewer, *, empty: str, leave_out: int | None = None) -> PlaceChoices:
+    session = db_session()
+    if places.count_places(session, viewer) > PLACE_LIST_MAX:
+        return PlaceChoices(empty, None)
+    return PlaceChoices(empty, [(p.id, place_label(p)) for p in places.list_places(session, viewer)
+                                if p.id != leave_out])
+
+
+@bp.app_template_global()
+def place_field_text(value: Any) -> str:
+    """What a searched place field shows for a form value: the label of a place id, else the text typed."""
+    text = str(value or "")
+    if text.isdigit():
+        place = db_session().get(Place, int(text))
+        return place_label(place) if place is not None else text
+    return text
+
+
+@bp.get("/geography/edit/places.json")
+@editors_only
+def place_suggestions() -> ResponseReturnValue:
+    """Places whose name contains ?q=, for a searched place field (static/place_search.js)."""
+    found = places.find_places(db_session(), current_viewer(), request.args.get("q", "")[:200],
+                               limit=PLACE_SUGGESTIONS)
+    return {"places": [{"id": place.id, "label": place_label(place)} for place in found]}
 
 
 def country_options(empty: str) -> list[tuple[str, str]]:
