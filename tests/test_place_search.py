@@ -143,6 +143,7 @@ def test_typing_offers_places_and_the_chosen_label_is_saved(site: tuple[str, Pag
     page.locator("#leg-from_place_id").fill("Sinuiju (KP)")
     page.get_by_role("button", name="Save changes").click()
     page.wait_for_load_state()
+    assert "Saved leg 2: from place, to place changed." in page.content()  # in words, not form names
     with archive.Session() as session:
         leg = session.get(Leg, world["leg2"])
         assert (leg.from_place_id, leg.to_place_id) == (world["sinuiju"], world["dandong"])

@@ -31,8 +31,8 @@ ITEM_FORM = ("title", "description", "date_shot", "creator", "language", "rights
              "collection_id", "tags")
 COLLECTION_FORM = ("title", "year", "kind", "synopsis", "description", "rights")
 PERSON_FORM = ("name", "note")
-#: How flash messages name changed fields.
-LABELS = {"date_shot": "date shot", "collection_id": "collection", "access": "access level"}
+#: How flash messages name changed fields that "to_place_id → to place" does not make readable.
+LABELS = {"access": "access level"}
 PEOPLE_PER_PAGE = 50
 #: The access levels as forms offer them, with who may see each.
 ACCESS_OPTIONS = [(AccessLevel.public.value, "Public — anyone"),
@@ -62,7 +62,8 @@ def done(message: str, location: str) -> ResponseReturnValue:
 
 
 def changed(changes: dict[str, Any]) -> str:
-    return ", ".join(LABELS.get(name, name) for name in changes)
+    """The changed fields in words: "to place, date shot"."""
+    return ", ".join(LABELS.get(name, name.removesuffix("_id").replace("_", " ")) for name in changes)
 
 
 def wants_json() -> bool:
