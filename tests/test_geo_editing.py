@@ -258,6 +258,8 @@ def test_gaps_report_links_each_gap_to_what_to_fix(client: FlaskClient, archive:
     only = text(client.get(f"/gaps?journey={world['journey']}"))
     assert "Across the Yalu" in only and "Nowhere village" not in only
     assert client.get("/gaps?journey=abc").status_code == 400
+    for bad in ("%C2%B2", "99999999999", "0"):  # a superscript two is a digit to str.isdigit, not to int()
+        assert client.get(f"/gaps?journey={bad}").status_code == 400, bad
     assert client.get("/gaps?journey=999999").status_code == 404
 
 

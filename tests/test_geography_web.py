@@ -169,7 +169,8 @@ def test_places_geojson_filters_and_counts_visible_items(client: FlaskClient, lo
     feature = _json(client, "/api/places.geojson?country=LA")["features"][0]
     assert feature["properties"]["kind"] == "place" and feature["properties"]["url"] == f"/places/{world['Vientiane']}"
     assert feature["geometry"]["coordinates"] == [102.63, 17.97]
-    for bad in ("?kind=castle", "?collection=abc", "?country=XX", "?journey=-1"):
+    for bad in ("?kind=castle", "?collection=abc", "?country=XX", "?journey=-1", "?collection=%C2%B2",
+                "?journey=%D9%A3", "?place=%C2%B2", "?place=99999999999"):
         response = client.get(f"/api/places.geojson{bad}")
         assert response.status_code == 400 and response.get_json()["error"], bad
     login("researcher")

@@ -79,6 +79,10 @@ def test_long_gazetteers_get_searched_text_fields_that_take_labels(client: Flask
     assert response.status_code == 400
     field = field_html(text(response), "to_place_id")
     assert "There is no place called &#39;Tumen&#39;" in field and 'value="Tumen"' in field  # kept as typed
+    for typed in ("99999999999999999999", "²"):  # shown again as typed, never looked up as an id
+        response = post(client, f"/journeys/{world['journey']}/legs", {**LEG_FORM, "from_place_id": typed,
+                                                                        "to_place_id": "Dandong (CN)"})
+        assert response.status_code == 400 and f'value="{typed}"' in field_html(text(response), "from_place_id")
 
     item_id = add_item(archive, "On the bridge")
     response = post(client, f"/items/{item_id}/geography", {"place_ids": [], "add_place": "Sinuiju (KP)",

@@ -22,6 +22,7 @@ from archive.models import (BorderCrossing, CrossingKind, Item, Journey, Leg, Lo
                             TravelMode)
 from archive.services import Invalid, crossings, gaps, journeys, legs, locations, places
 from archive.services.editing import known_collections
+from archive.services.editing.fields import whole_number
 from archive.services.place_fields import place_label
 from archive.services.ranges import list_ranges
 from archive.web.auth import editors_only
@@ -78,10 +79,12 @@ def place_options(viewer: Viewer, *, empty: str, leave_out: int | None = None) -
 def place_field_text(value: Any) -> str:
     """What a searched place field shows for a form value: the label of a place id, else the text typed."""
     text = str(value or "")
-    if text.isdigit():
-        place = db_session().get(Place, int(text))
-        return place_label(place) if place is not None else text
-    return text
+    try:
+        place_id = whole_number(text, "place")  # an id, as a stored record gives it
+    except Invalid:
+        return text
+    place = db_session().get(Place, place_id) if place_id is not None else None
+    return place_label(place) if place is not None else text
 
 
 @bp.get("/geography/edit/places.json")
@@ -382,11 +385,8 @@ def move_leg(leg_id: int) -> ResponseReturnValue:
 @editors_only
 def gaps_page() -> ResponseReturnValue:
     session, viewer = db_session(), current_viewer()
-    raw = request.args.get("journey", "").strip()
-    journey_id = int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    journey_id = whole_number(request.args.get("journey", ""), "journey")
     journey = None
-    if raw and journey_id is None:
-        raise Invalid(f"journey must be a journey's number, not {raw!r}", "journey")
     if journey_id is not None:
         journey = journeys.get_editable_journey(session, viewer, journey_id)
     report = gaps.gaps_report(session, viewer, journey_id=journey_id)

@@ -16,6 +16,7 @@ from archive.access import may_edit
 from archive.models import Item, PlaceKind
 from archive.services import Invalid, NotFound
 from archive.services.crossings import CrossingView, list_crossings
+from archive.services.editing.fields import whole_number
 from archive.services.journeys import JourneyView, journey_geojson, journey_view, leg_feature_id, list_journeys
 from archive.services.place_fields import country_code
 from archive.services.places import PlaceView, get_country, list_places, place_items, place_view, places_geojson
@@ -42,12 +43,7 @@ def map_settings() -> dict[str, str]:
 
 
 def _whole_number(name: str) -> int | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
-        raise Invalid(f"{name} must be a whole number, not {raw!r}", name)
-    return int(raw)
+    return whole_number(request.args.get(name, ""), name)
 
 
 def place_filters() -> dict[str, Any]:
