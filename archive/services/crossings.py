@@ -80,14 +80,6 @@ def crossing_view(session: Session, viewer: Viewer, crossing_id: int) -> Crossin
     return crossing_to_view(viewer, crossing)
 
 
-def _kind(value: CrossingKind | str) -> CrossingKind:
-    try:
-        return CrossingKind(value)
-    except ValueError:
-        raise Invalid(f"kind must be one of {', '.join(k.value for k in CrossingKind)}, not {value!r}",
-                      "kind") from None
-
-
 def _point(session: Session, value: int | str) -> int:
     place = place_by_reference(session, value, "place_id")
     if place is None:
@@ -100,7 +92,7 @@ def _checked(session: Session, crossing: BorderCrossing | None, given: dict[str,
         "place_id": partial(_point, session),
         "from_country": partial(country_code, field="from_country", required=True),
         "to_country": partial(country_code, field="to_country", required=True),
-        "kind": _kind,
+        "kind": partial(f.choice, CrossingKind, field="kind"),
         "notes": partial(f.text, field="notes"),
     }
     values = f.validated({name: partial(checks[name], value) for name, value in given.items() if value is not KEEP})
@@ -156,10 +148,7 @@ def edit_crossing(session: Session, viewer: Viewer, crossing_id: int, *, place_i
             raise Invalid(f"leg {leg.position} of {journey_named(viewer, leg.journey)} uses this crossing and goes from "
                           f"{leg.from_place.country_code or 'no country'} into "
                           f"{leg.to_place.country_code or 'no country'}", "from_country")
-    changes = {name: (getattr(crossing, name), value) for name, value in values.items()
-               if getattr(crossing, name) != value}
-    for name, (_, value) in changes.items():
-        setattr(crossing, name, value)
+    changes = f.apply_changes(crossing, values)
     session.flush()
     session.expire(crossing, ["place"])
     return changes

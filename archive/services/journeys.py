@@ -39,10 +39,10 @@ from archive.dates import describe
 from archive.geo import Position
 from archive.models import (AccessLevel, BorderCrossing, Collection, Item, Journey, Leg, LocationPrecision,
                             MediaFile, Person, Place, TimeRange, TravelMode, item_legs)
-from archive.services import Invalid, NotFound
+from archive.services import NotFound
 from archive.services.crossings import CrossingView, crossing_to_view
 from archive.services.editing import fields as f
-from archive.services.editing.collections import is_known_collection
+from archive.services.editing.collections import known_collection_id
 from archive.services.editing.fields import KEEP, TITLE_MAX, Changes, Keep
 from archive.services.editing.people import get_or_create_person
 from archive.services.place_fields import country_code, require_editor
@@ -352,13 +352,6 @@ def get_editable_journey(session: Session, viewer: Viewer, journey_id: int) -> J
     return journey
 
 
-def _collection(session: Session, viewer: Viewer, value: int | str | None) -> int | None:
-    collection_id = f.whole_number(value, "collection_id")
-    if collection_id is not None and not is_known_collection(session, viewer, collection_id):
-        raise Invalid(f"there is no collection {collection_id}", "collection_id")
-    return collection_id
-
-
 def _people(session: Session, names: Iterable[str]) -> list[Person]:
     if isinstance(names, str):
         names = [n for n in names.replace(";", "\n").splitlines()]
@@ -374,7 +367,7 @@ def _journey_values(session: Session, viewer: Viewer, given: dict[str, Any]) -> 
         "travellers": lambda v: f.text(v, "travellers", limit=TRAVELLERS_MAX),
         "description": lambda v: f.text(v, "description"),
         "access": f.access,
-        "collection_id": partial(_collection, session, viewer),
+        "collection_id": partial(known_collection_id, session, viewer),
         "people": partial(_people, session),
     }
     return f.validated({name: partial(checks[name], value) for name, value in given.items() if value is not KEEP})
@@ -401,15 +394,13 @@ def edit_journey(session: Session, viewer: Viewer, journey_id: int, *, title: st
     journey = get_editable_journey(session, viewer, journey_id)
     values = _journey_values(session, viewer, dict(title=title, travellers=travellers, description=description,
                                                    access=access, collection_id=collection_id, people=people))
-    changes: Changes = {name: (getattr(journey, name), value) for name, value in values.items()
-                        if name != "people" and getattr(journey, name) != value}
-    for name, (_, value) in changes.items():
-        setattr(journey, name, value)
-    if "people" in values:
-        before, after = sorted(p.name for p in journey.people), sorted(p.name for p in values["people"])
+    people = values.pop("people", None)
+    changes = f.apply_changes(journey, values)
+    if people is not None:
+        before, after = sorted(p.name for p in journey.people), sorted(p.name for p in people)
         if before != after:
             changes["people"] = (before, after)
-            journey.people = values["people"]
+            journey.people = people
     session.flush()
     return changes
 

@@ -62,14 +62,6 @@ def _date(value: str) -> Any:
         raise Invalid(str(exc), "date") from exc
 
 
-def _mode(value: TravelMode | str) -> TravelMode:
-    try:
-        return TravelMode(value or TravelMode.other)
-    except ValueError:
-        raise Invalid(f"mode must be one of {', '.join(m.value for m in TravelMode)}, not {value!r}",
-                      "mode") from None
-
-
 def _where(place: Place) -> str:
     return f"{place.name} ({place.country_code or 'no country'})"
 
@@ -87,7 +79,7 @@ def _leg_values(session: Session, leg: Leg | None, given: dict[str, Any]) -> dic
         "from_place": partial(_place, session, field="from_place_id"),
         "to_place": partial(_place, session, field="to_place_id"),
         "date": _date,
-        "mode": _mode,
+        "mode": partial(f.choice, TravelMode, field="mode", default=TravelMode.other),
         "crossing": partial(_crossing, session),
         "narrative": lambda v: f.text(v, "narrative"),
         "precision": precision_value,

@@ -57,18 +57,11 @@ def country_code(value: str | None, field: str = "country", *, required: bool = 
 
 
 def place_kind(value: PlaceKind | str) -> PlaceKind:
-    try:
-        return PlaceKind(value or PlaceKind.other)
-    except ValueError:
-        raise Invalid(f"kind must be one of {', '.join(k.value for k in PlaceKind)}, not {value!r}", "kind") from None
+    return f.choice(PlaceKind, value, "kind", default=PlaceKind.other)
 
 
 def precision_value(value: LocationPrecision | str, field: str = "precision") -> LocationPrecision:
-    try:
-        return LocationPrecision(value or LocationPrecision.exact)
-    except ValueError:
-        choices = ", ".join(p.value for p in LocationPrecision)
-        raise Invalid(f"{field.replace('_', ' ')} must be one of {choices}, not {value!r}", field) from None
+    return f.choice(LocationPrecision, value, field, default=LocationPrecision.exact)
 
 
 def coordinate(value: float | str, field: str) -> float:

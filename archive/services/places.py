@@ -351,9 +351,7 @@ def edit_place(session: Session, viewer: Viewer, place_id: int, *, name: str | K
     if "parent" in values:
         new_parent = values.pop("parent")
         values["parent_id"] = new_parent.id if new_parent is not None else None
-    changes = {key: (getattr(place, key), value) for key, value in values.items() if getattr(place, key) != value}
-    for key, (_, value) in changes.items():
-        setattr(place, key, value)
+    changes = f.apply_changes(place, values)
     session.flush()
     session.expire(place, ["parent"])
     return changes

@@ -18,6 +18,7 @@ from archive.access import Viewer
 from archive.models import Item, Segment, Transcript, TranscriptKind, utcnow
 from archive.services import Invalid, NotFound
 from archive.services.catalogue import get_item
+from archive.services.editing import fields as f
 
 EXPORT_FORMATS = {"vtt": ("text/vtt", formats.to_webvtt), "srt": ("application/x-subrip", formats.to_srt)}
 
@@ -34,11 +35,7 @@ class ImportResult:
 
 
 def _kind(kind: TranscriptKind | str) -> TranscriptKind:
-    try:
-        return TranscriptKind(kind)
-    except ValueError:
-        choices = ", ".join(k.value for k in TranscriptKind)
-        raise Invalid(f"kind must be one of {choices}, not {kind!r}", "kind") from None
+    return f.choice(TranscriptKind, kind, "kind")
 
 
 def _language(language: str | None, filename: str) -> str:

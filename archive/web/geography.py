@@ -14,11 +14,11 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from archive.access import may_edit
 from archive.models import Item, PlaceKind
-from archive.services import Invalid, NotFound
+from archive.services import NotFound
 from archive.services.crossings import CrossingView, list_crossings
 from archive.services.editing.fields import whole_number
 from archive.services.journeys import JourneyView, journey_geojson, journey_view, leg_feature_id, list_journeys
-from archive.services.place_fields import country_code
+from archive.services.place_fields import country_code, place_kind
 from archive.services.places import PlaceView, get_country, list_places, place_items, place_view, places_geojson
 from archive.web.context import current_archive, current_viewer, db_session
 from archive.web.pages import visible_collections
@@ -49,10 +49,9 @@ def _whole_number(name: str) -> int | None:
 def place_filters() -> dict[str, Any]:
     """The filters of the map and of /api/places.geojson, checked (Invalid names the bad one)."""
     kind = (request.args.get("kind") or "").strip() or None
-    if kind is not None and kind not in {k.value for k in PlaceKind}:
-        raise Invalid(f"kind must be one of {', '.join(k.value for k in PlaceKind)}, not {kind!r}", "kind")
     country = (request.args.get("country") or "").strip() or None
-    return {"kind": kind, "country": country_code(country, "country") if country else None,
+    return {"kind": place_kind(kind).value if kind else None,
+            "country": country_code(country, "country") if country else None,
             "collection_id": _whole_number("collection"), "journey_id": _whole_number("journey")}
 
 

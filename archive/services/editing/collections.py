@@ -26,6 +26,14 @@ def is_known_collection(session: Session, viewer: Viewer, collection_id: int) ->
                                                       collection_filter(viewer))) is not None
 
 
+def known_collection_id(session: Session, viewer: Viewer, value: int | str | None) -> int | None:
+    """The collection id a form gives (None for none); Invalid unless `viewer` may know that collection."""
+    collection_id = f.whole_number(value, "collection_id")
+    if collection_id is not None and not is_known_collection(session, viewer, collection_id):
+        raise Invalid(f"there is no collection {collection_id}", "collection_id")
+    return collection_id
+
+
 def get_known_collection(session: Session, viewer: Viewer, collection_id: int) -> Collection:
     """The collection with its credits, or NotFound when it does not exist or `viewer` may not know it."""
     collection = session.scalar(select(Collection).where(Collection.id == collection_id, collection_filter(viewer))
@@ -77,10 +85,7 @@ def edit_collection(session: Session, viewer: Viewer, collection_id: int, *, tit
     checks.update({name: partial(COLLECTION_FIELDS[name], session, value) for name, value in given.items()
                    if value is not KEEP})
     values = f.validated(checks)
-    changes = {name: (getattr(collection, name), value) for name, value in values.items()
-               if getattr(collection, name) != value}
-    for name, (_, value) in changes.items():
-        setattr(collection, name, value)
+    changes = f.apply_changes(collection, values)
     session.flush()
     return changes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pycountry
 
@@ -104,12 +104,29 @@ def languages(value: str) -> str:
     return ", ".join(dict.fromkeys(tags))
 
 
-def access(value: AccessLevel | str, field: str = "access") -> AccessLevel:
+Choice = TypeVar("Choice", bound=enum.Enum)
+
+
+def choice(kind: type[Choice], value: Choice | str, field: str, *, default: Choice | None = None) -> Choice:
+    """A member of the enum `kind`, given as itself or as its value; an empty value is `default`
+    when there is one. Invalid lists the values to choose from."""
     try:
-        return AccessLevel(value)
+        return kind(value or default if default is not None else value)
     except ValueError:
-        choices = ", ".join(a.value for a in AccessLevel)
-        raise Invalid(f"access must be one of {choices}, not {value!r}", field) from None
+        choices = ", ".join(member.value for member in kind)
+        raise Invalid(f"{field.replace('_', ' ')} must be one of {choices}, not {value!r}", field) from None
+
+
+def access(value: AccessLevel | str, field: str = "access") -> AccessLevel:
+    return choice(AccessLevel, value, field)
+
+
+def apply_changes(row: Any, values: dict[str, Any]) -> Changes:
+    """Set the attributes of `row` that `values` changes; return {name: (old, new)} of those."""
+    changes = {name: (getattr(row, name), value) for name, value in values.items() if getattr(row, name) != value}
+    for name, (_, value) in changes.items():
+        setattr(row, name, value)
+    return changes
 
 
 def whole_number(value: int | str | None, field: str, *, minimum: int = 1,

@@ -16,7 +16,7 @@ from archive.models import AccessLevel, Collection, Item, Tag
 from archive.services import Invalid, audit
 from archive.services.catalogue import get_item, visible_items
 from archive.services.editing import fields as f
-from archive.services.editing.collections import is_known_collection
+from archive.services.editing.collections import known_collection_id
 from archive.services.editing.fields import KEEP, NAME_MAX, TITLE_MAX, Changes, Keep
 
 #: Most items one bulk edit may change; a browse page holds at most max_per_page of them.
@@ -61,10 +61,7 @@ def _apply(session: Session, item: Item, values: dict[str, Any]) -> Changes:
     bounds = values.pop("date_shot", None)
     if bounds is not None:
         values["date_shot"] = bounds.text
-    changes = {name: (getattr(item, name), value) for name, value in values.items()
-               if getattr(item, name) != value}
-    for name, (_, value) in changes.items():
-        setattr(item, name, value)
+    changes = f.apply_changes(item, values)
     if bounds is not None:  # the bounds follow the text, and are not reported separately
         item.date_lower, item.date_upper = bounds.lower, bounds.upper
     session.flush()
@@ -97,7 +94,7 @@ def edit_item(session: Session, viewer: Viewer, item_id: int, *, tags: Sequence[
     checks: dict[str, Callable[[], Any]] = {
         name: partial(ITEM_FIELDS[name], session, value) for name, value in fields.items() if value is not KEEP}
     if collection_id is not KEEP:
-        checks["collection_id"] = partial(_known_collection_id, session, viewer, collection_id)
+        checks["collection_id"] = partial(known_collection_id, session, viewer, collection_id)
     if tags is not KEEP:
         checks["tags"] = partial(f.tag_names, list(tags))
     values = f.validated(checks)
@@ -108,11 +105,6 @@ def edit_item(session: Session, viewer: Viewer, item_id: int, *, tags: Sequence[
     return changes
 
 
-def _known_collection_id(session: Session, viewer: Viewer, value: int | str | None) -> int | None:
-    collection_id = f.whole_number(value, "collection_id")
-    if collection_id is not None and not is_known_collection(session, viewer, collection_id):
-        raise Invalid(f"there is no collection {collection_id}", "collection_id")
-    return collection_id
 
 
 def get_or_create_tag(session: Session, name: str, parent: Tag | None = None) -> Tag:
@@ -175,7 +167,7 @@ def bulk_edit(session: Session, viewer: Viewer, item_ids: Sequence[int], *, add_
         "remove_tags": partial(f.tag_names, list(remove_tags), "remove_tags"),
     }
     if collection_id is not KEEP:
-        checks["collection_id"] = partial(_known_collection_id, session, viewer, collection_id)
+        checks["collection_id"] = partial(known_collection_id, session, viewer, collection_id)
     if access is not KEEP:
         checks["access"] = partial(f.access, access)
     values = f.validated(checks)

@@ -99,9 +99,7 @@ def edit_person(session: Session, viewer: Viewer, person_id: int, *, name: str |
     if note is not KEEP:
         checks["note"] = partial(f.text, note, "note")
     values = f.validated(checks)
-    changes = {key: (getattr(person, key), value) for key, value in values.items() if getattr(person, key) != value}
-    for key, (_, value) in changes.items():
-        setattr(person, key, value)
+    changes = f.apply_changes(person, values)
     session.flush()
     return changes
 
