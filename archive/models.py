@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timezone
+from collections.abc import Iterable
 from typing import Annotated, Any
 
-from sqlalchemy import (JSON, Column, Date, DateTime, Enum, Float, ForeignKey, Index,
-                        MetaData, String, Table, Text, TypeDecorator, UniqueConstraint, CheckConstraint)
+from sqlalchemy import (JSON, Column, Date, DateTime, Enum, Float, ForeignKey, Index, MetaData, String, Subquery,
+                        Table, Text, TypeDecorator, UniqueConstraint, CheckConstraint, select, union)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -627,3 +628,26 @@ class Leg(Base):
     to_place: Mapped[Place] = relationship(foreign_keys=[to_place_id])
     crossing: Mapped[BorderCrossing | None] = relationship()
     items: Mapped[list[Item]] = relationship(secondary=item_legs, back_populates="legs")
+
+
+# -- the two ways an item is linked to a place or a leg ----------------------------------------------
+
+def _item_links(table: Table, other: str, item_ids: Iterable[int] | None) -> Subquery:
+    direct = select(table.c.item_id, table.c[other])
+    ranged = select(TimeRange.item_id, getattr(TimeRange, other)).where(getattr(TimeRange, other).is_not(None))
+    if item_ids is not None:  # inside both halves, where their indexes serve
+        wanted = sorted(set(item_ids))
+        direct, ranged = direct.where(table.c.item_id.in_(wanted)), ranged.where(TimeRange.item_id.in_(wanted))
+    return union(direct, ranged).subquery()
+
+
+def item_place_links(item_ids: Iterable[int] | None = None) -> Subquery:
+    """(item_id, place_id) of items linked to a place directly or through one of their time ranges;
+    only of `item_ids` when given."""
+    return _item_links(item_places, "place_id", item_ids)
+
+
+def item_leg_links(item_ids: Iterable[int] | None = None) -> Subquery:
+    """(item_id, leg_id) of items linked to a leg directly or through one of their time ranges;
+    only of `item_ids` when given."""
+    return _item_links(item_legs, "leg_id", item_ids)

@@ -166,6 +166,8 @@ def test_places_geojson_filters_and_counts_visible_items(client: FlaskClient, lo
     assert set(names(f"?journey={route}")) == {"Hyesan", "Changbai", "Changbai landing", "Shenyang", "Kunming",
                                                "Lao Cai border area", "Hanoi", "Vientiane"}
     assert names("?kind=river") == {}
+    assert names(f"?place={world['Hanoi']}") == {"Hanoi": 1}  # one place, for the map of its page
+    assert names(f"?place={world['Hanoi']}&country=LA") == {}
     feature = _json(client, "/api/places.geojson?country=LA")["features"][0]
     assert feature["properties"]["kind"] == "place" and feature["properties"]["url"] == f"/places/{world['Vientiane']}"
     assert feature["geometry"]["coordinates"] == [102.63, 17.97]

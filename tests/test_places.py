@@ -197,6 +197,27 @@ def test_item_counts_count_only_items_the_viewer_may_see(archive: Archive, gazet
         assert listed["Changbai"] == 2 and listed["Hyesan"] == 0
 
 
+def test_items_shot_at_several_places_are_counted_once_newest_first(archive: Archive,
+                                                                    gazetteer: dict[str, int]) -> None:
+    old = add_item(archive, "Old street", date_shot="2017")
+    new = add_item(archive, "New street", date_shot="2021-05")
+    undated = add_item(archive, "Undated street")
+    add_item(archive, "Elsewhere", date_shot="2022")
+    hidden = add_item(archive, "Hidden street", date_shot="2023", access=AccessLevel.restricted)
+    with archive.session() as session:
+        for item_id, place in ((old, "Changbai"), (new, "Changbai"), (new, "Changbai landing"),
+                               (undated, "Changbai landing"), (hidden, "Changbai")):
+            locations.link_item_place(session, SYSTEM, item_id, gazetteer[place])
+    with archive.Session() as session:
+        both = [gazetteer["Changbai"], gazetteer["Changbai landing"]]
+        items, total = places.items_shot_at(session, ANONYMOUS, both)
+        assert [i.title for i in items] == ["New street", "Old street", "Undated street"] and total == 3
+        items, total = places.items_shot_at(session, ANONYMOUS, both, limit=2)
+        assert [i.title for i in items] == ["New street", "Old street"] and total == 3
+        assert places.items_shot_at(session, RESEARCHER, both)[1] == 4
+        assert places.items_shot_at(session, ANONYMOUS, []) == ([], 0)
+
+
 def test_list_places_filters(archive: Archive, gazetteer: dict[str, int]) -> None:
     with archive.Session() as session:
         assert _names(places.list_places(session, ANONYMOUS, country="cn")) == {"Changbai", "Changbai landing"}

@@ -313,13 +313,17 @@ def to_journey_view(session: Session, viewer: Viewer, journey: Journey, *, foota
                        tuple(p.name for p in journey.people if p.id in known), legs)
 
 
-def journey_view(session: Session, viewer: Viewer, journey_id: int, *, footage: bool = True) -> JourneyView:
-    """The journey with its legs, stops and (with `footage`) the visible items of each leg; NotFound when hidden."""
+def _visible_journey(session: Session, viewer: Viewer, journey_id: int) -> Journey:
     journey = session.scalar(select(Journey).where(Journey.id == journey_id, journey_filter(viewer))
                              .options(*_with_legs()))
     if journey is None:
         raise NotFound(f"journey {journey_id}")
-    return to_journey_view(session, viewer, journey, footage=footage)
+    return journey
+
+
+def journey_view(session: Session, viewer: Viewer, journey_id: int, *, footage: bool = True) -> JourneyView:
+    """The journey with its legs, stops and (with `footage`) the visible items of each leg; NotFound when hidden."""
+    return to_journey_view(session, viewer, _visible_journey(session, viewer, journey_id), footage=footage)
 
 
 def list_journeys(session: Session, viewer: Viewer, *, country: str | None = None,
@@ -345,11 +349,7 @@ def list_journeys(session: Session, viewer: Viewer, *, country: str | None = Non
 def get_editable_journey(session: Session, viewer: Viewer, journey_id: int) -> Journey:
     """The journey row with its legs, for editors' forms (NotFound for others and for hidden journeys)."""
     require_editor(viewer, f"journey {journey_id}")
-    journey = session.scalar(select(Journey).where(Journey.id == journey_id, journey_filter(viewer))
-                             .options(*_with_legs()))
-    if journey is None:
-        raise NotFound(f"journey {journey_id}")
-    return journey
+    return _visible_journey(session, viewer, journey_id)
 
 
 def _people(session: Session, names: Iterable[str]) -> list[Person]:

@@ -34,11 +34,16 @@ from archive.services.journeys import get_editable_journey
 from archive.services.place_fields import place_by_reference, precision_value, require_editor, row_by_id
 
 
+def visible_leg(session: Session, viewer: Viewer, leg_id: int) -> Leg | None:
+    """The leg with its journey, when `viewer` may see the journey; None otherwise."""
+    return session.scalar(select(Leg).join(Journey).where(Leg.id == leg_id, journey_filter(viewer))
+                          .options(selectinload(Leg.journey)))
+
+
 def get_editable_leg(session: Session, viewer: Viewer, leg_id: int) -> Leg:
     """The leg row, for editors' forms (NotFound for others and for legs of hidden journeys)."""
     require_editor(viewer, f"leg {leg_id}")
-    leg = session.scalar(select(Leg).join(Journey).where(Leg.id == leg_id, journey_filter(viewer))
-                         .options(selectinload(Leg.journey)))
+    leg = visible_leg(session, viewer, leg_id)
     if leg is None:
         raise NotFound(f"leg {leg_id}")
     return leg

@@ -30,17 +30,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from archive.access import Viewer, can_see_place, item_filter, journey_filter, published_position
+from archive.access import Viewer, can_see_journey, can_see_place, item_filter, journey_filter, published_position
 from archive.geo import Position
-from archive.models import Item, Journey, Leg, LocationPrecision, Place, TimeRange, item_legs
+from archive.models import Item, Journey, Leg, LocationPrecision, Place, item_leg_links
 from archive.services import Invalid
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 from archive.services.editing.fields import Changes
 from archive.services.journeys import UNDISCLOSED
+from archive.services.legs import visible_leg
 from archive.services.place_fields import place_by_reference, precision_value, require_editor
 from archive.services.places import PlaceSuggestion, PlaceView, place_position, suggest_place, to_view
 from archive.services.ranges import get_range
@@ -106,8 +107,7 @@ def _legs(session: Session, viewer: Viewer, leg_ids: Iterable[int | str]) -> lis
         leg_id = f.whole_number(raw, "legs")
         if leg_id is None:
             continue
-        leg = session.scalar(select(Leg).join(Journey).where(Leg.id == leg_id, journey_filter(viewer))
-                             .options(selectinload(Leg.journey)))
+        leg = visible_leg(session, viewer, leg_id)
         if leg is None:
             raise Invalid(f"there is no leg {leg_id}", "legs")
         if leg not in legs:
@@ -155,17 +155,13 @@ def set_item_legs(session: Session, viewer: Viewer, item_id: int, leg_ids: Itera
     """Link the item to exactly these legs (of journeys `viewer` may see; links to hidden ones stay)."""
     item = _editable_item(session, viewer, item_id)
     legs = _legs(session, viewer, leg_ids)
-    shown = [leg for leg in item.legs if _seen(session, viewer, leg)]
+    shown = [leg for leg in item.legs if can_see_journey(viewer, leg.journey)]
     if {leg.id for leg in shown} == {leg.id for leg in legs}:
         return {}
     before = sorted(_leg_label(leg) for leg in shown)
     item.legs = [leg for leg in item.legs if leg not in shown] + legs
     session.flush()
     return {"legs": (before, sorted(_leg_label(leg) for leg in legs))}
-
-
-def _seen(session: Session, viewer: Viewer, leg: Leg) -> bool:
-    return session.scalar(select(Journey.id).where(Journey.id == leg.journey_id, journey_filter(viewer))) is not None
 
 
 def link_item_leg(session: Session, viewer: Viewer, item_id: int, leg_id: int) -> bool:
@@ -253,9 +249,7 @@ def legs_of_items(session: Session, viewer: Viewer, item_ids: Iterable[int]) -> 
     wanted = sorted(set(item_ids))
     if not wanted:
         return {}
-    links = union(select(item_legs.c.item_id, item_legs.c.leg_id).where(item_legs.c.item_id.in_(wanted)),
-                  select(TimeRange.item_id, TimeRange.leg_id)
-                  .where(TimeRange.item_id.in_(wanted), TimeRange.leg_id.is_not(None))).subquery()
+    links = item_leg_links(wanted)
     origin, destination = aliased(Place), aliased(Place)
     rows = session.execute(
         select(links.c.item_id, Journey.id, Journey.title, Leg.position, origin, destination)

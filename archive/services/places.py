@@ -9,6 +9,7 @@ Reading (every viewer; the access policy of archive.access applies):
     count_places(session, viewer) -> int
     find_places(session, viewer, text, *, limit=20) -> list[Place]   # by name, for a searched place field
     place_items(session, viewer, place_id, *, limit=200) -> list[Item]
+    items_shot_at(session, viewer, place_ids, *, limit=200) -> (list[Item], total)   # at any of the places
     places_geojson(places) -> dict                      # FeatureCollection of PlaceView points
     place_position(viewer, place, *, at_least=LocationPrecision.exact) -> Position
 
@@ -34,14 +35,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, union
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import geo
 from archive.access import Viewer, can_see_place, item_filter, journey_filter, place_filter, published_position
 from archive.geo import Position
 from archive.models import (AccessLevel, BorderCrossing, Country, Item, Journey, Leg, LocationPrecision, Place,
-                            PlaceKind, TimeRange, item_places)
+                            PlaceKind, TimeRange, item_place_links, item_places)
 from archive.services import Invalid, NotFound, counted
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
@@ -151,11 +152,9 @@ def place_view(session: Session, viewer: Viewer, place_id: int) -> PlaceView:
 
 def _item_ids_by_place(viewer: Viewer) -> Any:
     """(place_id, item_id) of visible items linked to a place directly or through one of their ranges."""
-    direct = select(item_places.c.place_id, item_places.c.item_id).join(
-        Item, Item.id == item_places.c.item_id).where(item_filter(viewer))
-    ranged = select(TimeRange.place_id, TimeRange.item_id).join(Item, Item.id == TimeRange.item_id).where(
-        TimeRange.place_id.is_not(None), item_filter(viewer))
-    return union(direct, ranged).subquery()
+    links = item_place_links()
+    return (select(links.c.place_id, links.c.item_id).join(Item, Item.id == links.c.item_id)
+            .where(item_filter(viewer)).subquery())
 
 
 def _item_counts(session: Session, viewer: Viewer, place_ids: Sequence[int] | None = None) -> dict[int, int]:
@@ -168,13 +167,15 @@ def _item_counts(session: Session, viewer: Viewer, place_ids: Sequence[int] | No
 
 def list_places(session: Session, viewer: Viewer, *, kind: PlaceKind | str | None = None, country: str | None = None,
                 collection_id: int | None = None, journey_id: int | None = None,
-                text: str | None = None) -> list[PlaceView]:
+                text: str | None = None, place_id: int | None = None) -> list[PlaceView]:
     """Places `viewer` may see, by name, each with how many items `viewer` may see were shot there.
 
     Filters: the kind, the country code, places with visible items of a collection, the stops
-    and crossing points of a visible journey, a name or other name containing `text`.
+    and crossing points of a visible journey, a name or other name containing `text`, one place.
     """
     stmt = visible_places(viewer)
+    if place_id is not None:
+        stmt = stmt.where(Place.id == place_id)
     if kind:
         stmt = stmt.where(Place.kind == place_kind(kind))
     if country:
@@ -221,11 +222,19 @@ def find_places(session: Session, viewer: Viewer, text: str, *, limit: int = 20)
 def place_items(session: Session, viewer: Viewer, place_id: int, *, limit: int = 200) -> list[Item]:
     """Items `viewer` may see shot at the place (linked directly or through a range), newest shot first."""
     _visible_place(session, viewer, place_id)
+    return items_shot_at(session, viewer, [place_id], limit=limit)[0]
+
+
+def items_shot_at(session: Session, viewer: Viewer, place_ids: Sequence[int], *,
+                  limit: int = 200) -> tuple[list[Item], int]:
+    """Items `viewer` may see shot at any of the places, newest shot first, and how many there are in all."""
     links = _item_ids_by_place(viewer)
-    ids = select(links.c.item_id).where(links.c.place_id == place_id)
-    return list(session.scalars(select(Item).where(Item.id.in_(ids), item_filter(viewer))
-                                .options(selectinload(Item.media_files))
-                                .order_by(Item.date_lower.desc().nulls_last(), Item.id).limit(limit)))
+    shot = select(Item.id).where(Item.id.in_(select(links.c.item_id).where(links.c.place_id.in_(list(place_ids)))),
+                                 item_filter(viewer))
+    total = session.scalar(select(func.count()).select_from(shot.subquery())) or 0
+    items = session.scalars(select(Item).where(Item.id.in_(shot)).options(selectinload(Item.media_files))
+                            .order_by(Item.date_lower.desc().nulls_last(), Item.id).limit(limit))
+    return list(items), total
 
 
 def places_geojson(places: Iterable[PlaceView]) -> dict[str, Any]:

@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select, union
+from sqlalchemy import delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from archive.access import Viewer, can_see
 from archive.models import (AccessLevel, Collection, Country, Item, Journey, Leg, Place, Role, SearchOutbox, Segment,
-                            Tag, TimeRange, Transcript, item_legs, item_places, item_tags)
+                            Tag, TimeRange, Transcript, item_leg_links, item_place_links, item_tags)
 from archive.search import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc, ValueGuard
 
 if TYPE_CHECKING:
@@ -81,29 +81,17 @@ def _items_of_tags(session: Session, ids: set[int]) -> set[int]:
     return set(session.connection().scalars(select(item_tags.c.item_id).where(item_tags.c.tag_id.in_(sorted(ids)))))
 
 
-def _item_place_links() -> Any:
-    """(item_id, place_id): items linked to a place directly or through one of their time ranges."""
-    return union(select(item_places.c.item_id, item_places.c.place_id),
-                 select(TimeRange.item_id, TimeRange.place_id).where(TimeRange.place_id.is_not(None))).subquery()
-
-
-def _item_leg_links() -> Any:
-    """(item_id, leg_id): items linked to a leg directly or through one of their time ranges."""
-    return union(select(item_legs.c.item_id, item_legs.c.leg_id),
-                 select(TimeRange.item_id, TimeRange.leg_id).where(TimeRange.leg_id.is_not(None))).subquery()
-
-
 def _items_of_places(session: Session, ids: set[int]) -> set[int]:
     if not ids:
         return set()
-    links = _item_place_links()
+    links = item_place_links()
     return set(session.connection().scalars(select(links.c.item_id).where(links.c.place_id.in_(sorted(ids)))))
 
 
 def _items_of_legs(session: Session, ids: set[int]) -> set[int]:
     if not ids:
         return set()
-    links = _item_leg_links()
+    links = item_leg_links()
     return set(session.connection().scalars(select(links.c.item_id).where(links.c.leg_id.in_(sorted(ids)))))
 
 
@@ -392,13 +380,11 @@ def _whereabouts(session: Session, rows: list[Any], ids: list[int] | None) -> di
     """Places (linked or through ranges), their countries and the journeys of linked legs, by item."""
     items = {row.id: row for row in rows}
     out: dict[int, _Whereabouts] = defaultdict(_Whereabouts)
-    places = _item_place_links()
+    places = item_place_links(ids)
     stmt = (select(places.c.item_id, Place.id, Place.name, Place.alt_names, Place.access, Place.country_code,
                    Country.name.label("country_name"))
             .join(Place, Place.id == places.c.place_id).outerjoin(Country, Country.code == Place.country_code)
             .order_by(places.c.item_id, Place.name, Place.id))
-    if ids is not None:
-        stmt = stmt.where(places.c.item_id.in_(ids))
     for link in session.execute(stmt):
         item = items.get(link.item_id)
         if item is None:
@@ -409,12 +395,10 @@ def _whereabouts(session: Session, rows: list[Any], ids: list[int] | None) -> di
         where.add("place", link.name, guard, open_, link.alt_names or ())
         if link.country_code:
             where.add("country", link.country_name or link.country_code, guard, open_, [link.country_code])
-    legs = _item_leg_links()
+    legs = item_leg_links(ids)
     stmt = (select(legs.c.item_id, Journey.id, Journey.title, Journey.access, Journey.collection_id)
             .join(Leg, Leg.id == legs.c.leg_id).join(Journey, Journey.id == Leg.journey_id)
             .distinct().order_by(legs.c.item_id, Journey.id))
-    if ids is not None:
-        stmt = stmt.where(legs.c.item_id.in_(ids))
     for link in session.execute(stmt):
         item = items.get(link.item_id)
         if item is None:

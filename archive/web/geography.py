@@ -13,13 +13,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from archive.access import may_edit
-from archive.models import Item, PlaceKind
+from archive.models import PlaceKind
 from archive.services import NotFound
 from archive.services.crossings import CrossingView, list_crossings
 from archive.services.editing.fields import whole_number
 from archive.services.journeys import JourneyView, journey_geojson, journey_view, leg_feature_id, list_journeys
 from archive.services.place_fields import country_code, place_kind
-from archive.services.places import PlaceView, get_country, list_places, place_items, place_view, places_geojson
+from archive.services.places import (PlaceView, get_country, items_shot_at, list_places, place_items, place_view,
+                                    places_geojson)
 from archive.web.context import current_archive, current_viewer, db_session
 from archive.web.pages import visible_collections
 
@@ -131,7 +132,7 @@ def country(code: str) -> str:
         raise NotFound(f"country {code!r}")
     found = get_country(session, code)
     places = list_places(session, viewer, country=found.code)
-    items, total = country_items(places)
+    items, total = items_shot_at(session, viewer, [p.id for p in places if p.item_count], limit=ITEMS_SHOWN)
     crossings = list_crossings(session, viewer, country=found.code)
     journeys_through = list_journeys(session, viewer, country=found.code)
     return render_template(
@@ -140,19 +141,6 @@ def country(code: str) -> str:
         crossings_out=[c for c in crossings if c.from_country == found.code],
         journeys=journeys_through, country_names=_country_names(journeys_through, crossings),
         map=map_settings())
-
-
-def country_items(places: list[PlaceView]) -> tuple[list[Item], int]:
-    """Up to ITEMS_SHOWN visible items shot at the places (newest first), and how many there are."""
-    session, viewer = db_session(), current_viewer()
-    found: dict[int, Item] = {}
-    for place in places:
-        if place.item_count:
-            for item in place_items(session, viewer, place.id):
-                found.setdefault(item.id, item)
-    ordered = sorted(found.values(), key=lambda i: (i.date_lower is None, -(i.date_lower.toordinal()
-                                                                            if i.date_lower else 0), i.id))
-    return ordered[:ITEMS_SHOWN], len(ordered)
 
 
 def _country_names(journeys: list[JourneyView], crossings: list[CrossingView] = ()) -> dict[str, str]:
@@ -189,10 +177,7 @@ def api_journey_geojson(journey_id: int) -> Response:
 def api_places_geojson() -> Response:
     """Visible places as Points with their visible item counts; filters kind, collection, journey, country,
     and place (one place, for the map of its page)."""
-    places = list_places(db_session(), current_viewer(), **place_filters())
-    only = _whole_number("place")
-    if only is not None:
-        places = [p for p in places if p.id == only]
+    places = list_places(db_session(), current_viewer(), **place_filters(), place_id=_whole_number("place"))
     return geojson_response(place_features(places))
 
 
