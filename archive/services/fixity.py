@@ -112,7 +112,7 @@ def _repair(archive: Archive, session: Session, media: MediaFile, original: Path
                                    max_image_pixels=archive.settings["max_image_pixels"])
         made = [entry for entry in make_derivatives(original, info, work_dir, archive.settings) if entry[0] in kinds]
         if made:
-            store_derivatives(session, archive, media, made)
+            store_derivatives(session, archive, media, work_dir, made)
         for kind, _, _ in made:
             report.repaired.append({**where, "kind": kind, "how": "re-made"})
         for kind in kinds - {kind for kind, _, _ in made}:

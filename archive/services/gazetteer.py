@@ -31,7 +31,8 @@ from archive.access import Viewer
 from archive.models import AccessLevel, LocationPrecision, Place, PlaceKind
 from archive.services import Invalid
 from archive.services.editing import fields as f
-from archive.services.place_fields import ALT_NAMES_MAX, MAX_DEPTH, alt_names, coordinate, country_code, require_editor
+from archive.services.place_fields import (ALT_NAMES_MAX, alt_names, coordinate, country_code, is_within,
+                                           require_editor)
 
 Format = Literal["csv", "geonames"]
 FORMATS: tuple[Format, ...] = ("csv", "geonames")
@@ -312,10 +313,7 @@ def _set_parents(places: dict[tuple[str, str | None], Place], wanted: list[tuple
                                                      f"{row.name} was imported without it"))
             continue
         parent = chosen[0]
-        ancestor, depth = parent, 0
-        while ancestor is not None and ancestor is not place and depth <= MAX_DEPTH:
-            ancestor, depth = ancestor.parent, depth + 1
-        if ancestor is place:
+        if is_within(parent, place):
             report.problems.append(Problem(row.line, f"parent {row.parent!r} lies inside {row.name} already; "
                                                      f"{row.name} was imported without it"))
             continue

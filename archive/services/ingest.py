@@ -272,7 +272,7 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
     session.flush()
     archive.store.place_original(prepared.staged)
     if prepared.derivatives:
-        store_derivatives(session, archive, media, prepared.derivatives)
+        store_derivatives(session, archive, media, prepared.work_dir, prepared.derivatives)
     else:  # deferred: queued before any proxy, so the worker makes the thumbnails first
         jobs.enqueue(session, THUMBNAILS_JOB, item_id=item.id, payload={"sha256": sha})
     if info.kind == "video" and mediatools.needs_proxy(info):
@@ -280,9 +280,9 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
     return item
 
 
-def store_derivatives(session: Session, archive: Archive, media: MediaFile,
+def store_derivatives(session: Session, archive: Archive, media: MediaFile, work_dir: Path,
                       made: list[tuple[str, Path, dict[str, Any]]]) -> None:
-    """Record derivatives made in one work folder and move them into the store (flushed, no commit).
+    """Record derivatives make_derivatives made in `work_dir` and move them into the store (flushed, no commit).
 
     Records of the same kinds are replaced: a re-made thumbnail may have another format's name.
     """
@@ -298,9 +298,7 @@ def store_derivatives(session: Session, archive: Archive, media: MediaFile,
         media.derivatives.append(Derivative(kind=kind, path=f"{reldir}/{path.name}", mime_type=mime, width=width,
                                             height=height, size=path.stat().st_size, info=extra))
     session.flush()
-    work_dirs = {path.parent for _, path, _ in made}
-    assert len(work_dirs) == 1, "derivatives are made together, in one folder"
-    archive.store.place_derivatives(media.sha256, work_dirs.pop(), [path.name for _, path, _ in made])
+    archive.store.place_derivatives(media.sha256, work_dir, [path.name for _, path, _ in made])
 
 
 def make_thumbnails_for(archive: Archive, job: Job) -> None:
@@ -322,7 +320,7 @@ def make_thumbnails_for(archive: Archive, job: Job) -> None:
             media = session.get(MediaFile, media_id)
             if media is None:
                 raise jobs.JobFailed(f"the item of {sha} was deleted while its thumbnails were made")
-            store_derivatives(session, archive, media, made)
+            store_derivatives(session, archive, media, work_dir, made)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 

@@ -94,6 +94,30 @@ def alt_names(value: Iterable[str] | str, name: str = "") -> list[str]:
 Row = TypeVar("Row")
 
 
+def row_by_id(session: Session, model: type[Row], value: int | str | None, field: str, noun: str) -> Row | None:
+    """The `model` row whose id `value` gives (a number or its text); None for no value, Invalid naming
+    `field` when there is no such row."""
+    row_id = f.whole_number(value, field)
+    if row_id is None:
+        return None
+    row = session.get(model, row_id)
+    if row is None:
+        raise Invalid(f"there is no {noun} {row_id}", field)
+    return row
+
+
+def is_within(place: Place, other: Place) -> bool:
+    """Is `place` `other` itself or inside it, through its parents (at most MAX_DEPTH of them)?"""
+    ancestor: Place | None = place
+    for _ in range(MAX_DEPTH + 1):
+        if ancestor is None:
+            return False
+        if ancestor is other:
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
 def place_label(place: Any) -> str:
     """How forms list a place and how an editor may type it: "Hyesan (KP)", or the name alone."""
     code = place.country_code
@@ -109,7 +133,7 @@ def place_by_reference(session: Session, value: int | str | None, field: str) ->
     country has one; within a country names are unique); None for no value, Invalid naming
     `field` otherwise."""
     text = " ".join(str(value).split()) if value is not None else ""
-    if not text or text.isdigit():
+    if not text or (text.isascii() and text.isdigit()):
         return row_by_id(session, Place, text or None, field, "place")
     matched = _LABEL.match(text)
     name, code = (matched["name"], matched["code"].upper()) if matched else (text, None)
@@ -125,15 +149,3 @@ def place_by_reference(session: Session, value: int | str | None, field: str) ->
         raise Invalid(f"more than one place is called {text!r} ({labels}): type it with its country, or "
                       "pick it from the list as you type", field)
     return found[0]
-
-
-def row_by_id(session: Session, model: type[Row], value: int | str | None, field: str, noun: str) -> Row | None:
-    """The `model` row whose id `value` gives (a number or its text); None for no value, Invalid naming
-    `field` when there is no such row."""
-    row_id = f.whole_number(value, field)
-    if row_id is None:
-        return None
-    row = session.get(model, row_id)
-    if row is None:
-        raise Invalid(f"there is no {noun} {row_id}", field)
-    return row

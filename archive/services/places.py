@@ -46,7 +46,7 @@ from archive.models import (AccessLevel, BorderCrossing, Country, Item, Journey,
 from archive.services import Invalid, NotFound, counted
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
-from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, journey_named,
+from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, is_within, journey_named,
                                            place_by_reference, place_kind, precision_value, require_editor)
 
 # -- countries ----------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def list_places(session: Session, viewer: Viewer, *, kind: PlaceKind | str | Non
 
 
 def count_places(session: Session, viewer: Viewer) -> int:
-    return session.scalar(select(func.count()).select_from(select(Place.id).where(place_filter(viewer)).subquery())) or 0
+    return session.scalar(select(func.count(Place.id)).where(place_filter(viewer))) or 0
 
 
 def find_places(session: Session, viewer: Viewer, text: str, *, limit: int = 20) -> list[Place]:
@@ -278,14 +278,8 @@ def suggest_place(session: Session, viewer: Viewer, lat: float, lon: float,
 
 def _parent(session: Session, value: int | str | None, place: Place | None) -> Place | None:
     parent = place_by_reference(session, value, "parent_id")
-    if parent is None:
-        return None
-    ancestor, depth = parent, 0
-    while ancestor is not None and depth <= MAX_DEPTH:
-        if place is not None and ancestor.id == place.id:
-            raise Invalid(f"{parent.name} is inside {place.name} already: a place cannot be inside itself",
-                          "parent_id")
-        ancestor, depth = ancestor.parent, depth + 1
+    if parent is not None and place is not None and is_within(parent, place):
+        raise Invalid(f"{parent.name} is inside {place.name} already: a place cannot be inside itself", "parent_id")
     return parent
 
 

@@ -108,25 +108,24 @@ def _player(item: Item) -> Player:
     media = item.media
     if media is None:
         return Player("img", None)
-    poster = thumb_url(item, "page")
+    poster, original = thumb_url(item, "page"), original_url(item)
     if item.kind is ItemKind.still:
-        original = original_url(item)
         return Player("img", poster or (original if media.mime_type in BROWSER_IMAGES else None))
     if item.kind is ItemKind.audio:
-        if original_url(item) is None:
+        if original is None:
             return Player("img", poster, note=WITHHELD_NOTE)
-        return Player("audio", original_url(item), media.mime_type, poster=poster)
+        return Player("audio", original, media.mime_type, poster=poster)
     proxy = derivative(item, "proxy")
     if proxy is not None:
         return Player("video", derivative_url(item, "proxy"), proxy.mime_type, poster=poster)
-    if original_url(item) is None:  # withheld: it records where it was shot more exactly than you may know
+    if original is None:  # withheld: it records where it was shot more exactly than you may know
         return Player("img", poster, note=WITHHELD_NOTE)
     note = None
     if _jobs_pending(item, PROXY_JOB):
         note = "A browser-ready copy is being made; until then the original plays if your browser can."
     elif not media.web_ready:
         note = "There is no browser-ready copy of this footage; the original plays if your browser can."
-    return Player("video", original_url(item), media.mime_type, poster=poster, note=note)
+    return Player("video", original, media.mime_type, poster=poster, note=note)
 
 
 @dataclass(frozen=True)
