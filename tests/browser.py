@@ -2,14 +2,14 @@
 
 Import from tests, e.g.::
 
-    from playwright.sync_api import sync_playwright
-    from browser import ARTIFACTS, launch_browser, live_server
+    from browser import ARTIFACTS, served_page
 
-    with live_server(app) as url, sync_playwright() as pw:
-        browser = launch_browser(pw)
-        page = browser.new_page()
-        page.goto(url)
+    with served_page(app) as (base, page, requests, errors):
+        page.goto(base)
         page.screenshot(path=ARTIFACTS / "home.png")
+        assert errors == []
+
+(logged_in_page does the same after logging in through the real form.)
 
 Playwright's own browser downloads (`playwright install`) are never used: this
 machine reaches no download site, and Debian's chromium is what CI has.
@@ -78,19 +78,32 @@ def log_in_page(page: Page, base: str, username: str, password: str) -> None:
 
 
 @contextmanager
-def logged_in_page(app: Flask, username: str, password: str) -> Iterator[tuple[str, Page, list[str]]]:
-    """`app` on loopback and a chromium page logged in as `username`: (base URL, page, console errors)."""
+def served_page(app: Flask, *, width: int = 1280, height: int = 900,
+                ) -> Iterator[tuple[str, Page, list[str], list[str]]]:
+    """`app` on loopback and a chromium page: (base URL, page, every URL the page asked for, its
+    console errors and uncaught exceptions)."""
     from playwright.sync_api import sync_playwright
     with live_server(app) as base, sync_playwright() as playwright:
         browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors: list[str] = []
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        log_in_page(page, base, username, password)
         try:
-            yield base, page, errors
+            page = browser.new_page(viewport={"width": width, "height": height})
+            requests: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield base, page, requests, errors
         finally:
             browser.close()
+
+
+@contextmanager
+def logged_in_page(app: Flask, username: str, password: str, *, width: int = 1280,
+                   height: int = 1000) -> Iterator[tuple[str, Page, list[str]]]:
+    """served_page logged in as `username`: (base URL, page, console errors)."""
+    with served_page(app, width=width, height=height) as (base, page, _, errors):
+        log_in_page(page, base, username, password)
+        yield base, page, errors
 
 
 def wait_until(page: Page, expression: str, timeout: float = 30_000) -> Any:

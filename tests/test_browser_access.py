@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from archive.core import Archive
 from archive.models import AccessLevel
 from archive.services.ingest import IngestOptions, ingest_paths
-from browser import ARTIFACTS, launch_browser, live_server
+from browser import ARTIFACTS, served_page
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +24,7 @@ def test_anonymous_visitor_cannot_reach_restricted_material(app: Flask, archive:
     public_id = public.ingested[0]["item_id"]
     restricted_id = restricted.ingested[0]["item_id"]
 
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page()
+    with served_page(app, height=720) as (base, page, _, _):
         response = page.goto(f"{base}/items/{public_id}")
         assert response is not None and response.status == 200
         assert page.locator("h1").inner_text() == "open"
@@ -42,4 +39,3 @@ def test_anonymous_visitor_cannot_reach_restricted_material(app: Flask, archive:
         assert "closed" not in page.content()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "anonymous-browse.png"), full_page=True)
-        browser.close()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from archive.core import Archive
 from archive.models import AuditEntry, Item
 from archive.services import accounts
-from browser import ARTIFACTS, launch_browser, live_server, log_in_page
+from browser import ARTIFACTS, logged_in_page
 from conftest import PASSWORD
 from test_web import add_item
 
@@ -23,10 +22,7 @@ def test_archivist_bulk_tags_three_items(app: Flask, archive: Archive) -> None:
     with archive.session() as session:
         accounts.create_user(session, "mina", PASSWORD, "archivist")
 
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        log_in_page(page, base, "mina", PASSWORD)
+    with logged_in_page(app, "mina", PASSWORD, height=900) as (base, page, _):
 
         page.goto(f"{base}/items?sort=oldest")
         for item_id in chosen:
@@ -38,7 +34,6 @@ def test_archivist_bulk_tags_three_items(app: Flask, archive: Archive) -> None:
         assert "3 items updated" in page.locator(".flashes").inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "bulk-tagged.png"), full_page=True)
-        browser.close()
 
     with archive.Session() as session:
         for item_id in chosen:

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from sqlalchemy import select
 
 from archive.app import create_app
 from archive.demo.journey import JOURNEY_TITLE
 from archive.models import Journey
-from browser import ARTIFACTS, launch_browser, live_server, wait_until
+from browser import ARTIFACTS, served_page, wait_until
 from test_demo import demo_root  # noqa: F401  (the fixture)
 
 READY = "CrossingsMap.get(document.querySelector('[data-map]')).then(() => true)"
@@ -28,16 +28,8 @@ def demo_site(demo_root: Path) -> Iterator[dict[str, Any]]:  # noqa: F811
     app = create_app({"data": str(demo_root), "secret_key": "browser"})
     with app.extensions["crossings"].Session() as session:
         journey_id = session.scalar(select(Journey.id).where(Journey.title == JOURNEY_TITLE))
-    requests: list[str] = []
-    errors: list[str] = []
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 950})
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with served_page(app, width=1400, height=950) as (base, page, requests, errors):
         yield {"base": base, "page": page, "journey_id": journey_id, "requests": requests, "errors": errors}
-        browser.close()
 
 
 def assert_numbers_apart(page: Page) -> None:

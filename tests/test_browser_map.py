@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from flask import Flask, send_from_directory
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from browser import ARTIFACTS, launch_browser, live_server, wait_until
+from browser import ARTIFACTS, served_page, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -74,18 +74,10 @@ def map_page(app: Flask, tmp_path: Path) -> Iterator[tuple[str, Page, list[str],
     app.add_url_rule("/map-fixture/", "map_fixture", lambda: send_from_directory(fixture, "index.html"))
     app.add_url_rule("/map-fixture/journey.geojson", "map_fixture_journey",
                      lambda: send_from_directory(fixture, "journey.geojson", mimetype="application/geo+json"))
-    requests: list[str] = []
-    errors: list[str] = []
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with served_page(app, width=1100, height=800) as (base, page, requests, errors):
         page.goto(f"{base}/map-fixture/")
         page.evaluate("CrossingsMap.get(document.getElementById('map')).then(() => true)")
         yield base, page, requests, errors
-        browser.close()
 
 
 def test_map_draws_outlines_route_stops_crossings_and_places_offline(
@@ -214,12 +206,9 @@ def test_map_draws_a_configured_tile_layer(app: Flask, tmp_path: Path) -> None:
         'data-geojson-url="/map-fixture/journey.geojson"', 'data-tile-url="/map-fixture/tiles/{z}/{x}/{y}.png" '
         'data-tile-attribution="Test tiles" data-center="40,127" data-zoom="5"'), encoding="utf-8")
     app.add_url_rule("/map-fixture/", "map_fixture", lambda: send_from_directory(fixture, "index.html"))
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 900, "height": 700})
+    with served_page(app, width=900, height=700) as (base, page, _, _):
         page.goto(f"{base}/map-fixture/")
         page.evaluate("CrossingsMap.get(document.getElementById('map')).then(() => true)")
         wait_until(page, "document.querySelectorAll('#map .leaflet-tile-loaded').length > 0")
         assert page.locator("#map .leaflet-overlay-pane path.map-country").count() > 200
         assert "Test tiles" in page.locator("#map .leaflet-control-attribution").inner_text()
-        browser.close()

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from archive.core import Archive
 from archive.models import Item
 from archive.services import accounts, editing
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.timecode import parse_timecode
-from browser import ARTIFACTS, launch_browser, live_server, log_in_page, wait_until
+from browser import ARTIFACTS, logged_in_page, wait_until
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -43,12 +43,8 @@ def site(app: Flask, archive: Archive) -> Iterator[tuple[str, Page]]:
     """The app served on loopback and a chromium page logged in as an archivist."""
     with archive.session() as session:
         accounts.create_user(session, "mina", PASSWORD, "archivist")
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        log_in_page(page, base, "mina", PASSWORD)
+    with logged_in_page(app, "mina", PASSWORD, height=900) as (base, page, _):
         yield base, page
-        browser.close()
 
 
 def _ready(page: Page) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from archive.core import Archive
 from archive.models import Item, ItemKind, Transcript
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.transcripts import import_transcript
-from browser import ARTIFACTS, launch_browser, live_server, wait_until
+from browser import ARTIFACTS, served_page, wait_until
 from mediagen import make_video
 from test_web import add_item
 
@@ -62,10 +62,8 @@ def english_id(archive: Archive, item_id: int) -> int:
 
 @pytest.fixture
 def browser_page(app: Flask) -> Iterator[tuple[str, Page]]:
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield base, browser.new_page(viewport={"width": 1280, "height": 900})
-        browser.close()
+    with served_page(app) as (base, page, _, _):
+        yield base, page
 
 
 def test_a_hit_from_the_header_search_plays_from_its_second(browser_page: tuple[str, Page], archive: Archive,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from archive.core import Archive
 from archive.models import Item
 from archive.services import accounts
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.transcripts import import_transcript
-from browser import ARTIFACTS, launch_browser, live_server, log_in_page, wait_until
+from browser import ARTIFACTS, logged_in_page, served_page, wait_until
 from conftest import PASSWORD
 from mediagen import make_video
 
@@ -55,10 +55,8 @@ def clip(archive: Archive, tmp_path: Path) -> dict[str, int]:
 
 @pytest.fixture
 def page(app: Flask) -> Iterator[tuple[str, Page]]:
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield base, browser.new_page(viewport={"width": 1280, "height": 900})
-        browser.close()
+    with served_page(app) as (base, page, _, _):
+        yield base, page
 
 
 def _ready(page: Page) -> None:
@@ -163,10 +161,7 @@ def test_archivist_uploads_a_transcript_from_the_item_page(app: Flask, archive: 
     good = tmp_path / "clip.fr.vtt"
     good.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Guide>Nous traversons le fleuve.\n",
                     encoding="utf-8")
-    with live_server(app) as base, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        log_in_page(page, base, "mina", PASSWORD)
+    with logged_in_page(app, "mina", PASSWORD, height=900) as (base, page, _):
         page.goto(f"{base}/items/{clip['item']}")
 
         page.get_by_text("Add or replace a transcript").click()
@@ -185,4 +180,3 @@ def test_archivist_uploads_a_transcript_from_the_item_page(app: Flask, archive: 
         assert tab.get_attribute("aria-selected") == "true"
         assert page.locator(".transcript:not([hidden]) .transcript-line__text").all_inner_texts() == \
             ["Nous traversons le fleuve."]
-        browser.close()
