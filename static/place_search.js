@@ -8,8 +8,6 @@
   var MIN_CHARS = 1;
 
   function bind(input) {
-    if (input.dataset.placeSearchBound) { return; }  // the macro adds this script once per field
-    input.dataset.placeSearchBound = "1";
     var list = document.getElementById(input.getAttribute("list"));
     var timer = null;
     var asked = null;

@@ -63,6 +63,7 @@ def test_long_gazetteers_get_searched_text_fields_that_take_labels(client: Flask
     assert "<select" not in origin and 'value="Sinuiju (KP)"' in origin
     assert 'data-place-search="/geography/edit/places.json"' in origin and 'list="leg-from_place_id-suggestions"' in origin
     assert page.count("<option") < 20  # the crossing and mode lists, not the gazetteer
+    assert page.count("place_search.js") == 1  # one script for both place fields
     for path, name in ((f"/crossings/{world['crossing']}/edit", "place_id"), ("/places/new", "parent_id"),
                        (f"/journeys/{world['journey']}/edit", "to_place_id")):
         assert "data-place-search" in field_html(text(client.get(path)), name), path

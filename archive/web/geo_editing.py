@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from archive.access import EDITORS, Viewer
@@ -85,6 +85,16 @@ def place_field_text(value: Any) -> str:
         return text
     place = db_session().get(Place, place_id) if place_id is not None else None
     return place_label(place) if place is not None else text
+
+
+@bp.app_template_global()
+def place_search_script() -> str | None:
+    """The URL of static/place_search.js for a page's first searched place field; None for the
+    others, as one script tag serves them all."""
+    if g.get("place_search_script"):
+        return None
+    g.place_search_script = True
+    return url_for("static", filename="place_search.js")
 
 
 @bp.get("/geography/edit/places.json")
