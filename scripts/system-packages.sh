@@ -3,11 +3,12 @@
 # A no-op (and no `apt-get update`) when everything is already there.
 set -euo pipefail
 
-# ffmpeg/ffprobe for media metadata, thumbnails and proxies; chromium for browser
+# ffmpeg/ffprobe for media metadata, thumbnails and proxies; ExifTool for the location and
+# capture time in every carrier (XMP, IPTC, QuickTime keys, GPMF and other embedded tracks); chromium for browser
 # tests; the fonts so CJK, Thai, Lao and Latin text render the same on every machine
 # (place names along the route are written in all of them; chromium maps sans-serif to
 # Arial, which fonts-liberation stands in for).
-DEBIAN_PACKAGES=(ffmpeg chromium fonts-noto-cjk fonts-thai-tlwg-ttf fonts-lao fonts-dejavu-core fonts-liberation)
+DEBIAN_PACKAGES=(ffmpeg libimage-exiftool-perl chromium fonts-noto-cjk fonts-thai-tlwg-ttf fonts-lao fonts-dejavu-core fonts-liberation)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
