@@ -316,6 +316,7 @@ from archive.access import SYSTEM  # noqa: E402  (kept with the commands that us
 from archive.models import TranscriptKind  # noqa: E402
 from archive.search import SearchRequest  # noqa: E402
 from archive.services import search_sync  # noqa: E402
+from archive.services.search import find_items  # noqa: E402
 from archive.services.catalogue import get_item  # noqa: E402
 from archive.services.transcripts import export_transcript, get_transcript, import_transcript  # noqa: E402
 from archive.transcripts import format_time  # noqa: E402
@@ -427,7 +428,12 @@ def index_check(fix: bool) -> None:
 @with_appcontext
 def index_search(query: str, page: int, as_json: bool) -> None:
     """Search as an administrator (sees everything), e.g. to try the index from a shell."""
-    response = current_archive().index.search(SearchRequest(q=query, page=page), SYSTEM)
+    archive = current_archive()
+    try:
+        with archive.session() as session:
+            response = find_items(session, SYSTEM, archive.index, SearchRequest(q=query, page=page)).response
+    except Invalid as exc:
+        raise click.ClickException(str(exc)) from exc
     if as_json:
         sys.stdout.write(json.dumps(response.as_json(), ensure_ascii=False) + "\n")
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any
 
@@ -370,3 +371,49 @@ def test_the_query_is_kept_in_the_form_with_the_filters(client: FlaskClient, cor
     assert f'value="{escape(q)}"' in body
     assert '<input type="hidden" name="tag" value="border">' in body
     assert '<option value="-date_shot" selected>' in body
+
+
+# -- issue 10: what an attacker found -------------------------------------------------------------
+
+@pytest.mark.parametrize("q", ["(" * 250, "(" * 10_000, "(" * 250 + "river" + ")" * 250, "-(" * 300 + "river",
+                               '"a" (' * 100, '-"the end" (' * 60 + "river", "NOT " * 240 + "river",
+                               "(-" * 300, "((" + '"' * 50 + "(" * 40])
+def test_deep_nesting_is_a_400_with_a_message_never_a_crash(client: FlaskClient, corpus: Corpus, q: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    response = client.get("/api/search", query_string={"q": q})
+    assert response.status_code == 400 and "nests parentheses or negations" in response.get_json()["error"]
+    response = client.get("/search", query_string={"q": q})
+    assert response.status_code == 400 and "nests parentheses or negations" in text(response)
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_nesting_within_the_limit_still_searches(client: FlaskClient, corpus: Corpus) -> None:
+    from archive.search import MAX_DEPTH
+    assert api_ids(client, q="(" * MAX_DEPTH + "yalu" + ")" * MAX_DEPTH) == [corpus.hyesan]
+    odd = MAX_DEPTH // 2 - 1  # an odd number of negations, each with its parenthesis: "no bridge"
+    assert api_ids(client, q="-(" * odd + "bridge" + ")" * odd + " yalu") == [corpus.hyesan]
+
+
+def test_facet_counts_and_hits_leave_out_what_the_database_hid_since_indexing(
+        archive: Archive, client: FlaskClient, runner, corpus: Corpus) -> None:  # type: ignore[no-untyped-def]
+    archive.index_on_commit = False  # bypass the outbox: the index still says public
+    with archive.session() as session:
+        session.get(Item, corpus.market).access = AccessLevel.confidential
+    stale = archive.index.search(SearchRequest(q="river"), ANONYMOUS)
+    assert {i.item_id for i in stale.items} == {corpus.hyesan, corpus.market}
+    assert {v.value for v in stale.facets["tag"]} == {"border", "market"}  # what the index alone counts
+
+    found = api(client, q="river")
+    assert [i["id"] for i in found["items"]] == [corpus.hyesan] and found["total"] == 1
+    assert facet_values(found, "tag") == {"border": 1}
+    assert facet_values(found, "year") == {"2019": 1}
+    body = page(client, q="river")
+    assert page_ids(body) == [corpus.hyesan] and "Market in Shenyang" not in body
+    assert 'value="market"' not in body and "?q=river&amp;tag=market" not in body
+    start = page(client)  # the empty form's facets, too
+    assert "tag=market" not in start
+    # The CLI searches through the same service: as the system it sees everything but the trash.
+    with archive.session() as session:
+        session.get(Item, corpus.market).deleted_at = datetime.now(timezone.utc)
+    result = runner.invoke(args=["index", "search", "river"])
+    assert result.exit_code == 0 and "3 item(s)" in result.output and "Market in Shenyang" not in result.output

@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -365,18 +365,23 @@ class SearchIndex:
                 self._tables[key] = table
         return table
 
-    def search(self, request: SearchRequest, viewer: Viewer) -> SearchResponse:
+    def search(self, request: SearchRequest, viewer: Viewer, *,
+               confirm: Callable[[list[int]], Collection[int]] | None = None) -> SearchResponse:
         """Search as `viewer`: results, snippets, facets and suggestions hold only what they may see.
 
-        Never raises for a bad query: `message` says how it was read. Without an index the
-        response is empty (and says so).
+        `confirm`, given the ids of the items the index would show, answers those the database
+        still shows `viewer` (archive.services.search passes one): the index lags the database by
+        a commit, and totals and facet counts must not count what was hidden meanwhile.
+
+        Never raises for a bad query (`message` says how it was read), except QueryTooDeep for
+        nesting past query.MAX_DEPTH. Without an index the response is empty (and says so).
         """
         from archive.search.searching import run_search
         with self._borrowed_view() as view:
             if view is None:
                 return SearchResponse(0, [], {}, page=max(1, request.page), per_page=request.per_page,
                                       message="The search index is not built yet.")
-            return run_search(view, request, viewer)
+            return run_search(view, request, viewer, confirm=confirm)
 
     def versions(self) -> IndexVersions:
         """Every indexed item and collection with its version, for drift checks."""

@@ -10,7 +10,9 @@
     ( )              grouping                   (river OR bridge) yalu
 
 A query that does not parse is searched as well as it can be, and `Parsed.messages` says how
-it was read ("A quotation mark was not closed; ...").
+it was read ("A quotation mark was not closed; ..."). The one exception is nesting deeper than
+MAX_DEPTH (parentheses and negations inside each other): `QueryTooDeep`, which pages and the API
+answer with a 400, since no one types that and evaluating it would recurse without bound.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from dataclasses import dataclass, field
 
 MAX_LENGTH = 1000  #: characters; the rest of a longer query is ignored
 MAX_TERMS = 40
+MAX_DEPTH = 20  #: parentheses and negations inside each other
+
+
+class QueryTooDeep(ValueError):
+    """A query nests parentheses or negations deeper than MAX_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__(f"The query nests parentheses or negations more than {MAX_DEPTH} deep; "
+                         "write it with fewer levels.")
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,12 @@ class _Parser:
         self.i = 0
         self.messages = messages
         self.terms = 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryTooDeep()
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -199,7 +216,9 @@ class _Parser:
             if nxt is None or nxt.kind in ("OR", "RPAREN", "AND"):
                 self.note(f"{'NOT' if tok.kind == 'NOT' else '-'} needs a word after it; it was ignored.")
                 return None
+            self.deeper()
             child = self.unary()
+            self.depth -= 1
             return Not(child) if child is not None else None
         return self.atom()
 
@@ -207,7 +226,9 @@ class _Parser:
         tok = self.toks[self.i]
         self.i += 1
         if tok.kind == "LPAREN":
+            self.deeper()
             node = self.or_expr()
+            self.depth -= 1
             if self.peek() is not None and self.peek().kind == "RPAREN":
                 self.i += 1
             else:
@@ -249,7 +270,8 @@ def _join(kind: type[And] | type[Or], parts: list[Node]) -> Node | None:
 
 
 def parse_query(q: str, fields: frozenset[str] | set[str]) -> Parsed:
-    """Parse `q`; unknown fields, unbalanced quotes or parentheses become messages, never errors."""
+    """Parse `q`; unknown fields, unbalanced quotes or parentheses become messages, never errors;
+    only nesting deeper than MAX_DEPTH raises QueryTooDeep."""
     messages: list[str] = []
     if len(q) > MAX_LENGTH:
         q = q[:MAX_LENGTH]

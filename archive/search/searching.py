@@ -10,8 +10,9 @@ words; when none of those either, the item matched on its metadata and has no hi
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from itertools import chain
 
 from archive.access import Viewer, can_see, may_edit
@@ -27,12 +28,16 @@ from archive.search.schema import FACET_NAMES, FACETS, QUERY_FIELDS
 from archive.search.view import ItemMeta, View
 
 
-def run_search(view: View, request: SearchRequest, viewer: Viewer) -> SearchResponse:
-    return _Search(view, request, viewer).run()
+#: Given item ids the index would show, those the database still shows the viewer.
+Confirm = Callable[[list[int]], Collection[int]]
+
+
+def run_search(view: View, request: SearchRequest, viewer: Viewer, *, confirm: Confirm | None = None) -> SearchResponse:
+    return _Search(view, request, viewer, confirm).run()
 
 
 class _Search(ItemMatching, SegmentHits):
-    def __init__(self, view: View, request: SearchRequest, viewer: Viewer) -> None:
+    def __init__(self, view: View, request: SearchRequest, viewer: Viewer, confirm: Confirm | None = None) -> None:
         self.view = view
         self.searcher = view.searcher
         self.reader = view.searcher.reader()
@@ -44,6 +49,9 @@ class _Search(ItemMatching, SegmentHits):
         self.filters = {name: set(values) for name, values in request.filters.items()
                         if name in FACET_NAMES and values}
         self._visible: dict[int, bool] = {}
+        self.confirm = confirm
+        #: items the index shows the viewer but the database no longer does (see `confirm`)
+        self._hidden_since: set[int] = set()
         self._collections: tuple[set[int | None], set[int | None]] | None = None
         self._known_guards: dict[tuple[ValueGuard, ...], bool] = {}
         self._item_facets: dict[int, dict[str, tuple[str, ...]]] = {}
@@ -59,6 +67,11 @@ class _Search(ItemMatching, SegmentHits):
         scores = self.evaluate(node)
         visible = [(docnum, meta, score) for docnum, score in scores.items()
                    if (meta := self.view.items.get(docnum)) is not None and self.visible(docnum, meta)]
+        if self.confirm is not None and visible:
+            shown = set(self.confirm([meta.item_id for _, meta, _ in visible]))
+            self._hidden_since = {meta.item_id for _, meta, _ in visible if meta.item_id not in shown}
+            if self._hidden_since:
+                visible = [r for r in visible if r[1].item_id in shown]
         results = [r for r in visible if self.passes(r[1])]
         facets = self.count_facets(visible, results)
         self.sort(results, ranked=node is not None)
@@ -86,7 +99,7 @@ class _Search(ItemMatching, SegmentHits):
         seen = self._visible.get(docnum)
         if seen is None:
             seen = self._visible[docnum] = can_see(self.viewer, meta)  # type: ignore[arg-type]
-        return seen
+        return seen and meta.item_id not in self._hidden_since
 
     # -- facet values the viewer may know ---------------------------------------------------------
 
@@ -207,7 +220,8 @@ class _Search(ItemMatching, SegmentHits):
         q = self.request.q.strip()
         for (start, end), word in sorted(replacements.items(), reverse=True):
             q = q[:start] + word + q[end:]
-        check = _Search(self.view, SearchRequest(q=q, filters=self.request.filters), self.viewer)
+        check = _Search(self.view, dataclasses.replace(self.request, q=q), self.viewer)
+        check._hidden_since = self._hidden_since
         parsed = parse_query(q, QUERY_FIELDS)
         scores = check.evaluate(parsed.node)
         return q if check._finds_visible(scores) else None

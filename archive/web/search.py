@@ -1,13 +1,12 @@
 """Full-text search: the results page and GET /api/search, both answered by archive.search.
 
-The index already keeps to the access policy; the items of a page are loaded again through it
-(archive.services.catalogue.items_by_id), so a result the database no longer shows this viewer
-is left out even while the index catches up.
+Both ask archive.services.search.find_items, which confirms what the index found through the
+access policy in the database, so a result (or a facet count) the database no longer shows this
+viewer is left out even while the index catches up.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
@@ -17,7 +16,7 @@ from archive.access import Viewer
 from archive.models import Item
 from archive.search import FACETS, SORTS, Facet, ItemHit, SearchRequest, SearchResponse
 from archive.services import Paginated
-from archive.services.catalogue import items_by_id
+from archive.services.search import find_items
 from archive.services.journeys import leg_feature_id
 from archive.services.locations import ItemLeg, legs_of_items
 from archive.timecode import seconds_param
@@ -37,14 +36,9 @@ def search_request() -> SearchRequest:
 
 
 def search_visible(session: Session, viewer: Viewer, search: SearchRequest) -> tuple[SearchResponse, dict[int, Item]]:
-    """The index's answer, keeping only the items the database lets `viewer` see, and those items by id."""
-    response = current_archive().index.search(search, viewer)
-    items = items_by_id(session, viewer, [hit.item_id for hit in response.items])
-    kept = [hit for hit in response.items if hit.item_id in items]
-    if len(kept) != len(response.items):
-        response = dataclasses.replace(response, items=kept,
-                                       total_items=response.total_items - (len(response.items) - len(kept)))
-    return response, items
+    """The answer to `search`, holding only what the database lets `viewer` see, and the page's items by id."""
+    found = find_items(session, viewer, current_archive().index, search)
+    return found.response, found.items
 
 
 @bp.get("/api/search")
@@ -156,7 +150,7 @@ def page() -> str:
         results = ResultsPage([Result(hit, items[hit.item_id], legs.get(hit.item_id, [])) for hit in response.items],
                               response.total_items, response.page, response.per_page)
     else:  # the form, with the facets of everything the viewer may see as places to start
-        response = current_archive().index.search(SearchRequest(per_page=1), viewer)
+        response, _ = search_visible(db_session(), viewer, SearchRequest(per_page=1))
     return render_template("search.html", search=search, searching=searching, response=response,
                            results=results, facets=facet_blocks(search, response), sorts=SORTS, hit_url=hit_url,
                            leg_url=leg_url, place_url=place_url)
