@@ -417,3 +417,16 @@ def test_facet_counts_and_hits_leave_out_what_the_database_hid_since_indexing(
         session.get(Item, corpus.market).deleted_at = datetime.now(timezone.utc)
     result = runner.invoke(args=["index", "search", "river"])
     assert result.exit_code == 0 and "3 item(s)" in result.output and "Market in Shenyang" not in result.output
+
+
+def test_did_you_mean_treats_a_word_only_in_hidden_material_as_unknown(app: Flask, make_user,  # type: ignore[no-untyped-def]
+                                                                      archive: Archive, corpus: Corpus) -> None:
+    add_item(archive, "Hyesam notebook", access=AccessLevel.confidential, collection="Witnesses")
+    for role, sees_it in ((None, False), ("researcher", False), ("admin", True)):
+        client = client_as(app, make_user, role)
+        hidden_word = api(client, q="hyesam")
+        if sees_it:  # the word is in something they may see: not misspelt
+            assert hidden_word["suggestion"] is None and hidden_word["total"] == 1
+        else:  # the same answer as for a word nobody wrote
+            assert hidden_word["total"] == 0
+            assert hidden_word["suggestion"] == api(client, q="hyesaq")["suggestion"] == "hyesan"

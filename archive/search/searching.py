@@ -23,6 +23,7 @@ from archive.search.documents import ValueGuard
 from archive.search.highlight import Marks, snippet
 from archive.search.hits import SegmentHits
 from archive.search.matching import ItemMatching, Scores
+from archive.search.postings import doc_ids
 from archive.search.query import Node, Term, parse_query, terms_of
 from archive.search.schema import FACET_NAMES, FACETS, QUERY_FIELDS
 from archive.search.view import ItemMeta, View
@@ -205,8 +206,8 @@ class _Search(ItemMatching, SegmentHits):
             if len(ws) != 1 or analysis.is_cjk(ws[0]) or ws[0] in analysis.STOPWORDS or ws[0].isdigit():
                 continue
             word = ws[0]
-            if ("all_next", word) in self.reader:
-                continue  # not misspelt: the word is indexed (whether or not this viewer may see where)
+            if self.in_visible_vocabulary(word):
+                continue  # not misspelt: this viewer may see where the word is
             if self._finds_visible(self.leaf_scores.get(term) or {}):
                 continue
             corrector = self.searcher.corrector("all_next")
@@ -225,6 +226,20 @@ class _Search(ItemMatching, SegmentHits):
         parsed = parse_query(q, QUERY_FIELDS)
         scores = check.evaluate(parsed.node)
         return q if check._finds_visible(scores) else None
+
+    def in_visible_vocabulary(self, word: str) -> bool:
+        """Is `word` in a document this viewer may see? Words of hidden documents count as unknown,
+        so that whether a suggestion is looked for never tells what hidden material holds."""
+        if ("all_next", word) not in self.reader:
+            return False
+        for docnum in doc_ids(self.reader, "all_next", word):
+            meta = self.view.items.get(docnum)
+            if meta is not None and self.visible(docnum, meta):
+                return True
+            collection = self.view.collections.get(docnum)
+            if collection is not None and self.collection_known(collection.collection_id):
+                return True
+        return False
 
     def word_items_quiet(self, word: str) -> Scores:
         marks = self.marks
