@@ -277,3 +277,12 @@ def test_api_search_lists_legs(client: FlaskClient, archive: Archive, route: dic
                                         "from": "Huay Xai", "to": "Chiang Khong"}]
     assert {"value": "Laos", "count": 1} in body["facets"]["country"]
     assert client.get("/api/search?q=the+far+bank").get_json()["items"][0]["legs"] == []
+
+
+def test_country_parameter_does_what_country_field_does(archive: Archive, client: FlaskClient,
+                                                        route: dict[str, int]) -> None:
+    laos = route["laos_clip"]
+    for value in ("LA", "laos", "Laos"):
+        assert found(archive, "", ANONYMOUS, country=[value]) == found(archive, f"country:{value}", ANONYMOUS) == [laos]
+        body = client.get("/search", query_string={"country": value}).get_data(as_text=True)
+        assert f'data-item-id="{laos}"' in body and f'data-item-id="{route["thai_clip"]}"' not in body

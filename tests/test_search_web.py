@@ -430,3 +430,11 @@ def test_did_you_mean_treats_a_word_only_in_hidden_material_as_unknown(app: Flas
         else:  # the same answer as for a word nobody wrote
             assert hidden_word["total"] == 0
             assert hidden_word["suggestion"] == api(client, q="hyesaq")["suggestion"] == "hyesan"
+
+
+def test_a_filter_value_is_read_as_field_value_is(client: FlaskClient, corpus: Corpus) -> None:
+    # ?tag=BORDER and ?country=... name a value as tag:border does: folded, or by another name.
+    assert api_ids(client, tag="BORDER") == [corpus.hyesan]
+    assert api_ids(client, q="river", tag="Border") == [corpus.hyesan]
+    assert api_ids(client, tag="bord") == []  # a whole name, not a piece of one
+    assert page_ids(page(client, tag="border ")) == [corpus.hyesan]

@@ -50,6 +50,7 @@ class _Search(ItemMatching, SegmentHits):
         self.filters = {name: set(values) for name, values in request.filters.items()
                         if name in FACET_NAMES and values}
         self._visible: dict[int, bool] = {}
+        self._filter_names: dict[str, set[tuple[str, ...]]] = {}
         self.confirm = confirm
         #: items the index shows the viewer but the database no longer does (see `confirm`)
         self._hidden_since: set[int] = set()
@@ -133,9 +134,21 @@ class _Search(ItemMatching, SegmentHits):
 
     def passes(self, meta: ItemMeta, skip: str | None = None) -> bool:
         for name, wanted in self.filters.items():
-            if name != skip and wanted.isdisjoint(self.facets_of(meta).get(name, ())):
+            if name != skip and wanted.isdisjoint(self.facets_of(meta).get(name, ())) \
+                    and not self.named_in_filter(meta, name):
                 return False
         return True
+
+    def named_in_filter(self, meta: ItemMeta, facet: str) -> bool:
+        """Does a filter value name one of the item's values of `facet` as name:value would, by its
+        folded words or one of its other names (?country=china or ?country=CN as country:china)?"""
+        if facet not in QUERY_FIELDS:
+            return False
+        names = self._filter_names.get(facet)
+        if names is None:
+            names = self._filter_names[facet] = {tuple(w for w in analysis.words(v) if w) for v in self.filters[facet]}
+        return any(tuple(words) in names and self.value_known(meta, facet, value)
+                   for value, words in meta.value_words(facet))
 
     def count_facets(self, visible: list, results: list) -> dict[str, list[FacetValue]]:
         """Counts of the values of every facet among the results; a facet that is filtered on is
