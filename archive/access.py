@@ -15,7 +15,7 @@ from archive.models import (AccessLevel, Collection, Credit, Item, Journey, Loca
                             Tag, TimeRange)
 
 __all__ = ["ANONYMOUS", "EDITORS", "SYSTEM", "Role", "Viewer", "can_see", "can_see_journey", "can_see_place",
-           "collection_filter", "item_filter", "journey_filter", "may_edit", "person_filter", "place_filter",
+           "collection_filter", "item_filter", "journey_filter", "may_edit", "may_have_original", "person_filter", "place_filter",
            "published_position", "tag_filter"]
 
 #: Roles that change the catalogue.
@@ -37,6 +37,16 @@ class Viewer:
 
 def may_edit(viewer: Viewer) -> bool:
     return viewer.role in EDITORS
+
+
+def may_have_original(viewer: Viewer, item: Item) -> bool:
+    """The one rule for what a non-editor receives: may `viewer` have the original's bytes, checksum
+    and file name? Editors always; others only when the item's published precision is exact, since
+    an original may carry its position in carriers no reader finds (EXIF, XMP, GPS tracks...), and
+    its checksum or name confirm that a file someone holds is the archived one. Decided by the
+    item's own precision, never by whether GPS happened to be read from it. Everyone else gets
+    metadata-free copies (web proxy, thumbnails) or nothing."""
+    return may_edit(viewer) or LocationPrecision(item.location_precision) is LocationPrecision.exact
 
 
 ANONYMOUS = Viewer()

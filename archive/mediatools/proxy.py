@@ -39,7 +39,9 @@ def proxy_cmd(src: Path, dest: Path, *, max_height: int = 720, crf: int = 23,
         vcodec="libx264", preset=preset, crf=crf, pix_fmt="yuv420p",
         acodec="aac", audio_bitrate="128k", ac=2,
         movflags="+faststart",  # index first: playback starts before the download ends
-        map_metadata=-1, sn=None, dn=None,
+        # No metadata: neither the file's nor its streams' (-map_metadata -1 alone keeps the latter),
+        # nor chapters, subtitles or data tracks, any of which can carry where it was shot.
+        map_metadata=-1, **{"map_metadata:s": -1}, map_chapters=-1, sn=None, dn=None,
         max_muxing_queue_size=1024)  # sparse audio in long-GOP sources would otherwise overflow
     return (out.global_args("-hide_banner", "-nostdin", "-nostats", "-v", "error")
             .compile(cmd=FFMPEG, overwrite_output=True))

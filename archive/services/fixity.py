@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 from archive import mediatools
 from archive.models import Derivative, Job, JobState, MediaFile
 from archive.services import jobs
-from archive.services.ingest import (PROXY_JOB, THUMBNAILS_JOB, Refused, make_derivatives, store_derivatives,
-                                     thumbnail_kinds)
+from archive.services.ingest import (PROXY_JOB, THUMBNAILS_JOB, Refused, make_derivatives, needs_proxy,
+                                     store_derivatives, thumbnail_kinds)
 from archive.store import sha256_file
 
 if TYPE_CHECKING:
@@ -81,6 +81,14 @@ def verify_store(archive: Archive, session: Session, *, repair: bool = False,
                 jobs.enqueue(session, THUMBNAILS_JOB, item_id=media.item_id, payload={"sha256": media.sha256})
                 report.repaired.extend({**where, "kind": kind, "how": "queued for the worker"}
                                        for kind in sorted(never_made))
+        if media.derivative("proxy") is None and needs_proxy(media.item, web_ready=media.web_ready) \
+                and not _pending(session, PROXY_JOB, media.item_id):
+            # Footage that viewers without the original may play, ingested or published coarser before
+            # its proxy was queued (or whose job failed): their copy without metadata is missing.
+            report.missing_derivatives.append({**where, "kind": "proxy", "path": ""})
+            if repair and original_ok:
+                jobs.enqueue(session, PROXY_JOB, item_id=media.item_id, payload={"sha256": media.sha256})
+                report.repaired.append({**where, "kind": "proxy", "how": "queued for the worker"})
         if on_progress:
             on_progress(media)
     return report
@@ -88,7 +96,12 @@ def verify_store(archive: Archive, session: Session, *, repair: bool = False,
 
 def _thumbnails_pending(session: Session, item_id: int) -> bool:
     """Is a deferred ingest's thumbnails job still to run for this item?"""
-    return session.scalar(select(Job.id).where(Job.kind == THUMBNAILS_JOB, Job.item_id == item_id,
+    return _pending(session, THUMBNAILS_JOB, item_id)
+
+
+def _pending(session: Session, kind: str, item_id: int) -> bool:
+    """Is a job of this kind queued or running for this item?"""
+    return session.scalar(select(Job.id).where(Job.kind == kind, Job.item_id == item_id,
                                                Job.state.in_([JobState.queued, JobState.running]))) is not None
 
 

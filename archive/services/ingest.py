@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from archive import mediatools, transcripts
 from archive.access import SYSTEM, Viewer
 from archive.dates import parse_date
-from archive.models import AccessLevel, Derivative, Item, ItemKind, Job, MediaFile, TranscriptKind
+from archive.models import AccessLevel, Derivative, Item, ItemKind, Job, LocationPrecision, MediaFile, TranscriptKind
 from archive.services import Invalid, audit, jobs, search_sync
 from archive.services.catalogue import get_or_create_collection
 from archive.store import Staged
@@ -275,9 +275,25 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
         store_derivatives(session, archive, media, prepared.work_dir, prepared.derivatives)
     else:  # deferred: queued before any proxy, so the worker makes the thumbnails first
         jobs.enqueue(session, THUMBNAILS_JOB, item_id=item.id, payload={"sha256": sha})
-    if info.kind == "video" and mediatools.needs_proxy(info):
+    if needs_proxy(item, web_ready=info.web_ready):
         jobs.enqueue(session, PROXY_JOB, item_id=item.id, payload={"sha256": sha})
     return item
+
+
+def needs_proxy(item: Item, *, web_ready: bool) -> bool:
+    """Does this item's footage need a web proxy? When browsers cannot play the original, and when
+    viewers who may not have the original (archive.access.may_have_original) may play it: the
+    proxy is then their metadata-free copy, even of a web-ready original."""
+    return item.kind is ItemKind.video and (not web_ready or item.location_precision is not LocationPrecision.exact)
+
+
+def queue_proxy_if_needed(session: Session, item: Item) -> bool:
+    """Queue the item's proxy when it needs one and has none (made or queued); True when queued."""
+    media = item.media
+    if media is None or media.derivative("proxy") is not None or not needs_proxy(item, web_ready=media.web_ready):
+        return False
+    jobs.enqueue(session, PROXY_JOB, item_id=item.id, payload={"sha256": media.sha256})
+    return True
 
 
 def store_derivatives(session: Session, archive: Archive, media: MediaFile, work_dir: Path,

@@ -39,6 +39,7 @@ from archive.models import Item, Journey, Leg, LocationPrecision, Place, item_le
 from archive.services import Invalid
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
+from archive.services.ingest import queue_proxy_if_needed
 from archive.services.editing.fields import Changes
 from archive.services.journeys import UNDISCLOSED
 from archive.services.legs import visible_leg
@@ -65,14 +66,6 @@ def item_legs_of(session: Session, viewer: Viewer, item: Item) -> list[Leg]:
         return []
     return list(session.scalars(select(Leg).join(Journey).where(Leg.id.in_(ids), journey_filter(viewer))
                                 .options(selectinload(Leg.journey)).order_by(Journey.title, Leg.position)))
-
-
-def original_withheld(viewer: Viewer, item: Item) -> bool:
-    """Is the item's original file kept from `viewer`? Yes when its embedded GPS (EXIF, QuickTime
-    location) is more exact than what `viewer` may know: the bytes of the original cannot be
-    coarsened, and its derivatives (thumbnails, proxies) carry no metadata."""
-    position = item_position(viewer, item)
-    return position is not None and position.coarsened
 
 
 def item_places_of(viewer: Viewer, item: Item) -> list[PlaceView]:
@@ -222,6 +215,7 @@ def set_item_location_precision(session: Session, viewer: Viewer, item_id: int,
         return {}
     old, item.location_precision = item.location_precision, value
     session.flush()
+    queue_proxy_if_needed(session, item)  # published coarser: who may not have the original plays a proxy
     return {"location_precision": (old, value)}
 
 

@@ -16,7 +16,7 @@ from archive.web import geography  # journeys, places, countries, the map and th
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
-from archive.web.links import derivative, original_url, thumb_url, url_with
+from archive.web.links import derivative, holds_original, original_url, thumb_url, url_with
 
 
 class IdConverter(IntegerConverter):
@@ -43,7 +43,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(geography.bp)  # /journeys, /places, /countries, /map and their API
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
-    app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, derivative=derivative,
+    app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,
+                                 derivative=derivative,
                                  url_with=url_with, coordinates=coordinates, AccessLevel=AccessLevel)
     register_error_handlers(app)
 

@@ -12,7 +12,7 @@ from archive.models import Item, JobState, MediaFile
 from archive.services.catalogue import find_items, get_item
 from archive.services.locations import item_places_of, item_position
 from archive.web.formatting import job_error
-from archive.web.links import derivative_url, item_url, original_url, thumb_url
+from archive.web.links import derivative_url, holds_original, item_url, original_url, thumb_url
 from archive.web.pages import item_query
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -21,6 +21,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 MEDIA_FIELDS = ("sha256", "original_name", "size", "mime_type", "container", "duration", "width", "height",
                 "frame_rate", "video_codec", "audio_codec", "pixel_format", "bit_rate", "audio_channels",
                 "audio_sample_rate", "rotation", "camera_make", "camera_model", "web_ready")
+
+#: What identifies the original file, given only to viewers who may have it.
+ORIGINAL_ONLY_FIELDS = ("sha256", "original_name", "size", "bit_rate")
 
 
 @bp.get("/items")
@@ -80,6 +83,9 @@ def item_record(item: Item) -> dict[str, Any]:
 def media_record(item: Item, media: MediaFile) -> dict[str, Any]:
     # original_path is left out on purpose: it names folders on the machine that ingested the file.
     record: dict[str, Any] = {name: getattr(media, name) for name in MEDIA_FIELDS}
+    if not holds_original(item):  # they identify the original (archive.access.may_have_original)
+        for name in ORIGINAL_ONLY_FIELDS:
+            record[name] = None
     record.update(gps_record(item, media))
     display = media.display_size
     record.update(

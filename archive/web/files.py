@@ -7,17 +7,18 @@ takes the file's location from the database record only, never from the URL.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
 from flask import Blueprint, Response, send_file
 
+from archive.access import may_have_original
 from archive.web.context import current_archive, current_viewer, db_session
 from archive.models import AccessLevel, Item
 from archive.services import NotFound
 from archive.services.catalogue import get_item
-from archive.services.locations import original_withheld
 from archive.web.links import THUMB_KINDS
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,14 @@ def original(item_id: int) -> Response:
     """The original file, byte for byte."""
     item = get_item(db_session(), current_viewer(), item_id)
     media = item.media
-    if media is None or original_withheld(current_viewer(), item):
+    if media is None or not may_have_original(current_viewer(), item):
         raise NotFound(f"the original of item {item_id}")
     path = _stored(current_archive().store.original_relpath(media.sha256), f"the original of item {item_id}")
     mime = media.mime_type or "application/octet-stream"
     inline = mime.startswith(_INLINE_PREFIXES) and mime not in _NEVER_INLINE
     response = _send(item, path, mime if inline else "application/octet-stream", etag=media.sha256)
-    response.headers["Content-Disposition"] = content_disposition(
-        media.original_name, fallback_stem=f"item-{item.id}", inline=inline)
+    response.headers["Content-Disposition"] = content_disposition(download_name(item, mime), fallback_stem=f"item-{item.id}",
+                                                                  inline=inline)
     return response
 
 
@@ -64,9 +65,9 @@ def _derivative(item_id: int, kind: str) -> Response:
     if media is None or found is None:
         raise NotFound(f"the {kind} of item {item_id}")
     path = _stored(found.path, f"the {kind} of item {item_id}")
-    # The derivative's id changes when it is made again, so a re-made file gets a new tag.
-    return _send(item, path, found.mime_type or "application/octet-stream",
-                 etag=f"{media.sha256}-{kind}-{found.id}")
+    # The derivative's own id (it changes when the file is made again), never the original's
+    # checksum: that would confirm to a viewer who may not have the original which file it is.
+    return _send(item, path, found.mime_type or "application/octet-stream", etag=f"item-{item.id}-{kind}-{found.id}")
 
 
 def _stored(relpath: str, what: str) -> Path:
@@ -91,6 +92,23 @@ def _send(item: Item, path: Path, mime: str, *, etag: str) -> Response:
         response.cache_control.private = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def download_name(item: Item, mime: str) -> str:
+    """The file name a download is offered under: the item's id and the extension of its detected
+    type, never the uploaded name (it may name a person or a place) nor its extension (it may lie)."""
+    return f"item-{item.id}{extension_for(mime)}"
+
+
+#: Extensions of the types the archive holds where mimetypes' first guess is odd (.jpe, .qt...).
+_EXTENSIONS = {"image/jpeg": ".jpg", "image/tiff": ".tif", "video/quicktime": ".mov", "audio/mpeg": ".mp3",
+               "video/x-matroska": ".mkv", "audio/x-matroska": ".mka", "video/mp4": ".mp4", "audio/mp4": ".m4a",
+               "audio/wav": ".wav", "audio/x-wav": ".wav", "image/heic": ".heic", "image/heif": ".heif"}
+
+
+def extension_for(mime: str) -> str:
+    """The usual extension of a MIME type, with its dot; "" when it has none."""
+    return _EXTENSIONS.get(mime) or mimetypes.guess_extension(mime, strict=False) or ""
 
 
 def content_disposition(name: str, *, fallback_stem: str, inline: bool = True) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request, url_for
 
 from archive.models import Derivative, Item
-from archive.services.locations import original_withheld
+from archive.access import may_have_original
 from archive.web.context import current_viewer
 
 #: Derivatives served as images under /items/<id>/thumbs/<kind>; the proxy has its own route.
@@ -31,10 +31,15 @@ def thumb_url(item: Item, kind: str = "grid", *, external: bool = False) -> str 
 
 
 def original_url(item: Item, *, external: bool = False) -> str | None:
-    """The original file's URL; None without a file or when it is withheld from the current viewer."""
-    if item.media is None or original_withheld(current_viewer(), item):
+    """The original file's URL; None without a file or when the current viewer may not have it."""
+    if item.media is None or not may_have_original(current_viewer(), item):
         return None
     return url_for("files.original", item_id=item.id, _external=external)
+
+
+def holds_original(item: Item) -> bool:
+    """May the current viewer have the item's original, its checksum and its file name?"""
+    return may_have_original(current_viewer(), item)
 
 
 def derivative_url(item: Item, kind: str, *, external: bool = False) -> str | None:

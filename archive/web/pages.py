@@ -22,8 +22,9 @@ from archive.web.links import derivative, derivative_url, original_url, thumb_ur
 bp = Blueprint("pages", __name__)
 
 PENDING = (JobState.queued, JobState.running)
-WITHHELD_NOTE = ("The original file records where it was shot more exactly than this archive publishes, "
+WITHHELD_NOTE = ("The original file may record where it was shot more exactly than this archive publishes, "
                  "so it is not offered here; the pictures shown carry no location.")
+PREPARING_NOTE = "A copy without the original's metadata is being prepared; it plays here once it is made."
 #: How the item page names background jobs.
 JOB_LABELS = {PROXY_JOB: "Browser-ready copy", THUMBNAILS_JOB: "Thumbnails"}
 THUMBNAILS_NOTE = "The thumbnails of this item are still being made."
@@ -113,19 +114,23 @@ def _player(item: Item) -> Player:
         return Player("img", poster or (original if media.mime_type in BROWSER_IMAGES else None))
     if item.kind is ItemKind.audio:
         if original is None:
-            return Player("img", poster, note=WITHHELD_NOTE)
+            return Player("img", poster, note=_withheld_note(item))
         return Player("audio", original, media.mime_type, poster=poster)
     proxy = derivative(item, "proxy")
     if proxy is not None:
         return Player("video", derivative_url(item, "proxy"), proxy.mime_type, poster=poster)
-    if original is None:  # withheld: it records where it was shot more exactly than you may know
-        return Player("img", poster, note=WITHHELD_NOTE)
+    if original is None:  # withheld (archive.access.may_have_original): only copies without metadata
+        return Player("img", poster, note=_withheld_note(item))
     note = None
     if _jobs_pending(item, PROXY_JOB):
         note = "A browser-ready copy is being made; until then the original plays if your browser can."
     elif not media.web_ready:
         note = "There is no browser-ready copy of this footage; the original plays if your browser can."
     return Player("video", original, media.mime_type, poster=poster, note=note)
+
+
+def _withheld_note(item: Item) -> str:
+    return PREPARING_NOTE if _jobs_pending(item, PROXY_JOB) else WITHHELD_NOTE
 
 
 @dataclass(frozen=True)
