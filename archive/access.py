@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from archive import geo
 from archive.models import (AccessLevel, Collection, Credit, Item, Journey, LocationPrecision, Person, Place, Role,
-                            Tag, TimeRange)
+                            Tag, TimeRange, journey_people)
 
 __all__ = ["ANONYMOUS", "EDITORS", "SYSTEM", "Role", "Viewer", "can_see", "can_see_journey", "can_see_place",
            "collection_filter", "item_filter", "journey_filter", "may_edit", "may_have_original", "person_filter", "place_filter",
@@ -109,12 +109,18 @@ def collection_filter(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def person_filter(viewer: Viewer) -> ColumnElement[bool]:
-    """A WHERE clause on Person: a name can itself endanger someone, so it is as hidden as their credits."""
+    """A WHERE clause on Person: a name can itself endanger someone, so a person is known only through an
+    item, collection or journey `viewer` may see (or, to editors, when linked to nothing at all)."""
     if viewer.role is Role.admin:
         return true()
-    credited = Person.credits.any(Credit.item.has(item_filter(viewer))
-                                  | Credit.collection.has(collection_filter(viewer)))
-    return (~Person.credits.any() | credited) if may_edit(viewer) else credited
+    known = (Person.credits.any(Credit.item.has(item_filter(viewer))
+                                | Credit.collection.has(collection_filter(viewer)))
+             | Person.id.in_(select(journey_people.c.person_id).join(Journey, Journey.id == journey_people.c.journey_id)
+                             .where(journey_filter(viewer))))
+    if may_edit(viewer):  # someone just added, linked to nothing yet, so the editor can use them
+        unlinked = ~Person.credits.any() & Person.id.not_in(select(journey_people.c.person_id))
+        return known | unlinked
+    return known
 
 
 def tag_filter(viewer: Viewer) -> ColumnElement[bool]:
