@@ -52,15 +52,17 @@ def saving_version(row: Any, object_type: str, expected_version: int | str | Non
     """Refuse (Stale) to save `row` from a form of another version than its own; inside the block,
     an UPDATE that finds the row saved meanwhile (StaleDataError) is refused the same way.
     None (or "") checks nothing: a caller that read the row in the same transaction."""
+    # Read now: after a failed flush the row's attributes cannot be loaded.
+    row_id, loaded = row.id, row.version
     expected: int | None = None
     if expected_version not in (None, ""):
         raw = str(expected_version).strip()
         if not (raw.isascii() and raw.isdigit()):
             raise Invalid(f"version must be a whole number, not {raw!r}", "version")
         expected = int(raw)
-        if row.version != expected:
-            raise Stale(object_type, row.id, expected)
+        if loaded != expected:
+            raise Stale(object_type, row_id, expected)
     try:
         yield
     except StaleDataError:
-        raise Stale(object_type, row.id, row.version if expected is None else expected) from None
+        raise Stale(object_type, row_id, loaded) from None
