@@ -42,6 +42,9 @@ short_str = Annotated[str, mapped_column(String(200))]
 long_text = Annotated[str, mapped_column(Text, default="")]
 created_ts = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
 updated_ts = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)]
+# VERSIONED: an edited record's `version` counts its saves. Forms carry it, and SQLAlchemy's
+# version_id_col makes every UPDATE say "... WHERE version = the one loaded", so a save made from
+# a stale copy is refused atomically (StaleDataError) and two saves at once cannot both win.
 
 # Constraint names are deterministic so that Alembic migrations can refer to them on any backend.
 NAMING = {
@@ -135,6 +138,8 @@ class Collection(Base):
     __tablename__ = "collections"
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     title: Mapped[title_str] = mapped_column(unique=True)
     year: Mapped[int | None]
     kind: Mapped[short_str] = mapped_column(default="")  #: documentary, feature film, donation...
@@ -154,6 +159,8 @@ class Item(Base):
     __tablename__ = "items"
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     title: Mapped[title_str]
     description: Mapped[long_text]
     kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind), index=True)
@@ -272,6 +279,8 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     name: Mapped[short_str] = mapped_column(unique=True)
     note: Mapped[long_text]
 
@@ -303,6 +312,8 @@ class Tag(Base):
     __tablename__ = "tags"
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     name: Mapped[short_str] = mapped_column(unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="SET NULL"))
 
@@ -402,6 +413,8 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(30))  #: item, collection, person, credit, tag, range, user
     object_id: Mapped[int | None]
     object_label: Mapped[str] = mapped_column(String(500), default="")
+    #: The object's version after the change, so a stale save can be told what changed since.
+    object_version: Mapped[int | None]
     #: {field: [old, new]} in JSON values
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     batch: Mapped[str] = mapped_column(String(40), default="")  #: groups the entries of one bulk edit
@@ -421,6 +434,8 @@ class Transcript(Base):
     __tablename__ = "transcripts"
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(35), default="")  #: BCP 47, e.g. "ko", "en", "zh-Hans"
     kind: Mapped[TranscriptKind] = mapped_column(_enum(TranscriptKind), default=TranscriptKind.transcript)
@@ -539,6 +554,8 @@ class Place(Base):
     )
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     name: Mapped[short_str]
     #: Other names: other scripts and spellings ("혜산", "惠山").
     alt_names: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -567,6 +584,8 @@ class BorderCrossing(Base):
     __table_args__ = (CheckConstraint("from_country <> to_country", name="two_countries"),)
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)  #: the crossing point
     from_country: Mapped[str] = mapped_column(ForeignKey("countries.code"))
     to_country: Mapped[str] = mapped_column(ForeignKey("countries.code"))
@@ -586,6 +605,8 @@ class Journey(Base):
     __tablename__ = "journeys"
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     title: Mapped[title_str]
     #: Who travelled, in words: a person or a group ("A family of five (fictional)").
     travellers: Mapped[long_text]
@@ -608,6 +629,8 @@ class Leg(Base):
     __table_args__ = (UniqueConstraint("journey_id", "position"),)
 
     id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
+    __mapper_args__ = {"version_id_col": version}
     journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
     position: Mapped[int]  #: 1, 2, 3... in the order travelled, without gaps
     from_place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)

@@ -4,6 +4,12 @@ Each takes a database session and plain values (and the acting viewer where acce
 it flushes but never commits: the caller at the edge owns the transaction.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+
 
 def counted(n: int, noun: str) -> str:
     """"1 item", "3 items": a count and a noun that takes an s in the plural."""
@@ -30,3 +36,33 @@ class Invalid(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class Stale(Invalid):
+    """A save made from a form of `version` of an object that has been saved since: refused, so
+    that it does not overwrite what the other save changed (the edge asks the audit trail what)."""
+
+    def __init__(self, object_type: str, object_id: int, version: int) -> None:
+        super().__init__(f"this {object_type} was changed by someone else after you opened it", "version")
+        self.object_type, self.object_id, self.version = object_type, object_id, version
+
+
+@contextmanager
+def saving_version(row: Any, object_type: str, expected_version: int | str | None) -> Iterator[None]:
+    """Refuse (Stale) to save `row` from a form of another version than its own; inside the block,
+    an UPDATE that finds the row saved meanwhile (StaleDataError) is refused the same way.
+    None (or "") checks nothing: a caller that read the row in the same transaction."""
+    # Read now: after a failed flush the row's attributes cannot be loaded.
+    row_id, loaded = row.id, row.version
+    expected: int | None = None
+    if expected_version not in (None, ""):
+        raw = str(expected_version).strip()
+        if not (raw.isascii() and raw.isdigit()):
+            raise Invalid(f"version must be a whole number, not {raw!r}", "version")
+        expected = int(raw)
+        if loaded != expected:
+            raise Stale(object_type, row_id, expected)
+    try:
+        yield
+    except StaleDataError:
+        raise Stale(object_type, row_id, loaded) from None

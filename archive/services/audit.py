@@ -31,7 +31,7 @@ AUDITED: dict[type, str] = {Item: "item", Collection: "collection", Person: "per
                             Tag: "tag", TimeRange: "range", User: "user", Place: "place",
                             BorderCrossing: "crossing", Journey: "journey", Leg: "leg", Transcript: "transcript"}
 #: Fields that change as a side effect and say nothing a reader needs.
-QUIET = {"id", "created_at", "updated_at", "date_lower", "date_upper", "last_login_at", "deleted_by_id"}
+QUIET = {"id", "version", "created_at", "updated_at", "date_lower", "date_upper", "last_login_at", "deleted_by_id"}
 #: Fields whose values are never written to the log, only that they changed.
 SECRET = {"password_hash"}
 #: Many-to-many relationships worth recording, by model.
@@ -166,6 +166,7 @@ def _record(session: Session, _context: Any) -> None:
             rows.append({"at": now, "user_id": actor.user_id, "actor": actor.name, "action": action,
                          "object_type": object_type, "object_id": obj.id,
                          "object_label": _label(obj)[:500], "changes": changes,
+                         "object_version": getattr(obj, "version", None) if kind != "purge" else None,
                          "batch": session.info.get("batch") or ""})
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
@@ -242,6 +243,28 @@ def history(session: Session, object_type: str, object_id: int, limit: int = 200
     return list(session.scalars(select(AuditEntry).where(AuditEntry.object_type == object_type,
                                                          AuditEntry.object_id == object_id)
                                 .order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class ChangeSince:
+    """A field of an object changed since a version: its value now, and who changed it last, when."""
+    field: str
+    value: Any
+    actor: str
+    at: datetime
+
+
+def changes_since(session: Session, object_type: str, object_id: int, version: int) -> list[ChangeSince]:
+    """The fields of an object changed after it was at `version`, each with its latest value and who
+    changed it: what a save made from a form of that version would have overwritten."""
+    entries = session.scalars(select(AuditEntry).where(
+        AuditEntry.object_type == object_type, AuditEntry.object_id == object_id,
+        AuditEntry.object_version > version).order_by(AuditEntry.id))
+    latest: dict[str, ChangeSince] = {}
+    for entry in entries:
+        for field, (_old, new) in entry.changes.items():
+            latest[field] = ChangeSince(field, new, entry.actor, entry.at)
+    return list(latest.values())
 
 
 def _day_start(day: date) -> datetime:

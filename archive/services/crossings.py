@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, place_filter
 from archive.models import BorderCrossing, CrossingKind, Leg, LocationPrecision, Place
-from archive.services import Invalid, NotFound, counted
+from archive.services import Invalid, NotFound, counted, saving_version
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
 from archive.services.place_fields import country_code, journey_named, place_by_reference, require_editor
@@ -134,8 +134,10 @@ def get_editable_crossing(session: Session, viewer: Viewer, crossing_id: int) ->
 
 def edit_crossing(session: Session, viewer: Viewer, crossing_id: int, *, place_id: int | str | Keep = KEEP,
                   from_country: str | Keep = KEEP, to_country: str | Keep = KEEP,
-                  kind: CrossingKind | str | Keep = KEEP, notes: str | Keep = KEEP) -> Changes:
-    """Change the given fields; refused when a leg using the crossing would no longer match it."""
+                  kind: CrossingKind | str | Keep = KEEP, notes: str | Keep = KEEP,
+                  expected_version: int | str | None = None) -> Changes:
+    """Change the given fields; refused when a leg using the crossing would no longer match it, or
+    (Stale) when the form was of another version than `expected_version`."""
     crossing = get_editable_crossing(session, viewer, crossing_id)
     values = _checked(session, crossing, dict(place_id=place_id, from_country=from_country,
                                                       to_country=to_country, kind=kind, notes=notes))
@@ -148,8 +150,9 @@ def edit_crossing(session: Session, viewer: Viewer, crossing_id: int, *, place_i
             raise Invalid(f"leg {leg.position} of {journey_named(viewer, leg.journey)} uses this crossing and goes from "
                           f"{leg.from_place.country_code or 'no country'} into "
                           f"{leg.to_place.country_code or 'no country'}", "from_country")
-    changes = f.apply_changes(crossing, values)
-    session.flush()
+    with saving_version(crossing, "crossing", expected_version):
+        changes = f.apply_changes(crossing, values)
+        session.flush()
     session.expire(crossing, ["place"])
     return changes
 

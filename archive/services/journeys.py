@@ -38,8 +38,8 @@ from archive.access import (Viewer, can_see_place, collection_filter, item_filte
 from archive.dates import describe
 from archive.geo import Position
 from archive.models import (AccessLevel, BorderCrossing, Collection, Item, Journey, Leg, LocationPrecision,
-                            MediaFile, Person, Place, TimeRange, TravelMode, item_legs)
-from archive.services import NotFound
+                            MediaFile, Person, Place, TimeRange, TravelMode, item_legs, utcnow)
+from archive.services import NotFound, saving_version
 from archive.services.crossings import CrossingView, crossing_to_view
 from archive.services.editing import fields as f
 from archive.services.editing.collections import known_collection_id
@@ -389,19 +389,22 @@ def create_journey(session: Session, viewer: Viewer, *, title: str, travellers: 
 def edit_journey(session: Session, viewer: Viewer, journey_id: int, *, title: str | Keep = KEEP,
                  travellers: str | Keep = KEEP, description: str | Keep = KEEP,
                  access: AccessLevel | str | Keep = KEEP, collection_id: int | str | None | Keep = KEEP,
-                 people: Iterable[str] | Keep = KEEP) -> Changes:
-    """Change the given fields (all or none); return {field: (old, new)} of those that changed."""
+                 people: Iterable[str] | Keep = KEEP, expected_version: int | str | None = None) -> Changes:
+    """Change the given fields (all or none); return {field: (old, new)} of those that changed.
+    With `expected_version`, a save from a form of another version is refused (Stale)."""
     journey = get_editable_journey(session, viewer, journey_id)
     values = _journey_values(session, viewer, dict(title=title, travellers=travellers, description=description,
                                                    access=access, collection_id=collection_id, people=people))
     people = values.pop("people", None)
-    changes = f.apply_changes(journey, values)
-    if people is not None:
-        before, after = sorted(p.name for p in journey.people), sorted(p.name for p in people)
-        if before != after:
-            changes["people"] = (before, after)
-            journey.people = people
-    session.flush()
+    with saving_version(journey, "journey", expected_version):
+        changes = f.apply_changes(journey, values)
+        if people is not None:
+            before, after = sorted(p.name for p in journey.people), sorted(p.name for p in people)
+            if before != after:
+                changes["people"] = (before, after)
+                journey.people = people
+                journey.updated_at = utcnow()  # a row UPDATE, so that the version moves and is checked
+        session.flush()
     return changes
 
 

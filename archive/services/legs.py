@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive.access import Viewer, journey_filter
 from archive.dates import parse_date
 from archive.models import BorderCrossing, Journey, Leg, LocationPrecision, Place, TravelMode
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, saving_version
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, NAME_MAX, Changes, Keep
 from archive.services.journeys import get_editable_journey
@@ -163,13 +163,15 @@ def add_leg(session: Session, viewer: Viewer, journey_id: int, *, from_place_id:
 def edit_leg(session: Session, viewer: Viewer, leg_id: int, *, from_place_id: int | str | Keep = KEEP,
              to_place_id: int | str | Keep = KEEP, date: str | Keep = KEEP, mode: TravelMode | str | Keep = KEEP,
              crossing_id: int | str | None | Keep = KEEP, narrative: str | Keep = KEEP,
-             precision: LocationPrecision | str | Keep = KEEP) -> Changes:
-    """Change the given fields (all or none); return {field: (old, new)} of those that changed."""
+             precision: LocationPrecision | str | Keep = KEEP, expected_version: int | str | None = None) -> Changes:
+    """Change the given fields (all or none); return {field: (old, new)} of those that changed.
+    With `expected_version`, a save from a form of another version is refused (Stale)."""
     leg = get_editable_leg(session, viewer, leg_id)
     values = _leg_values(session, leg, dict(from_place=from_place_id, to_place=to_place_id, date=date, mode=mode,
                                             crossing=crossing_id, narrative=narrative, precision=precision))
-    changes = _apply(leg, values)
-    session.flush()
+    with saving_version(leg, "leg", expected_version):
+        changes = _apply(leg, values)
+        session.flush()
     return changes
 
 

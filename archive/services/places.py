@@ -43,7 +43,7 @@ from archive.access import Viewer, can_see_place, item_filter, journey_filter, p
 from archive.geo import Position
 from archive.models import (AccessLevel, BorderCrossing, Country, Item, Journey, Leg, LocationPrecision, Place,
                             PlaceKind, TimeRange, item_place_links, item_places)
-from archive.services import Invalid, NotFound, counted
+from archive.services import Invalid, NotFound, counted, saving_version
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
 from archive.services.place_fields import (MAX_DEPTH, alt_names, coordinate, country_code, is_within, journey_named,
@@ -340,8 +340,9 @@ def edit_place(session: Session, viewer: Viewer, place_id: int, *, name: str | K
                kind: PlaceKind | str | Keep = KEEP, country: str | None | Keep = KEEP,
                alt_names: Iterable[str] | str | Keep = KEEP, parent_id: int | str | None | Keep = KEEP,
                description: str | Keep = KEEP, access: AccessLevel | str | Keep = KEEP,
-               precision: LocationPrecision | str | Keep = KEEP) -> Changes:
+               precision: LocationPrecision | str | Keep = KEEP, expected_version: int | str | None = None) -> Changes:
     """Change the given fields (all or none); return {field: (old, new)} of those that changed.
+    With `expected_version`, a save from a form of another version is refused (Stale).
 
     A new country is refused while a leg or a border crossing relies on the old one.
     """
@@ -354,8 +355,9 @@ def edit_place(session: Session, viewer: Viewer, place_id: int, *, name: str | K
     if "parent" in values:
         new_parent = values.pop("parent")
         values["parent_id"] = new_parent.id if new_parent is not None else None
-    changes = f.apply_changes(place, values)
-    session.flush()
+    with saving_version(place, "place", expected_version):
+        changes = f.apply_changes(place, values)
+        session.flush()
     session.expire(place, ["parent"])
     return changes
 

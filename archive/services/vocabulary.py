@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from archive.access import SYSTEM, Viewer, item_filter, tag_filter
 from archive.models import Item, Tag, TimeRange, item_tags
-from archive.services import Invalid, NotFound, audit
+from archive.services import Invalid, NotFound, audit, saving_version
 from archive.services.editing import NAME_MAX, get_or_create_tag
 
 #: Who keeps the vocabulary, and so sees all of it (others see only tags with a visible use).
@@ -169,17 +169,19 @@ def in_use(session: Session, tag: Tag) -> bool:
 
 # -- upkeep -----------------------------------------------------------------------------------
 
-def rename_tag(session: Session, tag_id: int, name: str) -> Tag:
-    """Give the tag a new name; a name another tag has is refused with a suggestion to merge."""
+def rename_tag(session: Session, tag_id: int, name: str, *, expected_version: int | str | None = None) -> Tag:
+    """Give the tag a new name; a name another tag has is refused with a suggestion to merge, and
+    (Stale) a rename from a page of another version than `expected_version`."""
     tag = get_tag(session, tag_id)
     name = _clean_name(name, "name")
     other = find_tag(session, name)
     if other is not None and other is not tag:
         raise Invalid(f"there is already a tag {other.name!r}; to make one term of the two, merge "
                       f"{tag.name!r} into {other.name!r} instead", "name")
-    if name != tag.name:
-        with audit.labelled(session, "rename"):
-            tag.name = name
+    with saving_version(tag, "tag", expected_version):
+        if name != tag.name:
+            with audit.labelled(session, "rename"):
+                tag.name = name
     return tag
 
 

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from archive.access import can_see
 from archive.dates import EDTF_HINT
 from archive.models import AccessLevel, Collection, Credit, Item
-from archive.services import Invalid, counted, editing
+from archive.services import Invalid, Stale, audit, counted, editing
 from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
 from archive.services.editing import KEEP
 from archive.services.ingest import IngestReport
@@ -50,6 +50,30 @@ def messages(exc: Invalid) -> dict[str, str]:
     return {name: sentence(text) for name, text in editing.field_errors(exc).items()}
 
 
+def stale_message(exc: Stale) -> str:
+    """What changed since the form was shown, from the audit trail: each field's value now and who set it."""
+    since = audit.changes_since(db_session(), exc.object_type, exc.object_id, exc.version)
+    changes = "; ".join(f"{field_words(c.field)} is now {audit_text(c.value)} (by {c.actor}, "
+                        f"{c.at:%Y-%m-%d %H:%M} UTC)" for c in since)
+    return (f"Not saved: someone else saved this {exc.object_type} after you opened it"
+            + (f": {changes}." if changes else ".")
+            + " Your values are kept below; check them against these and save again to keep yours.")
+
+
+def audit_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "“" + ", ".join(map(str, value)) + "”" if value else "none"
+    return "empty" if value in (None, "") else f"“{value}”"
+
+
+def refusal(exc: Invalid) -> tuple[dict[str, str], int]:
+    """Roll back a refused save; its messages by field, and its status: 409 for a stale form, else 400."""
+    db_session().rollback()
+    if isinstance(exc, Stale):
+        return {"version": stale_message(exc)}, 409
+    return messages(exc), 400
+
+
 def form_values(names: tuple[str, ...]) -> dict[str, str]:
     """The named fields that the form sent (a field left out is kept as it is, not emptied)."""
     return {name: request.form[name] for name in names if name in request.form}
@@ -61,9 +85,14 @@ def done(message: str, location: str) -> ResponseReturnValue:
     return redirect(location, 303)
 
 
+def field_words(name: str) -> str:
+    """A field's name in words: "to place" for to_place_id."""
+    return LABELS.get(name, name.removesuffix("_id").replace("_", " "))
+
+
 def changed(changes: dict[str, Any]) -> str:
     """The changed fields in words: "to place, date shot"."""
-    return ", ".join(LABELS.get(name, name.removesuffix("_id").replace("_", " ")) for name in changes)
+    return ", ".join(field_words(name) for name in changes)
 
 
 def wants_json() -> bool:
@@ -111,10 +140,11 @@ def edit_item(item_id: int) -> ResponseReturnValue:
     fields: dict[str, Any] = {name: value for name, value in values.items() if name != "tags"}
     tags = editing.split_tags(values["tags"]) if "tags" in values else KEEP
     try:
-        changes = editing.edit_item(session, viewer, item_id, tags=tags, **fields)
+        changes = editing.edit_item(session, viewer, item_id, tags=tags, **fields,
+                                    expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
-        return render_item_form(item_id, values, messages(exc)), 400
+        errors, status = refusal(exc)
+        return render_item_form(item_id, values, errors), status
     item = session.get(Item, item_id)
     assert item is not None
     if not changes:
@@ -202,11 +232,12 @@ def edit_collection(collection_id: int) -> ResponseReturnValue:
         return render_collection_form(editing.get_known_collection(session, viewer, collection_id))
     values = form_values(COLLECTION_FORM)
     try:
-        changes = editing.edit_collection(session, viewer, collection_id, **values)
+        changes = editing.edit_collection(session, viewer, collection_id, **values,
+                                          expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
+        errors, status = refusal(exc)
         collection = editing.get_known_collection(session, viewer, collection_id)
-        return render_collection_form(collection, values, messages(exc)), 400
+        return render_collection_form(collection, values, errors), status
     title = session.get(Collection, collection_id).title  # type: ignore[union-attr]
     message = (f"Saved “{title}”: {changed(changes)} changed." if changes
                else "Nothing to save: no field was changed.")
@@ -270,10 +301,11 @@ def edit_person(person_id: int) -> ResponseReturnValue:
     session = db_session()
     values = form_values(PERSON_FORM)
     try:
-        changes = editing.edit_person(session, current_viewer(), person_id, **values)
+        changes = editing.edit_person(session, current_viewer(), person_id, **values,
+                                      expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
-        return render_person_form(person_id, values, messages(exc)), 400
+        errors, status = refusal(exc)
+        return render_person_form(person_id, values, errors), status
     name = values.get("name") and " ".join(values["name"].split())
     message = f"Saved {name or 'the person'}: {changed(changes)} changed." if changes else "Nothing to save."
     return done(message, url_for("edit.edit_person", person_id=person_id))

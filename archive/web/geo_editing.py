@@ -27,7 +27,7 @@ from archive.services.place_fields import place_label
 from archive.services.ranges import list_ranges
 from archive.web.auth import editors_only
 from archive.web.context import current_archive, current_viewer, db_session
-from archive.web.editing import ACCESS_OPTIONS, changed, done, messages, render_item_form
+from archive.web.editing import ACCESS_OPTIONS, changed, done, messages, refusal, render_item_form
 
 bp = Blueprint("geo_edit", __name__)
 
@@ -174,10 +174,11 @@ def edit_place(place_id: int) -> ResponseReturnValue:
         return render_place_form(places.get_editable_place(session, viewer, place_id))
     values = _form(PLACE_FORM)
     try:
-        changes = places.edit_place(session, viewer, place_id, **_place_fields(values))
+        changes = places.edit_place(session, viewer, place_id, **_place_fields(values),
+                                    expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
-        return render_place_form(places.get_editable_place(session, viewer, place_id), values, messages(exc)), 400
+        errors, status = refusal(exc)
+        return render_place_form(places.get_editable_place(session, viewer, place_id), values, errors), status
     name = session.get(Place, place_id).name  # type: ignore[union-attr]
     message = f"Saved {name}: {changed(changes)} changed." if changes else "Nothing to save: no field was changed."
     return done(message, url_for("geo_edit.edit_place", place_id=place_id))
@@ -232,11 +233,12 @@ def edit_crossing(crossing_id: int) -> ResponseReturnValue:
         return render_crossing_form(crossings.get_editable_crossing(session, viewer, crossing_id))
     values = _form(CROSSING_FORM)
     try:
-        changes = crossings.edit_crossing(session, viewer, crossing_id, **values)
+        changes = crossings.edit_crossing(session, viewer, crossing_id, **values,
+                                          expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
+        errors, status = refusal(exc)
         crossing = crossings.get_editable_crossing(session, viewer, crossing_id)
-        return render_crossing_form(crossing, values, messages(exc)), 400
+        return render_crossing_form(crossing, values, errors), status
     message = f"Saved the crossing: {changed(changes)} changed." if changes else "Nothing to save."
     return done(message, url_for("geo_edit.edit_crossing", crossing_id=crossing_id))
 
@@ -316,11 +318,12 @@ def edit_journey(journey_id: int) -> ResponseReturnValue:
         return render_journey_form(journeys.get_editable_journey(session, viewer, journey_id))
     values = _form(JOURNEY_FORM)
     try:
-        changes = journeys.edit_journey(session, viewer, journey_id, **_journey_fields(values))
+        changes = journeys.edit_journey(session, viewer, journey_id, **_journey_fields(values),
+                                        expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
+        errors, status = refusal(exc)
         journey = journeys.get_editable_journey(session, viewer, journey_id)
-        return render_journey_form(journey, values, messages(exc)), 400
+        return render_journey_form(journey, values, errors), status
     message = f"Saved the journey: {changed(changes)} changed." if changes else "Nothing to save."
     return done(message, url_for("geo_edit.edit_journey", journey_id=journey_id))
 
@@ -361,10 +364,10 @@ def edit_leg(leg_id: int) -> ResponseReturnValue:
         return render_leg_form(legs.get_editable_leg(session, viewer, leg_id))
     values = _form(LEG_FORM)
     try:
-        changes = legs.edit_leg(session, viewer, leg_id, **values)
+        changes = legs.edit_leg(session, viewer, leg_id, **values, expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
-        return render_leg_form(legs.get_editable_leg(session, viewer, leg_id), values, messages(exc)), 400
+        errors, status = refusal(exc)
+        return render_leg_form(legs.get_editable_leg(session, viewer, leg_id), values, errors), status
     leg = legs.get_editable_leg(session, viewer, leg_id)
     message = f"Saved leg {leg.position}: {changed(changes)} changed." if changes else "Nothing to save."
     return done(message, url_for("geo_edit.edit_journey", journey_id=leg.journey_id, _anchor=f"leg-{leg.position}"))

@@ -10,10 +10,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from archive.services import Invalid, counted, vocabulary
+from archive.services import Invalid, Stale, counted, vocabulary
 from archive.access import may_edit
 from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
+from archive.web.editing import refusal
 
 bp = Blueprint("tags", __name__)
 
@@ -37,7 +38,8 @@ def rename(tag_id: int) -> ResponseReturnValue:
     session = db_session()
     old = vocabulary.get_tag(session, tag_id, current_viewer()).name
     try:
-        tag = vocabulary.rename_tag(session, tag_id, request.form.get("name", ""))
+        tag = vocabulary.rename_tag(session, tag_id, request.form.get("name", ""),
+                                    expected_version=request.form.get("version"))
     except Invalid as exc:
         return _refused(tag_id, exc)
     session.commit()
@@ -103,6 +105,9 @@ def _page(tag_id: int, errors: dict[str, str] | None = None) -> str:
 
 
 def _refused(tag_id: int, exc: Invalid) -> ResponseReturnValue:
+    if isinstance(exc, Stale):
+        errors, status = refusal(exc)
+        return _page(tag_id, {"name": errors["version"]}), status
     db_session().rollback()
     return _page(tag_id, {exc.field or "form": str(exc)}), 400
 

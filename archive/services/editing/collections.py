@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, collection_filter
 from archive.models import Collection, Credit
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, saving_version
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, NAME_MAX, TITLE_MAX, Changes, Keep
 
@@ -75,8 +75,10 @@ def create_collection(session: Session, title: str, *, year: int | str | None = 
 
 def edit_collection(session: Session, viewer: Viewer, collection_id: int, *, title: str | Keep = KEEP,
                     year: int | str | None | Keep = KEEP, kind: str | Keep = KEEP, synopsis: str | Keep = KEEP,
-                    description: str | Keep = KEEP, rights: str | Keep = KEEP) -> Changes:
-    """Change the given fields of a collection `viewer` may know of; return {field: (old, new)}."""
+                    description: str | Keep = KEEP, rights: str | Keep = KEEP,
+                    expected_version: int | str | None = None) -> Changes:
+    """Change the given fields of a collection `viewer` may know of; return {field: (old, new)}.
+    With `expected_version`, a save from a form of another version is refused (Stale)."""
     collection = get_known_collection(session, viewer, collection_id)
     checks: dict[str, Callable[[], Any]] = {}
     if title is not KEEP:
@@ -85,8 +87,9 @@ def edit_collection(session: Session, viewer: Viewer, collection_id: int, *, tit
     checks.update({name: partial(COLLECTION_FIELDS[name], session, value) for name, value in given.items()
                    if value is not KEEP})
     values = f.validated(checks)
-    changes = f.apply_changes(collection, values)
-    session.flush()
+    with saving_version(collection, "collection", expected_version):
+        changes = f.apply_changes(collection, values)
+        session.flush()
     return changes
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer
 from archive.dates import parse_date
-from archive.models import AccessLevel, Collection, Item, Tag
-from archive.services import Invalid, audit
+from archive.models import AccessLevel, Collection, Item, Tag, utcnow
+from archive.services import Invalid, audit, saving_version
 from archive.services.catalogue import get_item, visible_items
 from archive.services.editing import fields as f
 from archive.services.editing.collections import known_collection_id
@@ -80,11 +80,12 @@ def update_item(session: Session, item: Item, *, title: str | Keep = KEEP, descr
 
 
 def edit_item(session: Session, viewer: Viewer, item_id: int, *, tags: Sequence[str] | Keep = KEEP,
-              **fields: Any) -> Changes:
+              expected_version: int | str | None = None, **fields: Any) -> Changes:
     """What the edit form does: change an item `viewer` may see, its fields (as in update_item) and tags.
 
     Every refused value is reported at once (InvalidFields); a collection the viewer may not know
-    of is refused as if it did not exist. Returns {field: (old, new)} of what changed.
+    of is refused as if it did not exist. Returns {field: (old, new)} of what changed. With
+    `expected_version`, a save made from a form of another version of the item is refused (Stale).
     """
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
@@ -99,9 +100,14 @@ def edit_item(session: Session, viewer: Viewer, item_id: int, *, tags: Sequence[
         checks["tags"] = partial(f.tag_names, list(tags))
     values = f.validated(checks)
     names = values.pop("tags", None)
-    changes = _apply(session, item, values)
-    if names is not None:
-        changes.update(set_item_tags(session, item, names))
+    with saving_version(item, "item", expected_version):
+        changes = _apply(session, item, values)
+        if names is not None:
+            tag_changes = set_item_tags(session, item, names)
+            if tag_changes and not set(changes) - {"tags"}:
+                item.updated_at = utcnow()  # a row UPDATE, so that the version moves and is checked
+                session.flush()
+            changes.update(tag_changes)
     return changes
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, can_see, collection_filter, item_filter, person_filter
 from archive.models import Collection, Credit, Item, Person
-from archive.services import Invalid, NotFound, Paginated, counted
+from archive.services import Invalid, NotFound, Paginated, counted, saving_version
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 from archive.services.editing.collections import get_known_collection
@@ -90,8 +90,9 @@ def create_person(session: Session, name: str, note: str = "") -> Person:
 
 
 def edit_person(session: Session, viewer: Viewer, person_id: int, *, name: str | Keep = KEEP,
-                note: str | Keep = KEEP) -> Changes:
-    """Rename a person or change their note; return {field: (old, new)}."""
+                note: str | Keep = KEEP, expected_version: int | str | None = None) -> Changes:
+    """Rename a person or change their note; return {field: (old, new)}. With `expected_version`,
+    a save from a form of another version is refused (Stale)."""
     person = get_person(session, viewer, person_id)
     checks: dict[str, Callable[[], Any]] = {}
     if name is not KEEP:
@@ -99,8 +100,9 @@ def edit_person(session: Session, viewer: Viewer, person_id: int, *, name: str |
     if note is not KEEP:
         checks["note"] = partial(f.text, note, "note")
     values = f.validated(checks)
-    changes = f.apply_changes(person, values)
-    session.flush()
+    with saving_version(person, "person", expected_version):
+        changes = f.apply_changes(person, values)
+        session.flush()
     return changes
 
 
