@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
 
@@ -47,6 +48,36 @@ class Stale(Invalid):
         self.object_type, self.object_id, self.version = object_type, object_id, version
 
 
+class StaleBatch(Invalid):
+    """A change of many objects refused because some were saved since the form was shown: `stale`
+    names each (nothing is changed)."""
+
+    def __init__(self, stale: list[Stale]) -> None:
+        super().__init__(f"{counted(len(stale), stale[0].object_type)} changed by someone else after you "
+                         "opened the page", "version")
+        self.stale = stale
+
+
+def touch(row: Any) -> None:
+    """Have the next flush UPDATE `row` so that its version moves: a change to its links alone
+    (tags, places, legs, time ranges) writes no column of its row, and a form of the old version
+    would then not be found stale. Set in the flush that makes the change, so that its audit
+    entry records the new version."""
+    state = inspect(row)
+    if state.persistent and not state.attrs.version.history.has_changes():
+        row.version = row.version + 1  # what version_id_col would set; its UPDATE checks the old one
+
+
+def version_number(value: int | str | None) -> int | None:
+    """The version a form was filled from; None (or "") for none given."""
+    if value in (None, ""):
+        return None
+    raw = str(value).strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise Invalid(f"version must be a whole number, not {raw!r}", "version")
+    return int(raw)
+
+
 @contextmanager
 def saving_version(row: Any, object_type: str, expected_version: int | str | None) -> Iterator[None]:
     """Refuse (Stale) to save `row` from a form of another version than its own; inside the block,
@@ -54,14 +85,9 @@ def saving_version(row: Any, object_type: str, expected_version: int | str | Non
     None (or "") checks nothing: a caller that read the row in the same transaction."""
     # Read now: after a failed flush the row's attributes cannot be loaded.
     row_id, loaded = row.id, row.version
-    expected: int | None = None
-    if expected_version not in (None, ""):
-        raw = str(expected_version).strip()
-        if not (raw.isascii() and raw.isdigit()):
-            raise Invalid(f"version must be a whole number, not {raw!r}", "version")
-        expected = int(raw)
-        if loaded != expected:
-            raise Stale(object_type, row_id, expected)
+    expected = version_number(expected_version)
+    if expected is not None and loaded != expected:
+        raise Stale(object_type, row_id, expected)
     try:
         yield
     except StaleDataError:

@@ -16,6 +16,11 @@ Writing (editors only, on items they may see; others get NotFound):
     set_range_place(session, viewer, item_id, range_id, place_id | None) -> Changes
     set_range_leg(session, viewer, item_id, range_id, leg_id | None) -> Changes
     set_item_location_precision(session, viewer, item_id, precision) -> Changes
+    set_item_geography(session, viewer, item_id, place_ids=, leg_ids=, precision=, expected_version=)
+    set_range_geography(session, viewer, item_id, range_id, place_id=, leg_id=, expected_version=)
+
+Every change moves the item's version (a time range is part of the item it tags), and a change
+made from a form of another version than `expected_version` is refused (Stale).
 
 An item's own GPS (MediaFile.latitude/longitude, read at ingest) is shown through item_position
 only: coarsened at the item's location_precision for everyone but editors. "Region" there means
@@ -36,11 +41,11 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from archive.access import Viewer, can_see_journey, can_see_place, item_filter, journey_filter, published_position
 from archive.geo import Position
 from archive.models import Item, Journey, Leg, LocationPrecision, Place, item_leg_links
-from archive.services import Invalid
+from archive.services import Invalid, saving_version, touch
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 from archive.services.ingest import queue_proxy_if_needed
-from archive.services.editing.fields import Changes
+from archive.services.editing.fields import KEEP, Changes, Keep
 from archive.services.journeys import UNDISCLOSED
 from archive.services.legs import visible_leg
 from archive.services.place_fields import place_by_reference, precision_value, require_editor
@@ -115,18 +120,22 @@ def set_item_places(session: Session, viewer: Viewer, item_id: int, place_ids: I
     before, after = sorted(p.name for p in item.places), sorted(p.name for p in places)
     if {p.id for p in item.places} == {p.id for p in places}:
         return {}
+    touch(item)
     item.places = places
     session.flush()
     return {"places": (before, after)}
 
 
-def link_item_place(session: Session, viewer: Viewer, item_id: int, place_id: int) -> bool:
+def link_item_place(session: Session, viewer: Viewer, item_id: int, place_id: int,
+                    expected_version: int | str | None = None) -> bool:
     item = _editable_item(session, viewer, item_id)
     place = _places(session, [place_id])[0]
-    if place in item.places:
-        return False
-    item.places.append(place)
-    session.flush()
+    with saving_version(item, "item", expected_version):
+        if place in item.places:
+            return False
+        touch(item)
+        item.places.append(place)
+        session.flush()
     return True
 
 
@@ -135,6 +144,7 @@ def unlink_item_place(session: Session, viewer: Viewer, item_id: int, place_id: 
     kept = [p for p in item.places if p.id != place_id]
     if len(kept) == len(item.places):
         return False
+    touch(item)
     item.places = kept
     session.flush()
     return True
@@ -152,6 +162,7 @@ def set_item_legs(session: Session, viewer: Viewer, item_id: int, leg_ids: Itera
     if {leg.id for leg in shown} == {leg.id for leg in legs}:
         return {}
     before = sorted(_leg_label(leg) for leg in shown)
+    touch(item)
     item.legs = [leg for leg in item.legs if leg not in shown] + legs
     session.flush()
     return {"legs": (before, sorted(_leg_label(leg) for leg in legs))}
@@ -162,6 +173,7 @@ def link_item_leg(session: Session, viewer: Viewer, item_id: int, leg_id: int) -
     leg = _legs(session, viewer, [leg_id])[0]
     if leg in item.legs:
         return False
+    touch(item)
     item.legs.append(leg)
     session.flush()
     return True
@@ -172,6 +184,7 @@ def unlink_item_leg(session: Session, viewer: Viewer, item_id: int, leg_id: int)
     leg = _legs(session, viewer, [leg_id])[0]
     if leg not in item.legs:
         return False
+    touch(item)
     item.legs.remove(leg)
     session.flush()
     return True
@@ -186,6 +199,7 @@ def set_range_place(session: Session, viewer: Viewer, item_id: int, range_id: in
     new = places[0].id if places else None
     if time_range.place_id == new:
         return {}
+    touch(time_range.item)
     old, time_range.place_id = time_range.place_id, new
     session.flush()
     session.expire(time_range, ["place"])
@@ -200,6 +214,7 @@ def set_range_leg(session: Session, viewer: Viewer, item_id: int, range_id: int,
     new = legs[0].id if legs else None
     if time_range.leg_id == new:
         return {}
+    touch(time_range.item)
     old, time_range.leg_id = time_range.leg_id, new
     session.flush()
     session.expire(time_range, ["leg"])
@@ -217,6 +232,35 @@ def set_item_location_precision(session: Session, viewer: Viewer, item_id: int,
     session.flush()
     queue_proxy_if_needed(session, item)  # published coarser: who may not have the original plays a proxy
     return {"location_precision": (old, value)}
+
+
+def set_item_geography(session: Session, viewer: Viewer, item_id: int, *,
+                       place_ids: Iterable[int | str] | Keep = KEEP, leg_ids: Iterable[int | str] | Keep = KEEP,
+                       precision: LocationPrecision | str | Keep = KEEP,
+                       expected_version: int | str | None = None) -> Changes:
+    """What the item editor's "where it was filmed" saves: its places, legs and published precision
+    (those given), from a form of `expected_version` of the item (Stale when it was saved since)."""
+    item = _editable_item(session, viewer, item_id)
+    changes: Changes = {}
+    with saving_version(item, "item", expected_version):
+        if place_ids is not KEEP:
+            changes.update(set_item_places(session, viewer, item_id, place_ids))
+        if leg_ids is not KEEP:
+            changes.update(set_item_legs(session, viewer, item_id, leg_ids))
+        if precision is not KEEP:
+            changes.update(set_item_location_precision(session, viewer, item_id, precision))
+    return changes
+
+
+def set_range_geography(session: Session, viewer: Viewer, item_id: int, range_id: int, *,
+                        place_id: int | str | None, leg_id: int | str | None,
+                        expected_version: int | str | None = None) -> Changes:
+    """Where a time range was filmed, its place and its leg, from a form of `expected_version` of its
+    item (Stale when the item or one of its ranges was saved since)."""
+    item = _editable_item(session, viewer, item_id)
+    with saving_version(item, "item", expected_version):
+        return {**set_range_place(session, viewer, item_id, range_id, place_id),
+                **set_range_leg(session, viewer, item_id, range_id, leg_id)}
 
 
 # -- legs of many items at once ------------------------------------------------------------------

@@ -3,6 +3,9 @@
 Times are seconds from the start of the media; text in the forms of archive.timecode is accepted
 too. Every function validates before it changes anything, raises Invalid naming the field
 ("start", "end", "tag", "note"), flushes and never commits.
+
+A range is part of the item it tags: each change moves the item's version, and one made from a
+page of another version of the item than `expected_version` is refused (Stale).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer
 from archive.models import Item, ItemKind, TimeRange
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, saving_version, touch
 from archive.services.catalogue import get_item
 from archive.services.editing import KEEP, NAME_MAX, Changes, Keep, get_or_create_tag
 from archive.timecode import FORMS, format_timecode, parse_timecode
@@ -44,20 +47,29 @@ def get_range(session: Session, viewer: Viewer, item_id: int, range_id: int) -> 
 
 
 def add_range(session: Session, item: Item, *, start: Seconds, end: Seconds, tag_name: str,
-              note: str = "") -> TimeRange:
+              note: str = "", expected_version: int | str | None = None) -> TimeRange:
     """Tag the stretch of `item` from `start` to `end` with `tag_name` (created when missing)."""
     start_sec, end_sec = _bounds(item, start, end)
     name, note = _tag_name(tag_name), _note(note)
-    time_range = TimeRange(item=item, start_sec=start_sec, end_sec=end_sec, note=note,
-                           tag=get_or_create_tag(session, name))
-    session.add(time_range)
-    session.flush()
+    with saving_version(item, "item", expected_version):
+        time_range = TimeRange(item=item, start_sec=start_sec, end_sec=end_sec, note=note,
+                               tag=get_or_create_tag(session, name))
+        session.add(time_range)
+        touch(item)
+        session.flush()
     return time_range
 
 
 def update_range(session: Session, time_range: TimeRange, *, start: Seconds | Keep = KEEP,
-                 end: Seconds | Keep = KEEP, tag_name: str | Keep = KEEP, note: str | Keep = KEEP) -> Changes:
+                 end: Seconds | Keep = KEEP, tag_name: str | Keep = KEEP, note: str | Keep = KEEP,
+                 expected_version: int | str | None = None) -> Changes:
     """Change the given fields (all or none); return {field: (old, new)} of those that changed."""
+    with saving_version(time_range.item, "item", expected_version):
+        return _update_range(session, time_range, start, end, tag_name, note)
+
+
+def _update_range(session: Session, time_range: TimeRange, start: Seconds | Keep, end: Seconds | Keep,
+                  tag_name: str | Keep, note: str | Keep) -> Changes:
     start_sec, end_sec = _bounds(time_range.item,
                                  time_range.start_sec if start is KEEP else start,
                                  time_range.end_sec if end is KEEP else end)
@@ -76,14 +88,19 @@ def update_range(session: Session, time_range: TimeRange, *, start: Seconds | Ke
             changes["tag"] = (time_range.tag.name, tag.name)
             time_range.tag = tag
     time_range.start_sec, time_range.end_sec, time_range.note = start_sec, end_sec, new_note
+    if changes:
+        touch(time_range.item)
     session.flush()
     return changes
 
 
-def delete_range(session: Session, time_range: TimeRange) -> None:
+def delete_range(session: Session, time_range: TimeRange, expected_version: int | str | None = None) -> None:
     """Remove the range; its tag stays in the vocabulary."""
-    session.delete(time_range)
-    session.flush()
+    item = time_range.item
+    with saving_version(item, "item", expected_version):
+        session.delete(time_range)
+        touch(item)
+        session.flush()
 
 
 # -- validation -------------------------------------------------------------------------------

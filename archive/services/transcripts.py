@@ -4,10 +4,14 @@ An import is all or nothing: the file is parsed completely first, then the trans
 segments are written with one flush (the caller commits). Importing a file in a language and
 kind the item already has a transcript of REPLACES that transcript (same id, new segments);
 another language or kind ADDS one. Refusals raise Invalid naming the file and the line.
+A replacement or a deletion made from a page that showed another version of the transcript (or
+did not show it at all) is refused (Stale), so that it does not undo someone else's import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive import transcripts as formats
 from archive.access import Viewer
 from archive.models import Item, Segment, Transcript, TranscriptKind, utcnow
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, Stale, saving_version, version_number
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
 
@@ -49,11 +53,14 @@ def _language(language: str | None, filename: str) -> str:
 
 def import_transcript(session: Session, item: Item, data: bytes, filename: str, *, language: str | None = None,
                       kind: TranscriptKind | str = TranscriptKind.transcript,
-                      encoding: str | None = None) -> ImportResult:
+                      encoding: str | None = None,
+                      seen_versions: Mapping[int, int | str | None] | None = None) -> ImportResult:
     """Attach the transcript in `data` (a .vtt, .srt or .txt file's bytes) to `item`.
 
     `language` defaults to the one in the name (clip.ko.vtt); `encoding` to detection. Raises
     Invalid("name, line N: reason", field="file") when the file is refused; nothing is changed then.
+    `seen_versions` gives {transcript id: version} of the transcripts the form's page showed: a
+    transcript it would replace that was not shown, or of another version, is refused (Stale).
     """
     kind = _kind(kind)
     language = _language(language, filename)
@@ -66,14 +73,20 @@ def import_transcript(session: Session, item: Item, data: bytes, filename: str, 
                                                        Transcript.language == language,
                                                        Transcript.kind == kind)
                               .options(selectinload(Transcript.segments)))
+    expected: int | str | None = None
+    if existing is not None and seen_versions is not None:
+        expected = seen_versions.get(existing.id)
+        if version_number(expected) is None:  # added by someone else since the page was shown
+            raise Stale("transcript", existing.id, 0)
     transcript = existing or Transcript(item=item, language=language, kind=kind)
-    transcript.source_name = filename[-1000:]
-    transcript.segments = [Segment(position=i, start_sec=cue.start, end_sec=cue.end, speaker=cue.speaker[:200],
-                                   text=cue.text) for i, cue in enumerate(parsed.cues)]
-    if existing is not None:
-        transcript.updated_at = utcnow()
-    session.add(transcript)
-    session.flush()
+    with saving_version(transcript, "transcript", expected) if existing is not None else nullcontext():
+        transcript.source_name = filename[-1000:]
+        transcript.segments = [Segment(position=i, start_sec=cue.start, end_sec=cue.end,
+                                       speaker=cue.speaker[:200], text=cue.text) for i, cue in enumerate(parsed.cues)]
+        if existing is not None:
+            transcript.updated_at = utcnow()
+        session.add(transcript)
+        session.flush()
     return ImportResult(transcript, list(parsed.problems), replaced=existing is not None)
 
 
@@ -101,9 +114,11 @@ def get_transcript(session: Session, viewer: Viewer, item_id: int, *, language: 
     return found[0]
 
 
-def delete_transcript(session: Session, transcript: Transcript) -> None:
-    session.delete(transcript)
-    session.flush()
+def delete_transcript(session: Session, transcript: Transcript, expected_version: int | str | None = None) -> None:
+    """Delete the transcript, unless (Stale) it was replaced since a page of `expected_version` showed it."""
+    with saving_version(transcript, "transcript", expected_version):
+        session.delete(transcript)
+        session.flush()
 
 
 def cues_of(transcript: Transcript) -> list[formats.Cue]:

@@ -7,6 +7,7 @@ show the form again with the input kept and each message beside its field (400).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from archive.access import can_see
 from archive.dates import EDTF_HINT
 from archive.models import AccessLevel, Collection, Credit, Item
-from archive.services import Invalid, Stale, audit, counted, editing
+from archive.services import Invalid, Stale, StaleBatch, audit, counted, editing, locations
 from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
 from archive.services.editing import KEEP
 from archive.services.ingest import IngestReport
@@ -31,6 +32,8 @@ ITEM_FORM = ("title", "description", "date_shot", "creator", "language", "rights
              "collection_id", "tags")
 COLLECTION_FORM = ("title", "year", "kind", "synopsis", "description", "rights")
 PERSON_FORM = ("name", "note")
+#: The "where it was filmed" fields of the item's edit page, whose messages show in that section.
+GEOGRAPHY_FIELDS = ("places", "legs", "location_precision")
 #: How flash messages name changed fields that "to_place_id → to place" does not make readable.
 LABELS = {"access": "access level"}
 PEOPLE_PER_PAGE = 50
@@ -50,14 +53,30 @@ def messages(exc: Invalid) -> dict[str, str]:
     return {name: sentence(text) for name, text in editing.field_errors(exc).items()}
 
 
-def stale_message(exc: Stale) -> str:
+def changes_since_text(exc: Stale) -> str:
     """What changed since the form was shown, from the audit trail: each field's value now and who set it."""
     since = audit.changes_since(db_session(), exc.object_type, exc.object_id, exc.version)
-    changes = "; ".join(f"{field_words(c.field)} is now {audit_text(c.value)} (by {c.actor}, "
-                        f"{c.at:%Y-%m-%d %H:%M} UTC)" for c in since)
+    return "; ".join(f"{field_words(c.field)} is now {audit_text(c.value)} (by {c.actor}, "
+                     f"{c.at:%Y-%m-%d %H:%M} UTC)" for c in since)
+
+
+def stale_message(exc: Stale) -> str:
+    changes = changes_since_text(exc)
     return (f"Not saved: someone else saved this {exc.object_type} after you opened it"
             + (f": {changes}." if changes else ".")
             + " Your values are kept below; check them against these and save again to keep yours.")
+
+
+def stale_batch_message(exc: StaleBatch) -> str:
+    """Which items of a bulk edit were saved by someone else since the page was shown, by title, and what changed."""
+    session = db_session()
+    named = []
+    for stale in exc.stale:
+        item = session.get(Item, stale.object_id)
+        changes = changes_since_text(stale)
+        named.append(f"“{item.title if item else stale.object_id}”" + (f" ({changes})" if changes else ""))
+    return (f"Nothing was changed: someone else saved {', '.join(named)} after you opened this page. "
+            "The page now shows them as they are; check the selection and apply again.")
 
 
 def audit_text(value: Any) -> str:
@@ -71,6 +90,8 @@ def refusal(exc: Invalid) -> tuple[dict[str, str], int]:
     db_session().rollback()
     if isinstance(exc, Stale):
         return {"version": stale_message(exc)}, 409
+    if isinstance(exc, StaleBatch):
+        return {"version": stale_batch_message(exc)}, 409
     return messages(exc), 400
 
 
@@ -121,20 +142,40 @@ def credit_form_context(credit_values: dict[str, str] | None = None,
 # -- items ------------------------------------------------------------------------------------
 
 def render_item_form(item_id: int, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                     geo_errors: dict[str, str] | None = None, **credit: Any) -> str:
+                     geo_errors: dict[str, str] | None = None, geo_values: MultiDict[str, str] | None = None,
+                     range_where: tuple[int, dict[str, str]] | None = None, **credit: Any) -> str:
+    """The item's edit page. A refused form is shown as it was sent: `geo_values` fills "where it was
+    filmed", `range_where` (range id, values) the place and leg of that time range."""
     session, viewer = db_session(), current_viewer()
     item = get_item(session, viewer, item_id)
     return render_template("edit_item.html", item=item, values={**item_values(item), **(values or {})},
                            errors=errors or {}, collections=editing.known_collections(session, viewer),
                            access_options=ACCESS_OPTIONS, edtf_hint=EDTF_HINT, geo_errors=geo_errors or {},
-                           **credit_form_context(**credit))
+                           geo_values=geo_values, range_where=range_where, **credit_form_context(**credit))
 
 
-@bp.route("/items/<id:item_id>/edit", methods=["GET", "POST"])
-@editors_only
-def edit_item(item_id: int) -> ResponseReturnValue:
-    if request.method == "GET":
-        return render_item_form(item_id)
+def posted_geography() -> dict[str, Any]:
+    """The "where it was filmed" fields as sent: the places and legs ticked or added, the precision."""
+    form = request.form
+    where: dict[str, Any] = {
+        "place_ids": [p for p in (*form.getlist("place_ids"), form.get("add_place", "")) if p],
+        "leg_ids": [leg for leg in (*form.getlist("leg_ids"), form.get("add_leg", "")) if leg]}
+    if "location_precision" in form:
+        where["precision"] = form["location_precision"]
+    return where
+
+
+@dataclass(frozen=True)
+class SavedItem:
+    item: Item
+    changes: dict[str, Any]
+
+
+def save_item_page(item_id: int, *, geography: bool) -> SavedItem | ResponseReturnValue:
+    """Save what the item's edit page sent, its fields and (with `geography`) where it was filmed,
+    all or nothing: both of its save buttons send the whole page, so that neither drops what was
+    typed beside the other. Returns the item and its changes, or the page again with what was typed
+    and why it was refused (400, 409 when someone else saved the item meanwhile)."""
     session, viewer = db_session(), current_viewer()
     values = form_values(ITEM_FORM)
     fields: dict[str, Any] = {name: value for name, value in values.items() if name != "tags"}
@@ -142,14 +183,30 @@ def edit_item(item_id: int) -> ResponseReturnValue:
     try:
         changes = editing.edit_item(session, viewer, item_id, tags=tags, **fields,
                                     expected_version=request.form.get("version"))
+        if geography:  # the version was checked just now, in this transaction
+            changes.update(locations.set_item_geography(session, viewer, item_id, **posted_geography()))
     except Invalid as exc:
         errors, status = refusal(exc)
-        return render_item_form(item_id, values, errors), status
+        geo_errors = {name: errors.pop(name) for name in GEOGRAPHY_FIELDS if name in errors}
+        return render_item_form(item_id, values, errors, geo_errors,
+                                geo_values=request.form if geography else None), status
     item = session.get(Item, item_id)
     assert item is not None
+    return SavedItem(item, changes)
+
+
+@bp.route("/items/<id:item_id>/edit", methods=["GET", "POST"])
+@editors_only
+def edit_item(item_id: int) -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_item_form(item_id)
+    saved = save_item_page(item_id, geography="geography" in request.form)
+    if not isinstance(saved, SavedItem):
+        return saved
+    item, changes = saved.item, saved.changes
     if not changes:
         return done("Nothing to save: no field was changed.", url_for("pages.item", item_id=item_id))
-    if not can_see(viewer, item):
+    if not can_see(current_viewer(), item):
         return done(f"Saved “{item.title}” ({changed(changes)}). It is confidential in a collection you "
                     "have no grant for, so you no longer see it.", url_for("pages.browse"))
     return done(f"Saved “{item.title}”: {changed(changes)} changed.", url_for("pages.item", item_id=item_id))
@@ -409,13 +466,15 @@ def bulk_edit() -> ResponseReturnValue:
             session, viewer, [int(i) for i in raw_ids], add_tags=editing.split_tags(values["add_tags"]),
             remove_tags=editing.split_tags(values["remove_tags"]),
             collection_id=KEEP if collection == "" else None if collection == "none" else collection,
-            access=values["access"] or KEEP)
+            access=values["access"] or KEEP,
+            # Each card carries the version of its item as the page showed it.
+            versions={int(i): form.get(f"version-{i}") for i in raw_ids})
     except Invalid as exc:
-        session.rollback()
+        errors, status = refusal(exc)
         # The browse page again, as it was (the form's action carries its query), with the bar
         # showing what was refused; rendered as the browse route so that its own links point there.
-        g.bulk_state = {"errors": messages(exc), "values": values,
+        g.bulk_state = {"errors": errors, "values": values,
                         "selected": {int(i) for i in raw_ids if i.isascii() and i.isdigit()}}
         request.url_rule = next(current_app.url_map.iter_rules("pages.browse"))
-        return pages.browse(), 400
+        return pages.browse(), status
     return done(bulk_summary(result), url_for("pages.browse", **request.args.to_dict()))

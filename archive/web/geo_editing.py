@@ -27,7 +27,8 @@ from archive.services.place_fields import place_label
 from archive.services.ranges import list_ranges
 from archive.web.auth import editors_only
 from archive.web.context import current_archive, current_viewer, db_session
-from archive.web.editing import ACCESS_OPTIONS, changed, done, messages, refusal, render_item_form
+from archive.web.editing import (ACCESS_OPTIONS, SavedItem, changed, done, messages, refusal, render_item_form,
+                                 save_item_page)
 
 bp = Blueprint("geo_edit", __name__)
 
@@ -443,18 +444,11 @@ def item_geography_form(item: Item) -> dict[str, Any] | None:
 @bp.post("/items/<id:item_id>/geography")
 @editors_only
 def item_geography(item_id: int) -> ResponseReturnValue:
-    session, viewer = db_session(), current_viewer()
-    place_ids = [*request.form.getlist("place_ids"), request.form.get("add_place", "")]
-    leg_ids = [*request.form.getlist("leg_ids"), request.form.get("add_leg", "")]
-    try:
-        changes = {**locations.set_item_places(session, viewer, item_id, [p for p in place_ids if p]),
-                   **locations.set_item_legs(session, viewer, item_id, [leg for leg in leg_ids if leg])}
-        if "location_precision" in request.form:
-            changes.update(locations.set_item_location_precision(session, viewer, item_id,
-                                                                 request.form["location_precision"]))
-    except Invalid as exc:
-        session.rollback()
-        return render_item_form(item_id, geo_errors=messages(exc)), 400
+    """"Save where it was filmed": the edit page sends its other fields too, and they are saved with it."""
+    saved = save_item_page(item_id, geography=True)
+    if not isinstance(saved, SavedItem):
+        return saved
+    changes = saved.changes
     message = f"Saved where it was filmed: {changed(changes)} changed." if changes else "Nothing to save."
     return done(message, url_for("edit.edit_item", item_id=item_id, _anchor="geography"))
 
@@ -465,12 +459,13 @@ def link_item_place(item_id: int) -> ResponseReturnValue:
     session, viewer = db_session(), current_viewer()
     try:
         place_id = int(request.form.get("place_id", ""))
-        linked = locations.link_item_place(session, viewer, item_id, place_id)
+        linked = locations.link_item_place(session, viewer, item_id, place_id,
+                                           expected_version=request.form.get("version"))
     except ValueError:
         return render_item_form(item_id, geo_errors={"places": "Choose a place to link."}), 400
     except Invalid as exc:
-        session.rollback()
-        return render_item_form(item_id, geo_errors=messages(exc)), 400
+        errors, status = refusal(exc)
+        return render_item_form(item_id, geo_errors=errors), status
     name = session.get(Place, place_id).name  # type: ignore[union-attr]
     return done(f"Linked {name}." if linked else f"{name} was linked already.",
                 url_for("edit.edit_item", item_id=item_id, _anchor="geography"))
@@ -480,11 +475,12 @@ def link_item_place(item_id: int) -> ResponseReturnValue:
 @editors_only
 def range_geography(item_id: int, range_id: int) -> ResponseReturnValue:
     session, viewer = db_session(), current_viewer()
+    values = {"place_id": request.form.get("place_id", ""), "leg_id": request.form.get("leg_id", "")}
     try:
-        changes = {**locations.set_range_place(session, viewer, item_id, range_id, request.form.get("place_id")),
-                   **locations.set_range_leg(session, viewer, item_id, range_id, request.form.get("leg_id"))}
+        changes = locations.set_range_geography(session, viewer, item_id, range_id, **values,
+                                                expected_version=request.form.get("version"))
     except Invalid as exc:
-        session.rollback()
-        return render_item_form(item_id, geo_errors=messages(exc)), 400
+        errors, status = refusal(exc)
+        return render_item_form(item_id, geo_errors=errors, range_where=(range_id, values)), status
     message = "Saved where the time range was filmed." if changes else "Nothing to save."
     return done(message, url_for("edit.edit_item", item_id=item_id, _anchor=f"range-where-{range_id}"))

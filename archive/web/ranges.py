@@ -2,6 +2,8 @@
 
 The list and its forms are rendered by templates/_ranges.html from `range_panel(item)`. A refused
 form is shown again on the item page itself, with the message beside the field, answering 400.
+Each form carries the version of the item (a range is part of it): one sent from a page of an
+older version is refused with what changed meanwhile (409), its values kept.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from archive.models import Item, TimeRange
-from archive.services import Invalid, ranges
+from archive.services import Invalid, Stale, ranges
 from archive.services.catalogue import get_item
 from archive.services.vocabulary import tag_names
 from archive.timecode import format_timecode, seconds_param
@@ -20,6 +22,7 @@ from archive.web import pages
 from archive.access import may_edit
 from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
+from archive.web.editing import refusal
 
 bp = Blueprint("ranges", __name__)
 
@@ -44,14 +47,18 @@ class RangePanel:
     refused: dict[int, RangeForm]  #: edit forms sent back, by range id
 
     def edit_form(self, time_range: TimeRange) -> RangeForm:
-        return self.refused.get(time_range.id) or RangeForm({
-            "start": format_timecode(time_range.start_sec, 3), "end": format_timecode(time_range.end_sec, 3),
-            "tag": time_range.tag.name, "note": time_range.note})
+        return self.refused.get(time_range.id) or RangeForm(range_values(time_range))
 
     def link(self, time_range: TimeRange) -> str:
         """The item page, starting at the range."""
         return url_for("pages.item", item_id=self.item.id, t=seconds_param(time_range.start_sec),
                        _anchor="player")
+
+
+def range_values(time_range: TimeRange) -> dict[str, str]:
+    """A stored range as its edit form shows it."""
+    return {"start": format_timecode(time_range.start_sec, 3), "end": format_timecode(time_range.end_sec, 3),
+            "tag": time_range.tag.name, "note": time_range.note}
 
 
 @bp.app_template_global()
@@ -77,9 +84,18 @@ def _posted() -> dict[str, str]:
 
 def _refuse(item_id: int, range_id: int | None, values: dict[str, str], exc: Invalid) -> ResponseReturnValue:
     """The item page again, with the form as sent and the message beside its field."""
-    db_session().rollback()
-    g.refused_range = (range_id, RangeForm(values, {exc.field if exc.field in FIELDS else "form": str(exc)}))
-    return pages.item(item_id), 400
+    if isinstance(exc, Stale):
+        errors, status = refusal(exc)
+        message = errors["version"]
+    else:
+        db_session().rollback()
+        message, status = str(exc), 400
+    g.refused_range = (range_id, RangeForm(values, {exc.field if exc.field in FIELDS else "form": message}))
+    return pages.item(item_id), status
+
+
+def _version() -> str | None:
+    return request.form.get("version")
 
 
 def _done(time_range: TimeRange) -> ResponseReturnValue:
@@ -96,7 +112,7 @@ def add(item_id: int) -> ResponseReturnValue:
     values = _posted()
     try:
         time_range = ranges.add_range(session, item, start=values["start"], end=values["end"],
-                                      tag_name=values["tag"], note=values["note"])
+                                      tag_name=values["tag"], note=values["note"], expected_version=_version())
     except Invalid as exc:
         return _refuse(item_id, None, values, exc)
     session.commit()
@@ -113,7 +129,7 @@ def edit(item_id: int, range_id: int) -> ResponseReturnValue:
     values = _posted()
     try:
         changes = ranges.update_range(session, time_range, start=values["start"], end=values["end"],
-                                      tag_name=values["tag"], note=values["note"])
+                                      tag_name=values["tag"], note=values["note"], expected_version=_version())
     except Invalid as exc:
         return _refuse(item_id, range_id, values, exc)
     session.commit()
@@ -128,7 +144,11 @@ def delete(item_id: int, range_id: int) -> ResponseReturnValue:
     time_range = ranges.get_range(session, current_viewer(), item_id, range_id)
     label = (f"{format_timecode(time_range.start_sec)}–{format_timecode(time_range.end_sec)} "
              f"“{time_range.tag.name}”")
-    ranges.delete_range(session, time_range)
+    shown = range_values(time_range)
+    try:
+        ranges.delete_range(session, time_range, expected_version=_version())
+    except Invalid as exc:
+        return _refuse(item_id, range_id, shown, exc)
     session.commit()
     flash(f"Time range {label} deleted.")
     return redirect(url_for("pages.item", item_id=item_id, _anchor="ranges"))

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from archive.access import may_edit
 from archive.models import AccessLevel, Item, Segment, Transcript, TranscriptKind
-from archive.services import Invalid, NotFound, counted
+from archive.services import Invalid, NotFound, Stale, counted
 from archive.services.catalogue import get_item
 from archive.services.transcripts import EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript
 from archive.timecode import seconds_param
@@ -25,6 +25,7 @@ from archive.transcripts import Problem
 from archive.web import pages
 from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
+from archive.web.editing import refusal
 from archive.web.files import content_disposition
 
 bp = Blueprint("transcripts", __name__)
@@ -212,13 +213,32 @@ def _uploaded() -> tuple[bytes, str]:
 
 
 def _refuse(item_id: int, values: dict[str, str], exc: Invalid) -> ResponseReturnValue:
-    """The item page again, with the form as sent (the file must be chosen again) and the message beside its field."""
+    """The item page again, with the form as sent (the file must be chosen again) and the message beside its field;
+    a save refused because someone else changed the transcript meanwhile says what changed (409)."""
+    if isinstance(exc, Stale):
+        errors, status = refusal(exc)
+        g.refused_transcript = TranscriptForm(values, errors)
+        return pages.item(item_id), status
     db_session().rollback()
     message, name = str(exc), _uploaded_name()
     if not (name and message.startswith(name)):
         message = _capitalised(message)  # one that starts with the file's name keeps its case
     g.refused_transcript = TranscriptForm(values, {exc.field if exc.field in FIELDS else "file": message})
     return pages.item(item_id), 400
+
+
+def _seen_versions() -> dict[int, str] | None:
+    """{transcript id: version} of the transcripts the upload form's page showed ("3:1 5:2"); None
+    when the form did not say (nothing is checked then)."""
+    if "seen_transcripts" not in request.form:
+        return None
+    seen: dict[int, str] = {}
+    for pair in request.form["seen_transcripts"].split():
+        transcript_id, _, version = pair.partition(":")
+        if not (transcript_id.isascii() and transcript_id.isdigit()):
+            raise Invalid(f"the page's list of transcripts is garbled ({pair!r}): load the page again", "version")
+        seen[int(transcript_id)] = version
+    return seen
 
 
 def _problems(name: str, problems: list[Problem]) -> str:
@@ -237,7 +257,7 @@ def upload(item_id: int) -> ResponseReturnValue:
         data, name = _uploaded()
         encoding = None if values["encoding"] == "detect" else values["encoding"]
         result = import_transcript(session, item, data, name, language=values["language"],
-                                   kind=values["kind"], encoding=encoding)
+                                   kind=values["kind"], encoding=encoding, seen_versions=_seen_versions())
     except Invalid as exc:
         return _refuse(item_id, values, exc)
     transcript = result.transcript
@@ -256,7 +276,10 @@ def delete(item_id: int, transcript_id: int) -> ResponseReturnValue:
     session = db_session()
     transcript = _transcript_of(item_id, transcript_id)
     label = transcript_label(transcript)
-    delete_transcript(session, transcript)
+    try:
+        delete_transcript(session, transcript, expected_version=request.form.get("version"))
+    except Invalid as exc:
+        return _refuse(item_id, TranscriptForm().values, exc)
     session.commit()
     flash(f"Deleted the {label}.")
     return redirect(url_for("pages.item", item_id=item_id, _anchor="transcripts"), 303)

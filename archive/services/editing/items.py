@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer
 from archive.dates import parse_date
-from archive.models import AccessLevel, Collection, Item, Tag, utcnow
-from archive.services import Invalid, audit, saving_version
+from archive.models import AccessLevel, Collection, Item, Tag
+from archive.services import Invalid, Stale, StaleBatch, audit, saving_version, touch, version_number
 from archive.services.catalogue import get_item, visible_items
 from archive.services.editing import fields as f
 from archive.services.editing.collections import known_collection_id
@@ -103,11 +103,7 @@ def edit_item(session: Session, viewer: Viewer, item_id: int, *, tags: Sequence[
     with saving_version(item, "item", expected_version):
         changes = _apply(session, item, values)
         if names is not None:
-            tag_changes = set_item_tags(session, item, names)
-            if tag_changes and not set(changes) - {"tags"}:
-                item.updated_at = utcnow()  # a row UPDATE, so that the version moves and is checked
-                session.flush()
-            changes.update(tag_changes)
+            changes.update(set_item_tags(session, item, names))
     return changes
 
 
@@ -137,6 +133,8 @@ def set_item_tags(session: Session, item: Item, names: list[str]) -> Changes:
     cleaned = f.tag_names(names)
     old = [t.name for t in item.tags]
     tags = [get_or_create_tag(session, name) for name in cleaned]
+    if {t.id for t in tags} != {t.id for t in item.tags}:
+        touch(item)  # in the same flush as the tags, so that their audit entry has the new version
     item.tags = sorted(tags, key=lambda t: t.name)
     session.flush()
     new = [t.name for t in item.tags]
@@ -161,13 +159,17 @@ class BulkResult:
 
 def bulk_edit(session: Session, viewer: Viewer, item_ids: Sequence[int], *, add_tags: Sequence[str] = (),
               remove_tags: Sequence[str] = (), collection_id: int | str | None | Keep = KEEP,
-              access: AccessLevel | str | Keep = KEEP) -> BulkResult:
+              access: AccessLevel | str | Keep = KEEP,
+              versions: Mapping[int, int | str | None] | None = None) -> BulkResult:
     """Add and remove tags, set the collection and the access level of many items in one go.
 
     Only items `viewer` may see are loaded; other ids are reported as not found and never
-    touched. The changes are recorded in the audit trail as one "bulk_edit" batch.
+    touched. The changes are recorded in the audit trail as one "bulk_edit" batch. `versions`
+    gives the version of each item as the page showed it: when any was saved since, nothing is
+    changed (StaleBatch names every such item).
     """
     ids = list(dict.fromkeys(item_ids))
+    expected = {item_id: version_number(raw) for item_id, raw in (versions or {}).items()}
     checks: dict[str, Callable[[], Any]] = {
         "add_tags": partial(f.tag_names, list(add_tags), "add_tags"),
         "remove_tags": partial(f.tag_names, list(remove_tags), "remove_tags"),
@@ -190,6 +192,10 @@ def bulk_edit(session: Session, viewer: Viewer, item_ids: Sequence[int], *, add_
 
     found = {item.id: item for item in session.scalars(
         visible_items(viewer).where(Item.id.in_(ids)).options(selectinload(Item.tags)))}
+    stale = [Stale("item", item.id, expected[item.id]) for item in found.values()
+             if expected.get(item.id) is not None and expected[item.id] != item.version]
+    if stale:
+        raise StaleBatch(sorted(stale, key=lambda s: ids.index(s.object_id)))
     result = BulkResult(not_found=[i for i in ids if i not in found])
     drop = {n.lower() for n in removing}
     with audit.labelled(session, "bulk_edit", batch=True) as batch:
@@ -209,5 +215,12 @@ def bulk_edit(session: Session, viewer: Viewer, item_ids: Sequence[int], *, add_
                 if name in values and getattr(item, name) != values[name]:
                     setattr(item, name, values[name])
                     changed = True
+            if changed:
+                touch(item)  # a change of tags alone writes no column: the version moves all the same
+                try:
+                    with saving_version(item, "item", None):  # saved by another since it was loaded
+                        session.flush()
+                except Stale as exc:
+                    raise StaleBatch([exc]) from None
             (result.updated if changed else result.unchanged).append(item_id)
     return result
