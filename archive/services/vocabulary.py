@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from archive.access import SYSTEM, Viewer, item_filter, tag_filter
 from archive.models import Item, Tag, TimeRange, item_tags
-from archive.services import Invalid, NotFound, audit, saving_version
+from archive.services import Invalid, NotFound, audit, saving_version, touch
 from archive.services.editing import NAME_MAX, get_or_create_tag
 
 #: Who keeps the vocabulary, and so sees all of it (others see only tags with a visible use).
@@ -185,9 +185,16 @@ def rename_tag(session: Session, tag_id: int, name: str, *, expected_version: in
     return tag
 
 
-def set_parent(session: Session, tag_id: int, parent_id: int | None) -> Tag:
-    """Put the tag under a broader term, or at the top with None; a term may not end up under itself."""
+def set_parent(session: Session, tag_id: int, parent_id: int | None, *,
+               expected_version: int | str | None = None) -> Tag:
+    """Put the tag under a broader term, or at the top with None; a term may not end up under itself.
+    Refused (Stale) from a page of another version of the tag than `expected_version`."""
     tag = get_tag(session, tag_id)
+    with saving_version(tag, "tag", expected_version):
+        return _set_parent(session, tag, parent_id)
+
+
+def _set_parent(session: Session, tag: Tag, parent_id: int | None) -> Tag:
     parent = None
     if parent_id is not None:
         parent = session.get(Tag, parent_id)
@@ -203,18 +210,21 @@ def set_parent(session: Session, tag_id: int, parent_id: int | None) -> Tag:
     return tag
 
 
-def merge_tags(session: Session, source_id: int, target_id: int) -> MergeResult:
+def merge_tags(session: Session, source_id: int, target_id: int, *,
+               expected_version: int | str | None = None) -> MergeResult:
     """Make tag `source` part of `target`: its items, time ranges and narrower terms follow, and it goes.
 
-    The changes are recorded as one "merge" batch in the audit trail.
+    The changes are recorded as one "merge" batch in the audit trail. Refused (Stale) from a page of
+    another version of `source` than `expected_version`.
     """
     source, target = get_tag(session, source_id), get_tag(session, target_id)
     if source is target:
         raise Invalid(f"{source.name!r} cannot be merged into itself", "target")
-    with audit.labelled(session, "merge", batch=True):
+    with saving_version(source, "tag", expected_version), audit.labelled(session, "merge", batch=True):
         items = list(session.scalars(select(Item).join(item_tags, item_tags.c.item_id == Item.id)
                                      .where(item_tags.c.tag_id == source.id)))
         for item in items:
+            touch(item)  # a form of the item from before the merge would put the old tag back
             item.tags = sorted({*item.tags, target} - {source}, key=lambda t: t.name)
         ranges = list(session.scalars(select(TimeRange).where(TimeRange.tag_id == source.id)))
         for time_range in ranges:
@@ -231,16 +241,18 @@ def merge_tags(session: Session, source_id: int, target_id: int) -> MergeResult:
     return MergeResult(target, len(items), len(ranges), len(children))
 
 
-def delete_tag(session: Session, tag_id: int) -> None:
-    """Remove a tag nothing uses; its narrower terms move up to its own broader term."""
+def delete_tag(session: Session, tag_id: int, *, expected_version: int | str | None = None) -> None:
+    """Remove a tag nothing uses; its narrower terms move up to its own broader term. Refused
+    (Stale) from a page of another version of the tag than `expected_version`."""
     tag = get_tag(session, tag_id)
     if in_use(session, tag):
         raise Invalid(f"{tag.name!r} is still in use; merge it into another tag instead", "tag")
-    for child in session.scalars(select(Tag).where(Tag.parent_id == tag.id)):
-        child.parent = tag.parent
-    session.flush()
-    session.delete(tag)
-    session.flush()
+    with saving_version(tag, "tag", expected_version):
+        for child in session.scalars(select(Tag).where(Tag.parent_id == tag.id)):
+            child.parent = tag.parent
+        session.flush()
+        session.delete(tag)
+        session.flush()
 
 
 def _clean_name(value: str, form_field: str) -> str:

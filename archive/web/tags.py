@@ -55,9 +55,10 @@ def parent(tag_id: int) -> ResponseReturnValue:
     name = request.form.get("parent", "").strip()
     try:
         broader = vocabulary.term(session, name, "parent") if name else None  # a new heading is made
-        tag = vocabulary.set_parent(session, tag_id, broader.id if broader else None)
+        tag = vocabulary.set_parent(session, tag_id, broader.id if broader else None,
+                                    expected_version=request.form.get("version"))
     except Invalid as exc:
-        return _refused(tag_id, exc)
+        return _refused(tag_id, exc, "parent")
     session.commit()
     return _done(f"“{tag.name}” is now under “{broader.name}”." if broader
                  else f"“{tag.name}” is now a top-level term.", url_for("tags.edit", tag_id=tag_id))
@@ -70,9 +71,9 @@ def merge(tag_id: int) -> ResponseReturnValue:
     source = vocabulary.get_tag(session, tag_id, current_viewer()).name
     try:
         target = vocabulary.existing_tag(session, request.form.get("target", ""), "target", current_viewer())
-        result = vocabulary.merge_tags(session, tag_id, target.id)
+        result = vocabulary.merge_tags(session, tag_id, target.id, expected_version=request.form.get("version"))
     except Invalid as exc:
-        return _refused(tag_id, exc)
+        return _refused(tag_id, exc, "target")
     session.commit()
     return _done(f"Merged “{source}” into “{target.name}”: {counted(result.items, 'item')}, "
                  f"{counted(result.ranges, 'time range')} and {counted(result.children, 'narrower term')} followed.",
@@ -85,9 +86,9 @@ def delete(tag_id: int) -> ResponseReturnValue:
     session = db_session()
     name = vocabulary.get_tag(session, tag_id, current_viewer()).name
     try:
-        vocabulary.delete_tag(session, tag_id)
+        vocabulary.delete_tag(session, tag_id, expected_version=request.form.get("version"))
     except Invalid as exc:
-        return _refused(tag_id, exc)
+        return _refused(tag_id, exc, "tag")
     session.commit()
     return _done(f"Deleted the tag “{name}”.", url_for("tags.index"))
 
@@ -104,10 +105,12 @@ def _page(tag_id: int, errors: dict[str, str] | None = None) -> str:
         values=request.form if request.method == "POST" else {}, errors=errors or {})
 
 
-def _refused(tag_id: int, exc: Invalid) -> ResponseReturnValue:
+def _refused(tag_id: int, exc: Invalid, form_field: str = "name") -> ResponseReturnValue:
+    """The tag's page again with the message beside its field; a stale form's beside `form_field`,
+    the field of the form that was sent (409)."""
     if isinstance(exc, Stale):
         errors, status = refusal(exc)
-        return _page(tag_id, {"name": errors["version"]}), status
+        return _page(tag_id, {form_field: errors["version"]}), status
     db_session().rollback()
     return _page(tag_id, {exc.field or "form": str(exc)}), 400
 
