@@ -9,10 +9,12 @@ from flask.testing import FlaskClient
 
 from archive.access import SYSTEM
 from archive.core import Archive
-from archive.models import Item
-from archive.services import Stale, audit, editing, vocabulary
+from archive.models import BorderCrossing, Collection, Item, ItemKind, Journey, Leg, Person, Place, Tag, Transcript
+from archive.services import Stale, StaleBatch, audit, crossings, editing, journeys, legs, locations, places, ranges
+from archive.services import transcripts, vocabulary
 from test_edit_web import post
-from test_web import add_item
+from test_geo_editing import ARCHIVIST, world  # noqa: F401 (a fixture)
+from test_web import add_item, text
 
 
 def test_a_stale_item_save_is_refused(archive: Archive) -> None:
@@ -95,3 +97,128 @@ def test_stale_form_answers_409_with_what_changed_and_keeps_the_typed_values(
     assert "Renamed by the other editor" in html and "someone else saved this item" in html
     with archive.Session() as session:
         assert session.get(Item, item_id).title == "Renamed by the other editor"
+
+
+# -- every form of an item's pages carries the item's version ----------------------------------
+
+def _video(archive: Archive) -> tuple[int, int]:
+    """A minute of video with one time range: (item id, range id)."""
+    item_id = add_item(archive, "Long take", kind=ItemKind.video, media={"duration": 60.0})
+    with archive.session() as session:
+        time_range = ranges.add_range(session, session.get(Item, item_id), start=1, end=5, tag_name="bridge")
+        return item_id, time_range.id
+
+
+def _version(archive: Archive, model: type, row_id: int) -> int:
+    with archive.Session() as session:
+        return session.get(model, row_id).version
+
+
+def test_a_change_of_tags_alone_is_found_by_changes_since(archive: Archive) -> None:
+    item_id = add_item(archive, "River")
+    with archive.session() as session:
+        editing.edit_item(session, SYSTEM, item_id, tags=["night"], expected_version=1)
+    with archive.Session() as session:
+        assert [(c.field, c.value) for c in audit.changes_since(session, "item", item_id, 1)] == [
+            ("tags", ["night"])]
+
+
+def test_where_an_item_was_filmed_moves_its_version_and_a_stale_form_is_refused(archive: Archive,
+                                                                                 world: dict[str, int]) -> None:
+    item_id = add_item(archive, "Bridge")
+    with archive.session() as session:
+        changes = locations.set_item_geography(session, ARCHIVIST, item_id, place_ids=[world["dandong"]],
+                                               leg_ids=[], expected_version=1)
+        assert set(changes) == {"places"}
+    assert _version(archive, Item, item_id) == 2
+    with archive.Session() as session:
+        assert [c.field for c in audit.changes_since(session, "item", item_id, 1)] == ["places"]
+        with pytest.raises(Stale):
+            locations.set_item_geography(session, ARCHIVIST, item_id, place_ids=[], expected_version=1)
+        with pytest.raises(Stale):
+            locations.link_item_place(session, ARCHIVIST, item_id, world["sinuiju"], expected_version=1)
+    with archive.session() as session:
+        assert locations.link_item_place(session, ARCHIVIST, item_id, world["sinuiju"], expected_version=2)
+    assert _version(archive, Item, item_id) == 3
+
+
+def test_time_ranges_are_part_of_their_item_and_move_its_version(archive: Archive, world: dict[str, int]) -> None:
+    item_id, range_id = _video(archive)
+    version = _version(archive, Item, item_id)
+    with archive.session() as session:
+        time_range = ranges.get_range(session, SYSTEM, item_id, range_id)
+        ranges.update_range(session, time_range, note="the far bank", expected_version=version)
+    assert _version(archive, Item, item_id) == version + 1
+    with archive.Session() as session:
+        item, time_range = session.get(Item, item_id), ranges.get_range(session, SYSTEM, item_id, range_id)
+        for stale_save in (
+                lambda: ranges.add_range(session, item, start=6, end=9, tag_name="boat", expected_version=version),
+                lambda: ranges.update_range(session, time_range, note="mine", expected_version=version),
+                lambda: ranges.delete_range(session, time_range, expected_version=version),
+                lambda: locations.set_range_geography(session, ARCHIVIST, item_id, range_id,
+                                                      place_id=world["sinuiju"], leg_id=None,
+                                                      expected_version=version)):
+            with pytest.raises(Stale):
+                stale_save()
+            session.rollback()
+    with archive.Session() as session:
+        assert [(r.note, r.place_id) for r in session.get(Item, item_id).ranges] == [("the far bank", None)]
+
+
+def test_a_bulk_edit_with_a_stale_item_changes_nothing_and_names_it(archive: Archive) -> None:
+    first, second = add_item(archive, "River"), add_item(archive, "Sea")
+    with archive.session() as session:
+        editing.edit_item(session, SYSTEM, second, description="Saved meanwhile")
+    with archive.Session() as session, pytest.raises(StaleBatch) as refused:
+        editing.bulk_edit(session, SYSTEM, [first, second], add_tags=["night"], versions={first: 1, second: 1})
+    assert [(s.object_type, s.object_id, s.version) for s in refused.value.stale] == [("item", second, 1)]
+    with archive.session() as session:
+        assert session.get(Item, first).tags == []
+        result = editing.bulk_edit(session, SYSTEM, [first, second], add_tags=["night"],
+                                   versions={first: 1, second: 2})
+        assert sorted(result.updated) == [first, second]
+    # A change of tags alone moved each version, so a form of the old one is refused in turn.
+    assert (_version(archive, Item, first), _version(archive, Item, second)) == (2, 3)
+
+
+def test_a_transcript_replaced_or_added_since_the_page_was_shown_is_not_overwritten(archive: Archive) -> None:
+    item_id = add_item(archive, "Interview", kind=ItemKind.video, media={"duration": 60.0})
+    first, second = (f"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n{line}\n".encode() for line in ("One.", "Two."))
+    with archive.session() as session:
+        transcript_id = transcripts.import_transcript(session, session.get(Item, item_id), first, "a.ko.vtt",
+                                                      seen_versions={}).transcript.id
+    with archive.session() as session, pytest.raises(Stale):  # from a page that listed no transcript yet
+        transcripts.import_transcript(session, session.get(Item, item_id), second, "b.ko.vtt", seen_versions={})
+    with archive.session() as session:
+        transcripts.import_transcript(session, session.get(Item, item_id), second, "b.ko.vtt",
+                                      seen_versions={transcript_id: 1})
+    assert _version(archive, Transcript, transcript_id) == 2
+    with archive.Session() as session:
+        item, transcript = session.get(Item, item_id), session.get(Transcript, transcript_id)
+        with pytest.raises(Stale):
+            transcripts.import_transcript(session, item, first, "a.ko.vtt", seen_versions={transcript_id: "1"})
+        session.rollback()
+        with pytest.raises(Stale):
+            transcripts.delete_transcript(session, transcript, expected_version=1)
+    with archive.Session() as session:
+        assert [s.text for s in session.get(Transcript, transcript_id).segments] == ["Two."]
+
+
+@pytest.mark.parametrize("change", ["parent", "merge", "delete"])
+def test_the_other_tag_forms_refuse_a_stale_page(archive: Archive, change: str) -> None:
+    add_item(archive, "River", tags=("night", "dark"))
+    with archive.session() as session:
+        tag, other = vocabulary.find_tag(session, "night"), vocabulary.find_tag(session, "dark")
+        unused = vocabulary.get_or_create_tag(session, "spare")
+        for renamed, name in ((tag, "nights"), (unused, "spares")):  # by someone else, after the page was shown
+            vocabulary.rename_tag(session, renamed.id, name)
+        tag_id, other_id, unused_id = tag.id, other.id, unused.id
+    with archive.Session() as session, pytest.raises(Stale):
+        if change == "parent":
+            vocabulary.set_parent(session, tag_id, other_id, expected_version=1)
+        elif change == "merge":
+            vocabulary.merge_tags(session, tag_id, other_id, expected_version=1)
+        else:
+            vocabulary.delete_tag(session, unused_id, expected_version=1)
+    with archive.Session() as session:
+        assert session.get(Tag, tag_id).parent_id is None and session.get(Tag, unused_id) is not None
