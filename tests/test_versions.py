@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -222,3 +223,163 @@ def test_the_other_tag_forms_refuse_a_stale_page(archive: Archive, change: str) 
             vocabulary.delete_tag(session, unused_id, expected_version=1)
     with archive.Session() as session:
         assert session.get(Tag, tag_id).parent_id is None and session.get(Tag, unused_id) is not None
+
+
+# -- the web: each form answers a stale save with 409, what changed, and what was typed ----------
+
+def _edit_form(archive: Archive, world: dict[str, int], kind: str) -> tuple[str, str, dict[str, str], Any]:
+    """(edit page, where its form posts, the form as the page fills it, a save by another editor)."""
+    from archive.web.editing import collection_values
+    from archive.web.geo_editing import journey_values, leg_values, place_values
+    with archive.session() as session:
+        if kind == "place":
+            place = session.get(Place, world["sinuiju"])
+            return (f"/places/{place.id}/edit", f"/places/{place.id}/edit", place_values(place),
+                    lambda s: places.edit_place(s, ARCHIVIST, place.id, description="Seen from the bridge"))
+        if kind == "crossing":
+            crossing = session.get(BorderCrossing, world["crossing"])
+            form = {"place_id": str(crossing.place_id), "from_country": "KP", "to_country": "CN", "kind": "river",
+                    "notes": ""}
+            return (f"/crossings/{crossing.id}/edit", f"/crossings/{crossing.id}/edit", form,
+                    lambda s: crossings.edit_crossing(s, ARCHIVIST, crossing.id, notes="Seen from the bridge"))
+        if kind == "journey":
+            journey = session.get(Journey, world["journey"])
+            return (f"/journeys/{journey.id}/edit", f"/journeys/{journey.id}/edit", journey_values(journey),
+                    lambda s: journeys.edit_journey(s, ARCHIVIST, journey.id, description="Seen from the bridge"))
+        if kind == "leg":
+            leg = session.get(Leg, world["leg1"])
+            return (f"/legs/{leg.id}/edit", f"/legs/{leg.id}/edit", leg_values(leg),
+                    lambda s: legs.edit_leg(s, ARCHIVIST, leg.id, narrative="Seen from the bridge"))
+        if kind == "person":
+            person = editing.create_person(session, "Kim")
+            return (f"/people/{person.id}/edit", f"/people/{person.id}/edit", {"name": "Kim", "note": ""},
+                    lambda s: editing.edit_person(s, SYSTEM, person.id, note="Seen from the bridge"))
+        if kind == "collection":
+            collection = editing.create_collection(session, "Films")
+            return (f"/collections/{collection.id}/edit", f"/collections/{collection.id}/edit",
+                    collection_values(collection),
+                    lambda s: editing.edit_collection(s, SYSTEM, collection.id, description="Seen from the bridge"))
+        tag = vocabulary.find_tag(session, "night")
+        return (f"/tags/{tag.id}", f"/tags/{tag.id}/rename", {"name": "night"},
+                lambda s: vocabulary.rename_tag(s, tag.id, "Seen from the bridge"))
+
+
+#: The field each test types in, by form.
+TYPED = {"place": "name", "crossing": "notes", "journey": "title", "leg": "narrative", "person": "name",
+         "collection": "title", "tag": "name"}
+
+
+@pytest.mark.parametrize("kind", sorted(TYPED))
+def test_every_edit_form_carries_its_version_and_a_stale_save_answers_409(
+        client: FlaskClient, archive: Archive, world: dict[str, int], login, kind: str) -> None:  # type: ignore[no-untyped-def]
+    add_item(archive, "River", tags=("night",))
+    page, action, form, other_save = _edit_form(archive, world, kind)
+    login("archivist")
+    assert 'name="version" value="1"' in text(client.get(page))
+    with archive.session() as session:
+        other_save(session)
+    response = post(client, action, {**form, TYPED[kind]: "My typed words", "version": "1"})
+    html = text(response)
+    assert response.status_code == 409, html
+    assert "someone else saved this" in html and "Seen from the bridge" in html and "My typed words" in html
+    assert 'name="version" value="2"' in html  # saving again keeps what was typed, knowingly
+
+
+def test_the_edit_pages_two_save_buttons_each_save_the_whole_page(client: FlaskClient, archive: Archive,
+                                                                   world: dict[str, int], login) -> None:  # type: ignore[no-untyped-def]
+    item_id = add_item(archive, "Bridge")
+    login("archivist")
+    html = text(client.get(f"/items/{item_id}/edit"))
+    assert 'id="item-form"' in html and 'name="add_leg" form="item-form"' in html
+    assert f'form="item-form"\n      formaction="/items/{item_id}/geography"' in html
+    # "Save where it was filmed" sends the title typed beside it; the two are saved together.
+    response = post(client, f"/items/{item_id}/geography", {"title": "Bridge at dusk", "version": "1",
+                                                            "geography": "1", "add_place": str(world["dandong"])})
+    assert response.status_code == 303
+    # "Save changes" sends where it was filmed too: what is unticked there is unlinked.
+    response = post(client, f"/items/{item_id}/edit", {"title": "Bridge at night",
+                                                       "version": str(_version(archive, Item, item_id)),
+                                                       "geography": "1", "add_leg": str(world["leg2"])})
+    assert response.status_code == 303
+    with archive.Session() as session:
+        item = session.get(Item, item_id)
+        assert (item.title, item.places, [leg.id for leg in item.legs]) == ("Bridge at night", [], [world["leg2"]])
+    # A refusal of either part saves neither, and shows both as they were sent.
+    response = post(client, f"/items/{item_id}/geography", {"title": "Not saved", "geography": "1",
+                                                            "add_place": "999999"})
+    html = text(response)
+    assert response.status_code == 400 and "There is no place 999999" in html and "Not saved" in html
+    assert f'name="leg_ids" value="{world["leg2"]}" form="item-form">' in html  # unticked, as sent
+    with archive.Session() as session:
+        item = session.get(Item, item_id)
+        assert (item.title, [leg.id for leg in item.legs]) == ("Bridge at night", [world["leg2"]])
+
+
+def test_stale_forms_of_an_items_pages_answer_409_keeping_what_was_typed(
+        client: FlaskClient, archive: Archive, world: dict[str, int], login) -> None:  # type: ignore[no-untyped-def]
+    item_id, range_id = _video(archive)
+    shown = str(_version(archive, Item, item_id))
+    login("archivist")
+    assert f'name="version" value="{shown}"' in text(client.get(f"/items/{item_id}"))
+    with archive.session() as session:
+        audit.act_as(session, SYSTEM)
+        editing.edit_item(session, SYSTEM, item_id, title="Renamed by the other editor")
+    sinuiju = str(world["sinuiju"])
+    sent = {
+        f"/items/{item_id}/geography": {"title": "My typed title", "geography": "1", "add_place": sinuiju},
+        f"/items/{item_id}/places/link": {"place_id": sinuiju},
+        f"/items/{item_id}/ranges": {"start": "0:00:07", "end": "0:00:09", "tag": "boat", "note": "My typed note"},
+        f"/items/{item_id}/ranges/{range_id}": {"start": "0:00:01", "end": "0:00:04", "tag": "bridge",
+                                                "note": "My typed note"},
+        f"/items/{item_id}/ranges/{range_id}/delete": {},
+        f"/items/{item_id}/ranges/{range_id}/where": {"place_id": sinuiju, "leg_id": ""},
+    }
+    for path, form in sent.items():
+        response = post(client, path, {**form, "version": shown})
+        html = text(response)
+        assert response.status_code == 409, (path, html)
+        assert "someone else saved this item" in html and "Renamed by the other editor" in html, path
+        for typed in ("My typed title", "My typed note"):
+            assert typed in html or typed not in form.values(), path
+    assert f'<option value="{sinuiju}" selected>' in html  # the range's place as it was sent
+    with archive.Session() as session:
+        item = session.get(Item, item_id)
+        assert item.places == [] and [(r.start_sec, r.note, r.place_id) for r in item.ranges] == [(1.0, "", None)]
+
+
+def test_a_stale_bulk_edit_answers_409_naming_the_items_and_changes_nothing(client: FlaskClient, archive: Archive,
+                                                                            login) -> None:  # type: ignore[no-untyped-def]
+    first, second = add_item(archive, "River"), add_item(archive, "Sea")
+    login("archivist")
+    assert f'name="version-{second}" value="1"' in text(client.get("/items"))
+    with archive.session() as session:
+        editing.edit_item(session, SYSTEM, second, title="Sea at dawn")
+    response = post(client, "/items/bulk", {"item": [str(first), str(second)], f"version-{first}": "1",
+                                            f"version-{second}": "1", "add_tags": "night"})
+    html = text(response)
+    assert response.status_code == 409
+    assert "Nothing was changed: someone else saved “Sea at dawn” (title is now “Sea at dawn”" in html
+    assert f'name="version-{second}" value="2"' in html
+    with archive.Session() as session:
+        assert session.get(Item, first).tags == [] and session.get(Item, second).tags == []
+
+
+def test_stale_transcript_forms_answer_409(client: FlaskClient, archive: Archive, login) -> None:  # type: ignore[no-untyped-def]
+    import io
+    item_id = add_item(archive, "Interview", kind=ItemKind.video, media={"duration": 60.0})
+    vtt = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nOne.\n"
+    with archive.session() as session:
+        transcript_id = transcripts.import_transcript(session, session.get(Item, item_id), vtt, "a.ko.vtt").transcript.id
+    login("archivist")
+    html = text(client.get(f"/items/{item_id}"))
+    assert f'name="seen_transcripts" value="{transcript_id}:1"' in html
+    with archive.session() as session:
+        transcripts.import_transcript(session, session.get(Item, item_id), vtt.replace(b"One", b"Two"), "b.ko.vtt")
+    response = post(client, f"/items/{item_id}/transcripts/{transcript_id}/delete", {"version": "1"})
+    assert response.status_code == 409 and "someone else saved this transcript" in text(response)
+    response = post(client, f"/items/{item_id}/transcripts",
+                    {"file": (io.BytesIO(vtt), "c.ko.vtt"), "seen_transcripts": f"{transcript_id}:1"},
+                    content_type="multipart/form-data")
+    assert response.status_code == 409 and "someone else saved this transcript" in text(response)
+    with archive.Session() as session:
+        assert [s.text for s in session.get(Transcript, transcript_id).segments] == ["Two."]

@@ -458,11 +458,14 @@ def item_geography(item_id: int) -> ResponseReturnValue:
 def link_item_place(item_id: int) -> ResponseReturnValue:
     session, viewer = db_session(), current_viewer()
     try:
-        place_id = int(request.form.get("place_id", ""))
+        place_id = whole_number(request.form.get("place_id", ""), "places")
+    except Invalid:
+        place_id = None
+    if place_id is None:
+        return render_item_form(item_id, geo_errors={"places": "Choose a place to link."}), 400
+    try:
         linked = locations.link_item_place(session, viewer, item_id, place_id,
                                            expected_version=request.form.get("version"))
-    except ValueError:
-        return render_item_form(item_id, geo_errors={"places": "Choose a place to link."}), 400
     except Invalid as exc:
         errors, status = refusal(exc)
         return render_item_form(item_id, geo_errors=errors), status
