@@ -44,6 +44,11 @@ def _type_title(page: Page, title: str) -> None:
     field.press_sequentially(title)
 
 
+def _leave_for_the_item(page: Page, base: str, item_id: int) -> None:
+    page.get_by_role("link", name="← Back to the item").click()
+    page.wait_for_url(f"{base}/items/{item_id}")
+
+
 def test_a_title_typed_before_saving_where_it_was_filmed_is_saved(
         site: tuple[str, Page, list[str], list[str]], archive: Archive) -> None:
     base, page, errors, dialogs = site
@@ -67,8 +72,7 @@ def test_leaving_with_unsaved_edits_asks_first_and_not_after_saving(
     item_id = add_item(archive, "River")
     page.goto(f"{base}/items/{item_id}/edit")
     _type_title(page, "Not kept")
-    page.get_by_role("link", name="← Back to the item").click()
-    page.wait_for_url(f"{base}/items/{item_id}")
+    _leave_for_the_item(page, base, item_id)
     assert dialogs == ["beforeunload"]
 
     # Saved, there is nothing to ask about; an untouched page leaves without a word.
@@ -78,8 +82,7 @@ def test_leaving_with_unsaved_edits_asks_first_and_not_after_saving(
     page.wait_for_url(f"{base}/items/{item_id}")
     page.goto(f"{base}/items/{item_id}/edit")
     page.locator("#f-title").click()
-    page.get_by_role("link", name="← Back to the item").click()
-    page.wait_for_url(f"{base}/items/{item_id}")
+    _leave_for_the_item(page, base, item_id)
     assert dialogs == ["beforeunload"] and errors == []
     with archive.Session() as session:
         assert session.get(Item, item_id).title == "Kept"
@@ -95,7 +98,6 @@ def test_a_refused_form_counts_as_unsaved(site: tuple[str, Page, list[str], list
     page.wait_for_load_state()
     assert page.locator("#f-date_shot").get_attribute("aria-invalid") == "true"
     page.locator("#f-description").click()
-    page.get_by_role("link", name="← Back to the item").click()
-    page.wait_for_url(f"{base}/items/{item_id}")
+    _leave_for_the_item(page, base, item_id)
     assert dialogs == ["beforeunload"]
     assert [e for e in errors if "400" not in e] == []  # the refused page itself answers 400

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from archive.access import SYSTEM
 from archive.core import Archive
-from archive.models import BorderCrossing, Collection, Item, ItemKind, Journey, Leg, Person, Place, Tag, Transcript
+from archive.models import BorderCrossing, Item, ItemKind, Journey, Leg, Place, Tag, Transcript
 from archive.services import Stale, StaleBatch, audit, crossings, editing, journeys, legs, locations, places, ranges
 from archive.services import transcripts, vocabulary
 from test_edit_web import post
