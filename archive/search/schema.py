@@ -25,7 +25,7 @@ item's documents are replaced together (deleted by the `item` term, added again)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,20 @@ from archive.search import analysis
 from archive.search.documents import CollectionDoc, ItemDoc
 
 #: Bumped whenever fields or analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = "crossings-search-7"
+SCHEMA_VERSION = "crossings-search-8"
+
+#: The ranked fields of item and collection documents, with each one's weight in a document's
+#: score (the sum of weight x BM25F in the field). What was said and the title count most; the
+#: collection's name and the creator, the same on many items ("Crossings demo"), least. A word
+#: matches wherever it is in `all`; these fields only rank.
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 3.0,
+    "spoken": 2.5,  #: transcript segments
+    "tagged": 1.5,  #: tags
+    "described": 1.0,  #: the item's description; a collection's synopsis and description
+    "named": 1.0,  #: places, countries, journeys and speakers
+    "other": 0.25,  #: creator, the collection's title
+}
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,11 @@ def make_schema() -> fields.Schema:
         all_next=_Terms("followers"),
         all_prev=_Terms("preceders"),
         all_grams=_Terms("grams"),
+        spoken=_Terms("stems", scorable=True),
+        tagged=_Terms("stems", scorable=True),
+        described=_Terms("stems", scorable=True),
+        named=_Terms("stems", scorable=True),
+        other=_Terms("stems", scorable=True),
         meta=fields.STORED(),
         # segment documents
         body=_Terms("stems", scorable=True),
@@ -217,16 +235,26 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
     }
 
 
-def _meta_text(doc: ItemDoc) -> str:
-    """The item's own words: its fields and the facet values (with their other names) that every
-    viewer of the item may know; guarded values are matched per viewer, by name:value only."""
-    parts = [doc.title, doc.description, doc.creator, doc.collection, *doc.tags]
+def _open_values(doc: ItemDoc) -> list[str]:
+    """The facet values (with their other names) that every viewer of the item may know; guarded
+    values are matched per viewer, by name:value only."""
+    parts: list[str] = []
     for name, values in doc.facets.items():
         guarded = doc.facet_guards.get(name, {})
         aliases = doc.facet_aliases.get(name, {})
         for value in values:
             if value not in guarded:
                 parts += [value, *aliases.get(value, ())]
+    return parts
+
+
+def _meta_text(doc: ItemDoc) -> str:
+    """The item's own words: its fields and the facet values every viewer of the item may know."""
+    parts = [doc.title, doc.description, doc.creator, doc.collection, *doc.tags, *_open_values(doc)]
+    return analysis.BOUNDARY.join(p for p in parts if p)
+
+
+def _joined(parts: Iterable[str]) -> str:
     return analysis.BOUNDARY.join(p for p in parts if p)
 
 
@@ -239,8 +267,13 @@ def item_documents(doc: ItemDoc) -> Iterator[dict[str, Any]]:
         texts += [s.text for s in transcript.segments]
         texts += [s.speaker for s in transcript.segments if s.speaker]
     everything = analysis.BOUNDARY.join(texts)
+    speakers = dict.fromkeys(s.speaker for t in doc.transcripts for s in t.segments if s.speaker)
+    ranked = {"spoken": _joined(s.text for t in doc.transcripts for s in t.segments),
+              "tagged": _joined(doc.tags), "described": doc.description,
+              "named": _joined([*_open_values(doc), *speakers]), "other": _joined([doc.creator, doc.collection])}
     yield {"id": f"i{key}", "doctype": "item", "item": key, "title": doc.title, "all": everything,
-           "all_next": everything, "all_prev": everything, "all_grams": everything, "meta": item_meta(doc)}
+           "all_next": everything, "all_prev": everything, "all_grams": everything, "meta": item_meta(doc),
+           **{name: text for name, text in ranked.items() if text}}
     for transcript in doc.transcripts:
         language = transcript.language.lower()
         for s in transcript.segments:
@@ -263,5 +296,7 @@ def collection_meta(doc: CollectionDoc) -> dict[str, Any]:
 def collection_document(doc: CollectionDoc) -> dict[str, Any]:
     meta = collection_meta(doc)
     text = meta["meta_text"]
+    described = _joined([doc.synopsis, doc.description])
     return {"id": f"c{doc.id}", "doctype": "collection", "coll": str(doc.id), "title": doc.title, "all": text,
-            "all_next": text, "all_prev": text, "all_grams": text, "meta": meta}
+            "all_next": text, "all_prev": text, "all_grams": text, "meta": meta,
+            **({"described": described} if described else {})}

@@ -20,6 +20,8 @@ from whoosh.searching import Searcher
 from archive.models import AccessLevel
 from archive.search import analysis
 from archive.search.documents import ValueGuard
+from archive.search.postings import average_length
+from archive.search.schema import FIELD_WEIGHTS
 
 
 class ItemMeta:
@@ -87,6 +89,18 @@ def load_table(reader: Any) -> dict[int, ItemMeta | CollectionMeta]:
 
 TableFor = Callable[[str, Any], dict[int, Any]]
 
+#: The item-level fields whose lengths ranking reads (see archive.search.matching.ranked).
+RANKED_FIELDS = ("all", *FIELD_WEIGHTS)
+
+
+def _read_lengths(leaf: Any) -> None:
+    """Read a new segment's length columns of the ranked fields now: whoosh opens a column's file
+    when first asked, and once a merge has removed the segment's files that would fail."""
+    perdoc = getattr(leaf, "_perdoc", None)
+    if hasattr(perdoc, "length_bytes"):
+        for field in RANKED_FIELDS:
+            perdoc.length_bytes(field)
+
 
 class View:
     """A searcher and the live items and collections it sees. Used by one thread at a time."""
@@ -107,6 +121,7 @@ class View:
                 continue
             key = leaf.segment().segment_id()
             self.segment_ids.append(key)
+            _read_lengths(leaf)
             table = table_for(key, leaf)
             deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
             for local, meta in table.items():
@@ -119,6 +134,7 @@ class View:
                     self.collections[offset + local] = meta
         #: Number of item and collection documents, the N of idf-like scores.
         self.size = max(1, len(self.items) + len(self.collections))
+        self._average_lengths: dict[str, float] = {}
 
     @classmethod
     def open(cls, directory: Path, table_for: TableFor) -> View:
@@ -163,6 +179,13 @@ class View:
             leaf.close()
         self.closed = True
         return View(self.directory, self.ix, Searcher(reader, fromindex=self.ix), table_for)
+
+    def average_length(self, field: str) -> float:
+        """The average length of an item-level field where it is not empty (for BM25F)."""
+        found = self._average_lengths.get(field)
+        if found is None:
+            found = self._average_lengths[field] = average_length(self.searcher.reader(), field)
+        return found
 
     def item_of(self, docnum: int) -> int:
         """The item id of a segment document."""
