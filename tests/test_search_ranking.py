@@ -71,3 +71,19 @@ def test_boilerplate_shared_by_every_item_ranks_lowest(make_index) -> None:
     found = ranked(ix, "crossed")
     assert sorted(found) == [1, 2, 3, 4, 5]  # every item matches, through its boilerplate
     assert set(found[:2]) == {2, 3}
+
+
+def test_an_item_found_by_its_description_shows_the_matching_sentence(make_index) -> None:
+    ix = make_index([
+        ItemDoc(1, "Evening by the water", "video", "public", "v1",
+                description="Filmed from the bank. Two boats crossed the river after dark! Nobody saw them."),
+        ItemDoc(2, "River crossing", "video", "public", "v1", description="Filmed from the bank."),
+        ItemDoc(3, "Morning", "video", "public", "v1", description="A note.",
+                transcripts=talk(3, "We crossed the river at dawn.")),
+    ])
+    by_id = {i.item_id: i for i in ix.search(SearchRequest(q="crossing river"), SYSTEM).items}
+    assert by_id[1].snippet_html == "Two boats <mark>crossed</mark> the <mark>river</mark> after dark!"
+    assert by_id[2].snippet_html == ""  # in its title only: nothing to quote
+    assert by_id[3].hits and by_id[3].snippet_html == ""  # what was said shows instead
+    [found] = ix.search(SearchRequest(q='"the river after"'), SYSTEM).items
+    assert found.snippet_html == "Two boats crossed <mark>the river after</mark> dark!"

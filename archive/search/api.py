@@ -76,11 +76,12 @@ class SegmentHit:
 @dataclass(frozen=True)
 class ItemHit:
     """A matching item. `hits` is empty when the item matched on its title, description, tags or
-    collection only."""
+    collection only; then `snippet_html` is the description's matching sentence, if it has one."""
     item_id: int
     title: str
     score: float
     hits: list[SegmentHit] = field(default_factory=list)
+    snippet_html: str = ""  #: escaped text with the matches in <mark>
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class SearchResponse:
             "total": self.total_items,
             "page": self.page,
             "per_page": self.per_page,
-            "items": [{"id": i.item_id, "title": i.title, "score": round(i.score, 4),
+            "items": [{"id": i.item_id, "title": i.title, "score": round(i.score, 4), "snippet": i.snippet_html,
                        "hits": [{"start": h.start, "end": h.end, "snippet": h.snippet_html,
                                  "speaker": h.speaker, "language": h.language, "transcript_id": h.transcript_id}
                                 for h in i.hits]}

@@ -220,6 +220,7 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
     return {
         "item_id": doc.id,
         "title": doc.title,
+        "description": doc.description,
         "access": doc.access,
         "collection_id": doc.collection_id,
         "date": doc.date_lower.toordinal() if doc.date_lower else None,

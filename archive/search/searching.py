@@ -20,7 +20,7 @@ from archive.models import Role
 from archive.search import analysis
 from archive.search.api import SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest, SearchResponse
 from archive.search.documents import ValueGuard
-from archive.search.highlight import Marks, snippet
+from archive.search.highlight import Marks, sentence_snippet, snippet
 from archive.search.hits import SegmentHits
 from archive.search.matching import ItemMatching, Scores
 from archive.search.postings import doc_ids
@@ -89,8 +89,12 @@ class _Search(ItemMatching, SegmentHits):
             missing = [i for i in page_ids if not hits.get(i)]
             if missing and relaxed is not None:
                 hits.update(self.hits(missing, relaxed, self.segment_query(relaxed)))
-        items = [ItemHit(meta.item_id, meta.title, score, hits.get(meta.item_id, []))
-                 for _, meta, score in page_results]
+        items = []
+        for _, meta, score in page_results:
+            found = hits.get(meta.item_id, [])
+            # Without a hit in what was said, the description's matching sentence shows why it was found.
+            items.append(ItemHit(meta.item_id, meta.title, score, found,
+                                 "" if found else sentence_snippet(meta.description, self.marks)))
         collections = self.collection_hits(scores) if page == 1 and not self.filters and node is not None else []
         suggestion = self.suggest(node) if node is not None else None
         message = " ".join(dict.fromkeys(self.messages)) or None

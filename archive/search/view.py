@@ -26,12 +26,13 @@ from archive.search.schema import FIELD_WEIGHTS
 
 class ItemMeta:
     """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
-    __slots__ = ("item_id", "title", "access", "collection_id", "deleted_at", "date", "version", "facets",
+    __slots__ = ("item_id", "title", "description", "access", "collection_id", "deleted_at", "date", "version", "facets",
                  "facet_keys", "transcript_kinds", "meta_text", "aliases", "guards", "_words")
 
     def __init__(self, meta: dict[str, Any]) -> None:
         self.item_id: int = meta["item_id"]
         self.title: str = meta["title"]
+        self.description: str = meta["description"]
         self.access = AccessLevel(meta["access"])
         self.collection_id: int | None = meta["collection_id"]
         self.deleted_at = None  # trashed items are never indexed
