@@ -13,13 +13,13 @@ always rebuild it. Pages and the API use:
 Query language: see archive.search.query. Facets and searchable fields: archive.search.schema.FACETS.
 """
 
-from archive.search.api import (MAX_PER_PAGE, SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest,
+from archive.search.api import (MAX_PER_PAGE, SORTS, CollectionHit, FacetValue, ItemHit, RangeHit, SearchRequest,
                                 SearchResponse, SegmentHit)
-from archive.search.documents import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc, ValueGuard
+from archive.search.documents import CollectionDoc, ItemDoc, RangeDoc, SegmentDoc, TranscriptDoc, ValueGuard
 from archive.search.index import IndexBusy, IndexVersions, SearchIndex
 from archive.search.query import MAX_DEPTH, QueryTooDeep
 from archive.search.schema import FACETS, QUERY_FIELDS, Facet
 
 __all__ = ["CollectionDoc", "CollectionHit", "FACETS", "Facet", "FacetValue", "IndexBusy", "IndexVersions",
-           "ItemDoc", "ItemHit", "MAX_DEPTH", "MAX_PER_PAGE", "QueryTooDeep", "QUERY_FIELDS", "SORTS", "SearchIndex", "SearchRequest",
+           "ItemDoc", "ItemHit", "MAX_DEPTH", "MAX_PER_PAGE", "QueryTooDeep", "RangeDoc", "RangeHit", "QUERY_FIELDS", "SORTS", "SearchIndex", "SearchRequest",
            "SearchResponse", "SegmentDoc", "SegmentHit", "TranscriptDoc", "ValueGuard"]

@@ -74,6 +74,16 @@ class SegmentHit:
 
 
 @dataclass(frozen=True)
+class RangeHit:
+    """A time range of the item whose tag matched: link to the player at `start` seconds."""
+    range_id: int
+    tag: str
+    start: float  #: seconds from the start of the media
+    end: float  #: seconds from the start of the media
+    snippet_html: str = ""  #: the tag, escaped, with the matches in <mark>
+
+
+@dataclass(frozen=True)
 class ItemHit:
     """A matching item. `hits` is empty when the item matched on its title, description, tags or
     collection only; then `snippet_html` is the description's matching sentence, if it has one."""
@@ -82,6 +92,7 @@ class ItemHit:
     score: float
     hits: list[SegmentHit] = field(default_factory=list)
     snippet_html: str = ""  #: escaped text with the matches in <mark>
+    ranges: list[RangeHit] = field(default_factory=list)  #: its time ranges whose tag matched, by start
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,9 @@ class SearchResponse:
             "items": [{"id": i.item_id, "title": i.title, "score": round(i.score, 4), "snippet": i.snippet_html,
                        "hits": [{"start": h.start, "end": h.end, "snippet": h.snippet_html,
                                  "speaker": h.speaker, "language": h.language, "transcript_id": h.transcript_id}
-                                for h in i.hits]}
+                                for h in i.hits],
+                       "ranges": [{"id": r.range_id, "tag": r.tag, "start": r.start, "end": r.end,
+                                   "snippet": r.snippet_html} for r in i.ranges]}
                       for i in self.items],
             "facets": {name: [{"value": v.value, "count": v.count} for v in values]
                        for name, values in self.facets.items()},

@@ -1,4 +1,5 @@
-"""Hits: the segments of the listed items that match, with snippets and timecodes.
+"""Hits: the segments of the listed items that match, with snippets and timecodes, and the time
+ranges whose tag matched.
 
 A query is translated into a whoosh query over segment documents that finds a superset of the
 matching segments; what postings cannot tell (word order, exact words, long prefixes) is
@@ -8,21 +9,23 @@ of document numbers, so the hits of a whole page come from one forward pass of o
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 
 from archive.models import TranscriptKind
 from archive.search import analysis
-from archive.search.api import SegmentHit
+from archive.search.api import RangeHit, SegmentHit
 from archive.search.highlight import snippet
+from archive.search.matching import names_value
 from archive.search.query import And, Node, Not, Or, Term, terms_of
 from archive.search.schema import speaker_key
 
 if TYPE_CHECKING:
     from archive.search.api import SearchRequest
     from archive.search.highlight import Marks
-    from archive.search.view import View
+    from archive.search.view import ItemMeta, View
 
 Scores = dict[int, float]
 
@@ -187,6 +190,25 @@ class SegmentHits:
                 out[item_id] = hits
         return out
 
+
+    def range_hits(self, meta: ItemMeta, node: Node | None) -> list[RangeHit]:
+        """The item's time ranges whose tag the query names (tag:"river crossing") or whose tag holds
+        the query's words, by start: hits at the range's first second."""
+        if node is None or not meta.ranges:
+            return []
+        named = [(ws, t.prefix) for t, negated in terms_of(node) if not negated and t.field == "tag"
+                 and (ws := [w for w in analysis.words(t.text) if w])]
+        words_too = any(t.field is None for t, negated in terms_of(node) if not negated)
+        out: list[RangeHit] = []
+        for range_id, tag, start, end in meta.ranges:
+            tag_words = [w for w in analysis.words(tag) if w]
+            if any(names_value(ws, prefix, tag_words) for ws, prefix in named):
+                out.append(RangeHit(range_id, tag, start, end, f"<mark>{html.escape(tag)}</mark>"))
+            elif words_too and self.marks and (marked := snippet(tag, self.marks)) != html.escape(tag):
+                out.append(RangeHit(range_id, tag, start, end, marked))
+            if len(out) >= self.request.hits_per_item:
+                break
+        return out
 
 
 class SegmentCheck:

@@ -32,6 +32,17 @@ FIELD_SCORE = 0.5  #: what a field:value match adds to an item's score
 PREFIX_EXPANSIONS = 256  #: most words a prefix of 5 letters or more stands for
 
 
+def names_value(ws: list[str], prefix: bool, value: list[str]) -> bool:
+    """Do the folded words `ws` of a field:value term name the value of these folded words (a run of
+    its words; with `prefix`, the last one a word's beginning)?"""
+    n = len(ws)
+    head, last = (ws[:-1], ws[-1]) if prefix else (ws, None)
+    for i in range(len(value) - n + 1):
+        if value[i:i + len(head)] == head and (last is None or value[i + len(head)].startswith(last)):
+            return True
+    return False
+
+
 class ItemMatching:
     """Mixed into the search (archive.search.searching): needs view, searcher, reader, marks, messages."""
 
@@ -275,20 +286,10 @@ class ItemMatching:
         ws = [w for w in analysis.words(term.text) if w]
         if not ws:
             return {}
-        n = len(ws)
-        prefix = ws[-1] if term.prefix else None
-        head = ws[:-1] if prefix else ws
-
-        def matches(value: list[str]) -> bool:
-            for i in range(len(value) - n + 1):
-                if value[i:i + len(head)] == head and (prefix is None or value[i + len(head)].startswith(prefix)):
-                    return True
-            return False
-
         field_ = term.field
         assert field_ is not None
         return {d: FIELD_SCORE for d, meta in self.view.items.items()
-                if any(matches(words) and self.value_known(meta, field_, value)
+                if any(names_value(ws, term.prefix, words) and self.value_known(meta, field_, value)
                        for value, words in meta.value_words(field_))}
 
     # -- postings ---------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
     facets: dict[str, list[str]] = {
         "kind": [doc.kind],
         "collection": [doc.collection] if doc.collection else [],
-        "tag": list(doc.tags),
+        "tag": _all_tags(doc),
         "year": _years(doc),
         "language": languages,
         "speaker": speakers,
@@ -227,6 +227,7 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
         "version": doc.version,
         "facets": facets,
         "transcript_kinds": sorted({t.kind for t in doc.transcripts}),
+        "ranges": [[r.id, r.tag, r.start, r.end] for r in doc.ranges],
         "meta_text": _meta_text(doc),
         "aliases": {name: {value: list(names) for value, names in by_value.items() if names}
                     for name, by_value in doc.facet_aliases.items() if by_value},
@@ -251,8 +252,13 @@ def _open_values(doc: ItemDoc) -> list[str]:
 
 def _meta_text(doc: ItemDoc) -> str:
     """The item's own words: its fields and the facet values every viewer of the item may know."""
-    parts = [doc.title, doc.description, doc.creator, doc.collection, *doc.tags, *_open_values(doc)]
+    parts = [doc.title, doc.description, doc.creator, doc.collection, *_all_tags(doc), *_open_values(doc)]
     return analysis.BOUNDARY.join(p for p in parts if p)
+
+
+def _all_tags(doc: ItemDoc) -> list[str]:
+    """The item's tags and its time ranges' tags, once each."""
+    return list(dict.fromkeys([*doc.tags, *(r.tag for r in doc.ranges)]))
 
 
 def _joined(parts: Iterable[str]) -> str:
@@ -270,7 +276,7 @@ def item_documents(doc: ItemDoc) -> Iterator[dict[str, Any]]:
     everything = analysis.BOUNDARY.join(texts)
     speakers = dict.fromkeys(s.speaker for t in doc.transcripts for s in t.segments if s.speaker)
     ranked = {"spoken": _joined(s.text for t in doc.transcripts for s in t.segments),
-              "tagged": _joined(doc.tags), "described": doc.description,
+              "tagged": _joined(_all_tags(doc)), "described": doc.description,
               "named": _joined([*_open_values(doc), *speakers]), "other": _joined([doc.creator, doc.collection])}
     yield {"id": f"i{key}", "doctype": "item", "item": key, "title": doc.title, "all": everything,
            "all_next": everything, "all_prev": everything, "all_grams": everything, "meta": item_meta(doc),

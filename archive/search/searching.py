@@ -94,7 +94,8 @@ class _Search(ItemMatching, SegmentHits):
             found = hits.get(meta.item_id, [])
             # Without a hit in what was said, the description's matching sentence shows why it was found.
             items.append(ItemHit(meta.item_id, meta.title, score, found,
-                                 "" if found else sentence_snippet(meta.description, self.marks)))
+                                 "" if found else sentence_snippet(meta.description, self.marks),
+                                 self.range_hits(meta, node)))
         collections = self.collection_hits(scores) if page == 1 and not self.filters and node is not None else []
         suggestion = self.suggest(node) if node is not None else None
         message = " ".join(dict.fromkeys(self.messages)) or None

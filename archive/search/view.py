@@ -27,7 +27,7 @@ from archive.search.schema import FIELD_WEIGHTS
 class ItemMeta:
     """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
     __slots__ = ("item_id", "title", "description", "access", "collection_id", "deleted_at", "date", "version", "facets",
-                 "facet_keys", "transcript_kinds", "meta_text", "aliases", "guards", "_words")
+                 "facet_keys", "transcript_kinds", "ranges", "meta_text", "aliases", "guards", "_words")
 
     def __init__(self, meta: dict[str, Any]) -> None:
         self.item_id: int = meta["item_id"]
@@ -42,6 +42,8 @@ class ItemMeta:
         #: every (facet, value) of the item, for counting all facets in one pass
         self.facet_keys: tuple[tuple[str, str], ...] = tuple((k, v) for k, vs in self.facets.items() for v in vs)
         self.transcript_kinds: tuple[str, ...] = tuple(meta["transcript_kinds"])
+        #: time ranges: (range id, tag, start, end), seconds from the start of the media
+        self.ranges: tuple[tuple[int, str, float, float], ...] = tuple(tuple(r) for r in meta["ranges"])
         self.meta_text: str = meta["meta_text"]
         #: other names of facet values: facet -> value -> names (searchable, never shown)
         self.aliases: dict[str, dict[str, list[str]]] = meta.get("aliases") or {}
