@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 #: Sort orders: name -> label. "relevance" ranks by score (newest first without a query).
@@ -32,6 +33,14 @@ class SearchRequest:
     sort: str = "relevance"
     hits_per_item: int = 3  #: most segment hits listed under one item
     facet_limit: int = 20  #: most values listed per facet (the counts of those listed are exact)
+    #: Items whose date shot (an interval when uncertain) overlaps from..to, either end open;
+    #: with either set, items of unknown date are left out.
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.date_from is not None or self.date_to is not None
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any], *, default_per_page: int = 20,

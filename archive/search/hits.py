@@ -21,6 +21,7 @@ from archive.search.highlight import snippet
 from archive.search.matching import names_value
 from archive.search.query import And, Node, Not, Or, Term, terms_of
 from archive.search.schema import speaker_key
+from archive.transcripts import language_named
 
 if TYPE_CHECKING:
     from archive.search.api import SearchRequest
@@ -31,6 +32,11 @@ Scores = dict[int, float]
 
 HIT_CANDIDATES = 200  #: most segments of one item checked for hits
 TRANSCRIPT_KINDS = frozenset(k.value for k in TranscriptKind)
+
+
+def _language_query(values: list[str]) -> wq.Query:
+    """Segments in any of these languages, with any script or region (zh: zh, zh-hans, zh-hant)."""
+    return wq.Or([q for v in dict.fromkeys(values) for q in (wq.Term("language", v), wq.Prefix("language", v + "-"))])
 
 
 class SegmentHits:
@@ -86,7 +92,7 @@ class SegmentHits:
             return (wq.And([wq.Term("speaker", w) for w in ws]) if ws else None), False
         if term.field == "language":
             value = term.text.strip().lower()
-            return wq.Or([wq.Term("language", value), wq.Prefix("language", value + "-")]), False
+            return _language_query([value, (language_named(value) or value).lower()]), False
         if term.field == "kind":
             value = term.text.strip().lower()
             return (wq.Term("tkind", value) if value in TRANSCRIPT_KINDS else None), False
@@ -126,7 +132,7 @@ class SegmentHits:
     def segment_filters(self) -> list[wq.Query]:
         out: list[wq.Query] = []
         if "language" in self.filters:
-            out.append(wq.Or([wq.Term("language", v.lower()) for v in self.filters["language"]]))
+            out.append(_language_query([(language_named(v) or v).lower() for v in self.filters["language"]]))
         if "speaker" in self.filters:
             out.append(wq.Or([wq.Term("speaker_key", speaker_key(v)) for v in self.filters["speaker"]]))
         return out
@@ -246,7 +252,8 @@ class SegmentCheck:
                 return seq_in(ws, cache["speaker"])
             if t.field == "language":
                 value = t.text.strip().lower()
-                return language.lower() == value or language.lower().startswith(value + "-")
+                return any(language.lower() == v or language.lower().startswith(v + "-")
+                           for v in (value, (language_named(value) or value).lower()))
             if t.field == "kind":
                 value = t.text.strip().lower()
                 return tkind == value if value in TRANSCRIPT_KINDS else None

@@ -35,6 +35,7 @@ from whoosh.system import pack_uint
 
 from archive.search import analysis
 from archive.search.documents import CollectionDoc, ItemDoc
+from archive.transcripts import base_language, language_name
 
 #: Bumped whenever fields or analysis change: an index of another version is rebuilt.
 SCHEMA_VERSION = "crossings-search-8"
@@ -204,7 +205,13 @@ def _years(doc: ItemDoc) -> list[str]:
 
 def item_meta(doc: ItemDoc) -> dict[str, Any]:
     """What search keeps in memory per item: access, sort keys, facet values, text for phrase checks."""
-    languages = list(dict.fromkeys([*doc.languages, *(t.language for t in doc.transcripts if t.language)]))
+    tags = list(dict.fromkeys([*doc.languages, *(t.language for t in doc.transcripts if t.language)]))
+    # A language's scripts and regions are one value (zh-Hans and zh are Chinese), named by the
+    # tags and its English name too, for language:zh-Hans and language:chinese.
+    languages = list(dict.fromkeys(base_language(t) for t in tags))
+    language_aliases = {code: sorted({t for t in tags if base_language(t) == code and t != code}
+                                     | ({name} if (name := language_name(code)) != code else set()))
+                        for code in languages}
     speakers = list(dict.fromkeys(s.speaker for t in doc.transcripts for s in t.segments if s.speaker))
     facets: dict[str, list[str]] = {
         "kind": [doc.kind],
@@ -224,13 +231,14 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
         "access": doc.access,
         "collection_id": doc.collection_id,
         "date": doc.date_lower.toordinal() if doc.date_lower else None,
+        "date_upper": (doc.date_upper or doc.date_lower).toordinal() if doc.date_lower else None,
         "version": doc.version,
         "facets": facets,
         "transcript_kinds": sorted({t.kind for t in doc.transcripts}),
         "ranges": [[r.id, r.tag, r.start, r.end] for r in doc.ranges],
         "meta_text": _meta_text(doc),
         "aliases": {name: {value: list(names) for value, names in by_value.items() if names}
-                    for name, by_value in doc.facet_aliases.items() if by_value},
+                    for name, by_value in {**doc.facet_aliases, "language": language_aliases}.items() if by_value},
         "guards": {name: {value: [[g.rule, getattr(g.access, "value", g.access), g.collection_id] for g in guards]
                           for value, guards in by_value.items()}
                    for name, by_value in doc.facet_guards.items() if by_value},

@@ -26,7 +26,7 @@ from archive.search.schema import FIELD_WEIGHTS
 
 class ItemMeta:
     """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
-    __slots__ = ("item_id", "title", "description", "access", "collection_id", "deleted_at", "date", "version", "facets",
+    __slots__ = ("item_id", "title", "description", "access", "collection_id", "deleted_at", "date", "date_upper", "version", "facets",
                  "facet_keys", "transcript_kinds", "ranges", "meta_text", "aliases", "guards", "_words")
 
     def __init__(self, meta: dict[str, Any]) -> None:
@@ -37,6 +37,7 @@ class ItemMeta:
         self.collection_id: int | None = meta["collection_id"]
         self.deleted_at = None  # trashed items are never indexed
         self.date: int | None = meta["date"]  # proleptic ordinal of date_lower
+        self.date_upper: int | None = meta["date_upper"]  # of date_upper (date_lower when certain)
         self.version: str = meta["version"]
         self.facets: dict[str, tuple[str, ...]] = {k: tuple(dict.fromkeys(v)) for k, v in meta["facets"].items()}
         #: every (facet, value) of the item, for counting all facets in one pass
