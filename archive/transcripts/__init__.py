@@ -69,13 +69,15 @@ def language_named(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
-    for candidate in (text, base_language(text)):
+    primary = base_language(text)
+    found = (pycountry.languages.get(alpha_2=primary) if len(primary) == 2
+             else pycountry.languages.get(alpha_3=primary) if len(primary) == 3 else None)
+    if found is None:  # an English name ("lookup" alone takes "ko" for the name of another language)
         try:
-            found = pycountry.languages.lookup(candidate)
+            found = pycountry.languages.lookup(text)
         except LookupError:
-            continue
-        return getattr(found, "alpha_2", None) or found.alpha_3
-    return None
+            return None
+    return getattr(found, "alpha_2", None) or found.alpha_3
 
 
 def normalise_language(tag: str) -> str | None:
