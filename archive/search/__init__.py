@@ -9,6 +9,8 @@ always rebuild it. Pages and the API use:
     response.total_items, response.items[0].hits[0].start, response.facets["year"], response.suggestion
     response.as_json()                                     # {"total", "items": [...], "facets", "suggestion"}
     SearchRequest.from_args(request.args)                  # from a query string, never failing
+    SearchRequest(date_from=date(2019, 1, 1), date_to=None)  # date shot overlapping (see archive.services.filters)
+    response.items[0].snippet_html, response.items[0].ranges  # the description's sentence; tagged time ranges
 
 Query language: see archive.search.query. Facets and searchable fields: archive.search.schema.FACETS.
 """

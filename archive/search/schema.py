@@ -5,7 +5,8 @@ One index holds three kinds of document:
 * an **item** document per item: title, description, creator, tags, collection title and all
   its transcripts' text in item-level fields (`all`: stems, ranked; `all_next` and `all_prev`:
   words, with the words that follow and precede them, for phrases; `all_grams`: word
-  beginnings, for prefixes),
+  beginnings, for prefixes), the same text split into ranked fields for scoring only (`title`,
+  `spoken`, `tagged`, `described`, `named`, `other`: see FIELD_WEIGHTS),
   plus `meta`, a stored dict of everything filtering, facets and sorting need. Whole-query
   matching, ranking, totals and facets run on these: at most one posting per item and term, so a
   common word costs as many steps as there are items, not segments.
