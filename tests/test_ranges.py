@@ -11,7 +11,8 @@ from sqlalchemy import select
 from archive.access import Role, Viewer
 from archive.core import Archive
 from archive.models import AccessLevel, AuditEntry, Collection, Item, ItemKind, Tag, TimeRange
-from archive.services import Invalid, NotFound, ranges
+from archive.search import SearchRequest
+from archive.services import Invalid, NotFound, ranges, search_sync
 from archive.timecode import format_timecode, parse_timecode, seconds_param
 from conftest import csrf_token
 from test_web import add_item, text
@@ -379,3 +380,13 @@ def test_a_range_tag_is_a_search_hit_at_the_range_start(client: FlaskClient, arc
     with archive.session(MINA) as session:
         session.scalar(select(Tag).where(Tag.name == "boat")).name = "ferry"
     assert _search(client, "tag:ferry") == {clip: [(4.0, "ferry")]}
+
+
+def test_index_check_finds_a_range_the_index_missed(archive: Archive, clip: int) -> None:
+    docs, _ = search_sync.load_item_docs(archive.Session(), [clip])  # the clip before its range
+    _add(archive, clip, 1, 2, "ford")
+    archive.index.update(docs)  # as if the range's index write were lost
+    assert search_sync.check_index(archive).stale == [clip]
+    assert search_sync.check_index(archive, fix=True).fixed
+    found = archive.index.search(SearchRequest(q="tag:ford"), Viewer(role=Role.admin))
+    assert [(i.item_id, [r.start for r in i.ranges]) for i in found.items] == [(clip, [1.0])]
