@@ -1,5 +1,6 @@
 // The search page: choosing another sort order searches again at once (without JavaScript the
-// Search button does it). Loaded as a file, for the strict CSP.
+// Search button does it), and empty date fields stay out of the address. Loaded as a file, for
+// the strict CSP.
 (function () {
   "use strict";
 
@@ -7,11 +8,24 @@
   if (!sort || !sort.form) {
     return;
   }
+  var form = sort.form;
+  var dates = [document.getElementById("search-from"), document.getElementById("search-to")].filter(Boolean);
+  form.addEventListener("submit", function () {
+    dates.forEach(function (input) {
+      input.disabled = !input.value.trim();  // disabled fields are not sent
+    });
+  });
+  window.addEventListener("pageshow", function () {  // coming back: the fields work again
+    dates.forEach(function (input) {
+      input.disabled = false;
+    });
+  });
   sort.addEventListener("change", function () {
-    if (sort.form.requestSubmit) {
-      sort.form.requestSubmit();
+    if (form.requestSubmit) {
+      form.requestSubmit();
     } else {
-      sort.form.submit();
+      form.dispatchEvent(new Event("submit", {cancelable: true}));
+      form.submit();
     }
   });
 }());

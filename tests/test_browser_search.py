@@ -139,3 +139,13 @@ def test_a_hit_opens_the_transcript_it_was_found_in(browser_page: tuple[str, Pag
     assert selected.count() == 1 and "Korean" in selected.inner_text()
     wait_until(page, "Math.abs(document.querySelector('video[data-player]').currentTime - 1) < 0.5",
                            timeout=15_000)
+
+
+def test_an_empty_date_field_stays_out_of_the_address(browser_page: tuple[str, Page], neighbours: None) -> None:
+    base, page = browser_page
+    page.goto(f"{base}/search?q=sinuiju")
+    page.fill("#search-from", "2019")
+    page.click(".search-panel button[type=submit]")
+    page.wait_for_url("**/search?q=sinuiju&sort=relevance&from=2019")
+    assert page.locator("#search-from").input_value() == "2019"
+    assert page.locator(".search-result").count() == 2

@@ -293,6 +293,17 @@ def test_demo_transcripts_are_searchable_at_their_second_by_what_anonymous_may_s
     assert in_laos and in_laos <= set(found("country:laos")) == set(found("country:LA"))
 
 
+@pytest.mark.slow
+def test_demo_crossed_ranks_what_is_said_or_titled_above_the_demo_boilerplate(demo: Archive) -> None:
+    """Every demo item holds "crossings" (its notice, creator, collection): those whose title says
+    the word or whose transcript has a hit for it come first."""
+    from archive.search import analysis
+    response = demo.index.search(SearchRequest(q="crossed", per_page=100), ANONYMOUS)
+    said = [bool(item.hits) or "cross" in analysis.stems_of(analysis.words(item.title)) for item in response.items]
+    assert response.total_items == len(said) > 20 and 3 <= sum(said) < len(said)
+    assert said == sorted(said, reverse=True), [(i.title, s) for i, s in zip(response.items, said)]
+
+
 # -- an interrupted build --------------------------------------------------------------------
 
 def test_interrupted_demo_build_is_completed_without_duplicates(archive: Archive,

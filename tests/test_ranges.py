@@ -11,7 +11,8 @@ from sqlalchemy import select
 from archive.access import Role, Viewer
 from archive.core import Archive
 from archive.models import AccessLevel, AuditEntry, Collection, Item, ItemKind, Tag, TimeRange
-from archive.services import Invalid, NotFound, ranges
+from archive.search import SearchRequest
+from archive.services import Invalid, NotFound, ranges, search_sync
 from archive.timecode import format_timecode, parse_timecode, seconds_param
 from conftest import csrf_token
 from test_web import add_item, text
@@ -347,3 +348,45 @@ def test_scripts_seek_to_linked_times_and_mark_ranges(client: FlaskClient) -> No
     assert "data-mark" in text(ranges_js) and "currentTime" in text(ranges_js)
     item_js.close()
     ranges_js.close()
+
+
+# -- time-range tags in search ----------------------------------------------------------------
+
+def _search(client: FlaskClient, q: str) -> dict[int, list[tuple[float, str]]]:
+    found = client.get("/api/search", query_string={"q": q}).get_json()
+    return {i["id"]: [(r["start"], r["tag"]) for r in i["ranges"]] for i in found["items"]}
+
+
+def test_a_range_tag_is_a_search_hit_at_the_range_start(client: FlaskClient, archive: Archive, clip: int) -> None:
+    other = add_item(archive, "Tumen at noon", kind=ItemKind.video, media={"duration": 6.0})
+    first = _add(archive, clip, 1.5, 3, "river crossing")
+    _add(archive, clip, 4, 5, "boat")
+
+    assert _search(client, 'tag:"river crossing"') == {clip: [(1.5, "river crossing")]}
+    page = text(client.get("/search", query_string={"q": 'tag:"river crossing"'}))
+    assert f'href="/items/{clip}?t=1.5#player"' in page and "Tagged “<mark>river crossing</mark>”" in page
+
+    # The index follows the ranges: a changed tag, a range moved to another item, one deleted.
+    with archive.session(MINA) as session:
+        ranges.update_range(session, session.get(TimeRange, first), tag_name="ford", start=2)
+    assert _search(client, 'tag:"river crossing"') == {} and _search(client, "tag:ford") == {clip: [(2.0, "ford")]}
+    with archive.session(MINA) as session:
+        session.get(TimeRange, first).item_id = other
+    assert _search(client, "tag:ford") == {other: [(2.0, "ford")]}
+    with archive.session(MINA) as session:
+        ranges.delete_range(session, session.get(TimeRange, first))
+    assert _search(client, "tag:ford") == {}
+    # Renaming the tag reaches the items whose ranges carry it.
+    with archive.session(MINA) as session:
+        session.scalar(select(Tag).where(Tag.name == "boat")).name = "ferry"
+    assert _search(client, "tag:ferry") == {clip: [(4.0, "ferry")]}
+
+
+def test_index_check_finds_a_range_the_index_missed(archive: Archive, clip: int) -> None:
+    docs, _ = search_sync.load_item_docs(archive.Session(), [clip])  # the clip before its range
+    _add(archive, clip, 1, 2, "ford")
+    archive.index.update(docs)  # as if the range's index write were lost
+    assert search_sync.check_index(archive).stale == [clip]
+    assert search_sync.check_index(archive, fix=True).fixed
+    found = archive.index.search(SearchRequest(q="tag:ford"), Viewer(role=Role.admin))
+    assert [(i.item_id, [r.start for r in i.ranges]) for i in found.items] == [(clip, [1.0])]

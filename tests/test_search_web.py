@@ -225,6 +225,22 @@ def test_api_answers_in_the_documented_shape(client: FlaskClient, corpus: Corpus
     assert "Found in its title" in page(client, q="shenyang")
 
 
+def test_a_description_match_shows_its_sentence_with_the_words_marked(archive: Archive, client: FlaskClient,
+                                                                       corpus: Corpus) -> None:
+    with archive.session() as session:
+        session.get(Item, corpus.market).description = ("Stalls by the river at dawn. Fish & rice <sold> here. "
+                                                         "Closed on Sundays.")
+    [market] = [i for i in api(client, q="rice")["items"]]
+    assert market["id"] == corpus.market and market["hits"] == []
+    assert market["snippet"] == "Fish &amp; <mark>rice</mark> &lt;sold&gt; here."
+    found = page(client, q="rice")
+    assert '<p class="search-result__snippet">Fish &amp; <mark>rice</mark> &lt;sold&gt; here.</p>' in found
+    assert "Found in its title" not in found
+    # Found by its transcript: the hits show, not the description.
+    [hyesan] = [i for i in api(client, q="yalu")["items"]]
+    assert hyesan["hits"] and hyesan["snippet"] == ""
+
+
 def test_titles_and_snippets_are_escaped(archive: Archive, client: FlaskClient) -> None:
     item_id = add_item(archive, "<b>Ferry</b> at Dandong", kind=ItemKind.video)
     _transcribe(archive, item_id, "WEBVTT\n\n00:00:02.000 --> 00:00:03.000\nFerry fares & <script>x</script> tolls\n",

@@ -383,3 +383,19 @@ def test_delete_through_the_page(client: FlaskClient, archive: Archive, catalogu
     assert deleted.status_code == 302 and deleted.headers["Location"] == "/tags"
     assert no_token.status_code == 400
     assert "unused" not in _parents(archive) and "Rivers" in _parents(archive)
+
+
+def test_tag_page_lists_its_time_ranges_on_what_the_viewer_may_see(client: FlaskClient, archive: Archive,
+                                                                  catalogue: dict[str, int], login) -> None:  # type: ignore[no-untyped-def]
+    dawn = _id(archive, "dawn")
+    login("archivist")
+
+    page = text(client.get(f"/tags/{dawn}"))
+
+    assert "Time ranges tagged “dawn”" in page
+    listed = re.findall(r'<li class="tag-range" data-range-id="\d+">\s*<a class="tag-range__time" href="([^"]+)">'
+                        r'<span class="visually-hidden">Play “([^”]+)” from </span>([^<]+)</a>', page)
+    assert listed == [(f"/items/{catalogue['open']}?t=3#player", "Open clip", "0:00:03–0:00:04")]
+    assert "Safe house" not in page  # a confidential item's range, without a grant
+    with archive.Session() as session:
+        assert len(vocabulary.tagged_ranges(session, ADMIN, session.get(Tag, dawn))) == 2

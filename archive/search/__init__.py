@@ -9,17 +9,19 @@ always rebuild it. Pages and the API use:
     response.total_items, response.items[0].hits[0].start, response.facets["year"], response.suggestion
     response.as_json()                                     # {"total", "items": [...], "facets", "suggestion"}
     SearchRequest.from_args(request.args)                  # from a query string, never failing
+    SearchRequest(date_from=date(2019, 1, 1), date_to=None)  # date shot overlapping (see archive.services.filters)
+    response.items[0].snippet_html, response.items[0].ranges  # the description's sentence; tagged time ranges
 
 Query language: see archive.search.query. Facets and searchable fields: archive.search.schema.FACETS.
 """
 
-from archive.search.api import (MAX_PER_PAGE, SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest,
+from archive.search.api import (MAX_PER_PAGE, SORTS, CollectionHit, FacetValue, ItemHit, RangeHit, SearchRequest,
                                 SearchResponse, SegmentHit)
-from archive.search.documents import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc, ValueGuard
+from archive.search.documents import CollectionDoc, ItemDoc, RangeDoc, SegmentDoc, TranscriptDoc, ValueGuard
 from archive.search.index import IndexBusy, IndexVersions, SearchIndex
 from archive.search.query import MAX_DEPTH, QueryTooDeep
 from archive.search.schema import FACETS, QUERY_FIELDS, Facet
 
 __all__ = ["CollectionDoc", "CollectionHit", "FACETS", "Facet", "FacetValue", "IndexBusy", "IndexVersions",
-           "ItemDoc", "ItemHit", "MAX_DEPTH", "MAX_PER_PAGE", "QueryTooDeep", "QUERY_FIELDS", "SORTS", "SearchIndex", "SearchRequest",
+           "ItemDoc", "ItemHit", "MAX_DEPTH", "MAX_PER_PAGE", "QueryTooDeep", "RangeDoc", "RangeHit", "QUERY_FIELDS", "SORTS", "SearchIndex", "SearchRequest",
            "SearchResponse", "SegmentDoc", "SegmentHit", "TranscriptDoc", "ValueGuard"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 #: Sort orders: name -> label. "relevance" ranks by score (newest first without a query).
@@ -32,6 +33,14 @@ class SearchRequest:
     sort: str = "relevance"
     hits_per_item: int = 3  #: most segment hits listed under one item
     facet_limit: int = 20  #: most values listed per facet (the counts of those listed are exact)
+    #: Items whose date shot (an interval when uncertain) overlaps from..to, either end open;
+    #: with either set, items of unknown date are left out.
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.date_from is not None or self.date_to is not None
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any], *, default_per_page: int = 20,
@@ -74,13 +83,25 @@ class SegmentHit:
 
 
 @dataclass(frozen=True)
+class RangeHit:
+    """A time range of the item whose tag matched: link to the player at `start` seconds."""
+    range_id: int
+    tag: str
+    start: float  #: seconds from the start of the media
+    end: float  #: seconds from the start of the media
+    snippet_html: str = ""  #: the tag, escaped, with the matches in <mark>
+
+
+@dataclass(frozen=True)
 class ItemHit:
     """A matching item. `hits` is empty when the item matched on its title, description, tags or
-    collection only."""
+    collection only; then `snippet_html` is the description's matching sentence, if it has one."""
     item_id: int
     title: str
     score: float
     hits: list[SegmentHit] = field(default_factory=list)
+    snippet_html: str = ""  #: escaped text with the matches in <mark>
+    ranges: list[RangeHit] = field(default_factory=list)  #: its time ranges whose tag matched, by start
 
 
 @dataclass(frozen=True)
@@ -120,10 +141,12 @@ class SearchResponse:
             "total": self.total_items,
             "page": self.page,
             "per_page": self.per_page,
-            "items": [{"id": i.item_id, "title": i.title, "score": round(i.score, 4),
+            "items": [{"id": i.item_id, "title": i.title, "score": round(i.score, 4), "snippet": i.snippet_html,
                        "hits": [{"start": h.start, "end": h.end, "snippet": h.snippet_html,
                                  "speaker": h.speaker, "language": h.language, "transcript_id": h.transcript_id}
-                                for h in i.hits]}
+                                for h in i.hits],
+                       "ranges": [{"id": r.range_id, "tag": r.tag, "start": r.start, "end": r.end,
+                                   "snippet": r.snippet_html} for r in i.ranges]}
                       for i in self.items],
             "facets": {name: [{"value": v.value, "count": v.count} for v in values]
                        for name, values in self.facets.items()},

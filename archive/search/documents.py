@@ -32,6 +32,15 @@ class TranscriptDoc:
 
 
 @dataclass(frozen=True)
+class RangeDoc:
+    """A tagged stretch of the item's media (a TimeRange): found by its tag, a hit at `start`."""
+    id: int
+    tag: str
+    start: float  #: seconds from the start of the media
+    end: float  #: seconds from the start of the media
+
+
+@dataclass(frozen=True)
 class ValueGuard:
     """Who may know a facet value: the access rule of archive.access for a place or a journey."""
     rule: str  #: "place" (archive.access.can_see_place) or "journey" (can_see_journey)
@@ -64,6 +73,8 @@ class ItemDoc:
     date_lower: date | None = None
     date_upper: date | None = None
     transcripts: Sequence[TranscriptDoc] = ()
+    #: Time-range tags: their names are values of the "tag" facet too, and each range is a hit.
+    ranges: Sequence[RangeDoc] = ()
     #: More keyword facets by name (the places issue adds "place", "country", "journey"); each must
     #: be declared in archive.search.schema.FACETS to be counted and searchable.
     facets: Mapping[str, Sequence[str]] = field(default_factory=dict)

@@ -1,8 +1,10 @@
-"""Snippets: a segment's text as HTML, escaped, with the words that matched in <mark>."""
+"""Snippets: a segment's text (or a description's matching sentence) as HTML, escaped, with the
+words that matched in <mark>."""
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 from archive.search import analysis
@@ -71,3 +73,19 @@ def snippet(text: str, marks: Marks, *, width: int = 240) -> str:
     if end < len(text):
         out.append("…")
     return "".join(out).replace("\n", " ")
+
+
+#: Where a sentence ends: after . ! ? and a space, or after a CJK full stop.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])\s*|\n\s*\n")
+
+
+def sentence_snippet(text: str, marks: Marks, *, width: int = 240) -> str:
+    """HTML of the sentence of `text` holding most matches (the first of those), or "" when none does."""
+    if not marks:
+        return ""
+    best, most = "", 0
+    for sentence in _SENTENCE_END.split(text):
+        found = len(_spans(sentence, marks))
+        if found > most:
+            best, most = sentence.strip(), found
+    return snippet(best, marks, width=width) if most else ""

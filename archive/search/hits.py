@@ -1,4 +1,5 @@
-"""Hits: the segments of the listed items that match, with snippets and timecodes.
+"""Hits: the segments of the listed items that match, with snippets and timecodes, and the time
+ranges whose tag matched.
 
 A query is translated into a whoosh query over segment documents that finds a superset of the
 matching segments; what postings cannot tell (word order, exact words, long prefixes) is
@@ -8,26 +9,34 @@ of document numbers, so the hits of a whole page come from one forward pass of o
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 
 from archive.models import TranscriptKind
 from archive.search import analysis
-from archive.search.api import SegmentHit
+from archive.search.api import RangeHit, SegmentHit
 from archive.search.highlight import snippet
+from archive.search.matching import names_value
 from archive.search.query import And, Node, Not, Or, Term, terms_of
 from archive.search.schema import speaker_key
+from archive.transcripts import language_named
 
 if TYPE_CHECKING:
     from archive.search.api import SearchRequest
     from archive.search.highlight import Marks
-    from archive.search.view import View
+    from archive.search.view import ItemMeta, View
 
 Scores = dict[int, float]
 
 HIT_CANDIDATES = 200  #: most segments of one item checked for hits
 TRANSCRIPT_KINDS = frozenset(k.value for k in TranscriptKind)
+
+
+def _language_query(values: list[str]) -> wq.Query:
+    """Segments in any of these languages, with any script or region (zh: zh, zh-hans, zh-hant)."""
+    return wq.Or([q for v in dict.fromkeys(values) for q in (wq.Term("language", v), wq.Prefix("language", v + "-"))])
 
 
 class SegmentHits:
@@ -83,7 +92,7 @@ class SegmentHits:
             return (wq.And([wq.Term("speaker", w) for w in ws]) if ws else None), False
         if term.field == "language":
             value = term.text.strip().lower()
-            return wq.Or([wq.Term("language", value), wq.Prefix("language", value + "-")]), False
+            return _language_query([value, (language_named(value) or value).lower()]), False
         if term.field == "kind":
             value = term.text.strip().lower()
             return (wq.Term("tkind", value) if value in TRANSCRIPT_KINDS else None), False
@@ -123,7 +132,7 @@ class SegmentHits:
     def segment_filters(self) -> list[wq.Query]:
         out: list[wq.Query] = []
         if "language" in self.filters:
-            out.append(wq.Or([wq.Term("language", v.lower()) for v in self.filters["language"]]))
+            out.append(_language_query([(language_named(v) or v).lower() for v in self.filters["language"]]))
         if "speaker" in self.filters:
             out.append(wq.Or([wq.Term("speaker_key", speaker_key(v)) for v in self.filters["speaker"]]))
         return out
@@ -188,6 +197,25 @@ class SegmentHits:
         return out
 
 
+    def range_hits(self, meta: ItemMeta, node: Node | None) -> list[RangeHit]:
+        """The item's time ranges whose tag the query names (tag:"river crossing") or whose tag holds
+        the query's words, by start: hits at the range's first second."""
+        if node is None or not meta.ranges:
+            return []
+        named = [(ws, t.prefix) for t, negated in terms_of(node) if not negated and t.field == "tag"
+                 and (ws := [w for w in analysis.words(t.text) if w])]
+        words_too = any(t.field is None for t, negated in terms_of(node) if not negated)
+        out: list[RangeHit] = []
+        for range_id, tag, start, end in meta.ranges:
+            tag_words = [w for w in analysis.words(tag) if w]
+            if any(names_value(ws, prefix, tag_words) for ws, prefix in named):
+                out.append(RangeHit(range_id, tag, start, end, f"<mark>{html.escape(tag)}</mark>"))
+            elif words_too and self.marks and (marked := snippet(tag, self.marks)) != html.escape(tag):
+                out.append(RangeHit(range_id, tag, start, end, marked))
+            if len(out) >= self.request.hits_per_item:
+                break
+        return out
+
 
 class SegmentCheck:
     """`node` compiled to a test of one segment's text, speaker, language and transcript kind.
@@ -224,7 +252,8 @@ class SegmentCheck:
                 return seq_in(ws, cache["speaker"])
             if t.field == "language":
                 value = t.text.strip().lower()
-                return language.lower() == value or language.lower().startswith(value + "-")
+                return any(language.lower() == v or language.lower().startswith(v + "-")
+                           for v in (value, (language_named(value) or value).lower()))
             if t.field == "kind":
                 value = t.text.strip().lower()
                 return tkind == value if value in TRANSCRIPT_KINDS else None

@@ -1,8 +1,9 @@
 """Matching whole items: the query evaluated over item (and collection) documents.
 
 All of a query's words must be in the item, in its metadata or any of its transcripts; a phrase
-must be in one segment or one metadata field. Scores are BM25F over the items' stems (title
-words counted double) plus an idf-like score for phrases, prefixes and exact words. Each term
+must be in one segment or one metadata field. Scores are BM25F over the items' stems, field by
+field, weighed by schema.FIELD_WEIGHTS (what was said and the title above the description, the
+collection's name lowest), plus an idf-like score for phrases, prefixes and exact words. Each term
 costs one pass over a posting list of at most one entry per item.
 """
 
@@ -17,6 +18,7 @@ from whoosh import query as wq
 from archive.search import analysis
 from archive.search.postings import bm25_scores, doc_ids
 from archive.search.query import Node, Not, Or, Term
+from archive.search.schema import FIELD_WEIGHTS
 from archive.search.view import ItemMeta
 
 if TYPE_CHECKING:
@@ -25,9 +27,20 @@ if TYPE_CHECKING:
 
 Scores = dict[int, float]
 
-TITLE_BOOST = 2.0
+TITLE_BOOST = FIELD_WEIGHTS["title"]
 FIELD_SCORE = 0.5  #: what a field:value match adds to an item's score
 PREFIX_EXPANSIONS = 256  #: most words a prefix of 5 letters or more stands for
+
+
+def names_value(ws: list[str], prefix: bool, value: list[str]) -> bool:
+    """Do the folded words `ws` of a field:value term name the value of these folded words (a run of
+    its words; with `prefix`, the last one a word's beginning)?"""
+    n = len(ws)
+    head, last = (ws[:-1], ws[-1]) if prefix else (ws, None)
+    for i in range(len(value) - n + 1):
+        if value[i:i + len(head)] == head and (last is None or value[i + len(head)].startswith(last)):
+            return True
+    return False
 
 
 class ItemMatching:
@@ -124,10 +137,19 @@ class ItemMatching:
             return self.existence("all_next", word)
         stem = analysis.stem(word)
         self.marks.stems.add(stem)
-        out = self.ranked("all", stem)
-        for d, s in self.ranked("title", stem).items():
-            if d in out:
-                out[d] += TITLE_BOOST * s
+        return self.weighed(stem)
+
+    def weighed(self, stem: str) -> Scores:
+        """The documents holding `stem` anywhere, each scored by the fields it is in (FIELD_WEIGHTS):
+        a word said in the footage or in the title outranks one in the description, and that one a
+        word of the collection's name or the creator, shared by many items."""
+        out = dict.fromkeys(doc_ids(self.reader, "all", stem), 0.0)
+        if not out:
+            return out
+        for field_, weight in FIELD_WEIGHTS.items():
+            for d, s in self.ranked(field_, stem).items():
+                if d in out:
+                    out[d] += weight * s
         return out
 
     def sequence_items(self, ws: list[str]) -> Scores:
@@ -264,27 +286,18 @@ class ItemMatching:
         ws = [w for w in analysis.words(term.text) if w]
         if not ws:
             return {}
-        n = len(ws)
-        prefix = ws[-1] if term.prefix else None
-        head = ws[:-1] if prefix else ws
-
-        def matches(value: list[str]) -> bool:
-            for i in range(len(value) - n + 1):
-                if value[i:i + len(head)] == head and (prefix is None or value[i + len(head)].startswith(prefix)):
-                    return True
-            return False
-
         field_ = term.field
         assert field_ is not None
         return {d: FIELD_SCORE for d, meta in self.view.items.items()
-                if any(matches(words) and self.value_known(meta, field_, value)
+                if any(names_value(ws, term.prefix, words) and self.value_known(meta, field_, value)
                        for value, words in meta.value_words(field_))}
 
     # -- postings ---------------------------------------------------------------------------------
 
     def ranked(self, field: str, text: str) -> Scores:
-        """BM25F scores of the documents holding `text` in `field`."""
-        return bm25_scores(self.searcher, field, text)
+        """BM25F scores of the item and collection documents holding `text` in `field`."""
+        return bm25_scores(self.searcher, field, text, doc_count=self.view.size,
+                           avgfl=self.view.average_length(field))
 
     def existence(self, field: str, text: str) -> Scores:
         """The documents holding `text` in `field`, all scored alike by how rare it is."""

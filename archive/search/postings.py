@@ -10,6 +10,7 @@ same BM25F formula and parameters as whoosh's default weighting.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from math import log
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -62,13 +63,37 @@ def doc_ids(reader: Any, field: str, text: str) -> list[int]:
     return out
 
 
-def bm25_scores(searcher: Any, field: str, text: str) -> dict[int, float]:
-    """BM25F scores (as whoosh's default weighting gives them) of the documents holding `text` in `field`."""
+def average_length(reader: Any, field: str) -> float:
+    """The average length of `field` in the documents that have it (deleted ones included)."""
+    total, having = 0, 0
+    for leaf, _ in reader.leaf_readers():
+        perdoc = getattr(leaf, "_perdoc", None)
+        lengths = perdoc.length_bytes(field) if hasattr(perdoc, "length_bytes") else None
+        if lengths is None:
+            continue
+        having += len(lengths) - lengths.count(0)
+        total += leaf.field_length(field)
+    return total / having if having else 1.0
+
+
+def bm25_scores(searcher: Any, field: str, text: str, *, doc_count: int | None = None,
+                avgfl: float | None = None) -> dict[int, float]:
+    """BM25F scores (as whoosh's default weighting gives them) of the documents holding `text` in `field`.
+
+    `doc_count`: the number of documents the field belongs to (item and collection documents of
+    an item-level field), and `avgfl` its average length where it is not empty: whoosh counts
+    every document of the index, segments too, so a word in every item would still look rare
+    and an item's transcripts many times longer than the average.
+    """
     reader = searcher.reader()
     if (field, text) not in reader:
         return {}
-    idf = searcher.idf(field, text)
-    avgfl = searcher.avg_field_length(field) or 1
+    if doc_count is None:
+        idf = searcher.idf(field, text)
+    else:
+        idf = log(doc_count / (reader.doc_frequency(field, text) + 1)) + 1
+    if avgfl is None:
+        avgfl = searcher.avg_field_length(field) or 1
     c1, c2, top = K1 * (1 - B), K1 * B / avgfl, idf * (K1 + 1)
     out: dict[int, float] = {}
     for leaf, offset in reader.leaf_readers():

@@ -5,7 +5,8 @@ One index holds three kinds of document:
 * an **item** document per item: title, description, creator, tags, collection title and all
   its transcripts' text in item-level fields (`all`: stems, ranked; `all_next` and `all_prev`:
   words, with the words that follow and precede them, for phrases; `all_grams`: word
-  beginnings, for prefixes),
+  beginnings, for prefixes), the same text split into ranked fields for scoring only (`title`,
+  `spoken`, `tagged`, `described`, `named`, `other`: see FIELD_WEIGHTS),
   plus `meta`, a stored dict of everything filtering, facets and sorting need. Whole-query
   matching, ranking, totals and facets run on these: at most one posting per item and term, so a
   common word costs as many steps as there are items, not segments.
@@ -25,7 +26,7 @@ item's documents are replaced together (deleted by the `item` term, added again)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +36,23 @@ from whoosh.system import pack_uint
 
 from archive.search import analysis
 from archive.search.documents import CollectionDoc, ItemDoc
+from archive.transcripts import base_language, language_name
 
 #: Bumped whenever fields or analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = "crossings-search-7"
+SCHEMA_VERSION = "crossings-search-8"
+
+#: The ranked fields of item and collection documents, with each one's weight in a document's
+#: score (the sum of weight x BM25F in the field). What was said and the title count most; the
+#: collection's name and the creator, the same on many items ("Crossings demo"), least. A word
+#: matches wherever it is in `all`; these fields only rank.
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 3.0,
+    "spoken": 2.5,  #: transcript segments
+    "tagged": 1.5,  #: tags
+    "described": 1.0,  #: the item's description; a collection's synopsis and description
+    "named": 1.0,  #: places, countries, journeys and speakers
+    "other": 0.25,  #: creator, the collection's title
+}
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,11 @@ def make_schema() -> fields.Schema:
         all_next=_Terms("followers"),
         all_prev=_Terms("preceders"),
         all_grams=_Terms("grams"),
+        spoken=_Terms("stems", scorable=True),
+        tagged=_Terms("stems", scorable=True),
+        described=_Terms("stems", scorable=True),
+        named=_Terms("stems", scorable=True),
+        other=_Terms("stems", scorable=True),
         meta=fields.STORED(),
         # segment documents
         body=_Terms("stems", scorable=True),
@@ -186,12 +206,18 @@ def _years(doc: ItemDoc) -> list[str]:
 
 def item_meta(doc: ItemDoc) -> dict[str, Any]:
     """What search keeps in memory per item: access, sort keys, facet values, text for phrase checks."""
-    languages = list(dict.fromkeys([*doc.languages, *(t.language for t in doc.transcripts if t.language)]))
+    tags = list(dict.fromkeys([*doc.languages, *(t.language for t in doc.transcripts if t.language)]))
+    # A language's scripts and regions are one value (zh-Hans and zh are Chinese), named by the
+    # tags and its English name too, for language:zh-Hans and language:chinese.
+    languages = list(dict.fromkeys(base_language(t) for t in tags))
+    language_aliases = {code: sorted({t for t in tags if base_language(t) == code and t != code}
+                                     | ({name} if (name := language_name(code)) != code else set()))
+                        for code in languages}
     speakers = list(dict.fromkeys(s.speaker for t in doc.transcripts for s in t.segments if s.speaker))
     facets: dict[str, list[str]] = {
         "kind": [doc.kind],
         "collection": [doc.collection] if doc.collection else [],
-        "tag": list(doc.tags),
+        "tag": _all_tags(doc),
         "year": _years(doc),
         "language": languages,
         "speaker": speakers,
@@ -202,31 +228,49 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
     return {
         "item_id": doc.id,
         "title": doc.title,
+        "description": doc.description,
         "access": doc.access,
         "collection_id": doc.collection_id,
         "date": doc.date_lower.toordinal() if doc.date_lower else None,
+        "date_upper": (doc.date_upper or doc.date_lower).toordinal() if doc.date_lower else None,
         "version": doc.version,
         "facets": facets,
         "transcript_kinds": sorted({t.kind for t in doc.transcripts}),
+        "ranges": [[r.id, r.tag, r.start, r.end] for r in doc.ranges],
         "meta_text": _meta_text(doc),
         "aliases": {name: {value: list(names) for value, names in by_value.items() if names}
-                    for name, by_value in doc.facet_aliases.items() if by_value},
+                    for name, by_value in {**doc.facet_aliases, "language": language_aliases}.items() if by_value},
         "guards": {name: {value: [[g.rule, getattr(g.access, "value", g.access), g.collection_id] for g in guards]
                           for value, guards in by_value.items()}
                    for name, by_value in doc.facet_guards.items() if by_value},
     }
 
 
-def _meta_text(doc: ItemDoc) -> str:
-    """The item's own words: its fields and the facet values (with their other names) that every
-    viewer of the item may know; guarded values are matched per viewer, by name:value only."""
-    parts = [doc.title, doc.description, doc.creator, doc.collection, *doc.tags]
+def _open_values(doc: ItemDoc) -> list[str]:
+    """The facet values (with their other names) that every viewer of the item may know; guarded
+    values are matched per viewer, by name:value only."""
+    parts: list[str] = []
     for name, values in doc.facets.items():
         guarded = doc.facet_guards.get(name, {})
         aliases = doc.facet_aliases.get(name, {})
         for value in values:
             if value not in guarded:
                 parts += [value, *aliases.get(value, ())]
+    return parts
+
+
+def _meta_text(doc: ItemDoc) -> str:
+    """The item's own words: its fields and the facet values every viewer of the item may know."""
+    parts = [doc.title, doc.description, doc.creator, doc.collection, *_all_tags(doc), *_open_values(doc)]
+    return analysis.BOUNDARY.join(p for p in parts if p)
+
+
+def _all_tags(doc: ItemDoc) -> list[str]:
+    """The item's tags and its time ranges' tags, once each."""
+    return list(dict.fromkeys([*doc.tags, *(r.tag for r in doc.ranges)]))
+
+
+def _joined(parts: Iterable[str]) -> str:
     return analysis.BOUNDARY.join(p for p in parts if p)
 
 
@@ -239,8 +283,13 @@ def item_documents(doc: ItemDoc) -> Iterator[dict[str, Any]]:
         texts += [s.text for s in transcript.segments]
         texts += [s.speaker for s in transcript.segments if s.speaker]
     everything = analysis.BOUNDARY.join(texts)
+    speakers = dict.fromkeys(s.speaker for t in doc.transcripts for s in t.segments if s.speaker)
+    ranked = {"spoken": _joined(s.text for t in doc.transcripts for s in t.segments),
+              "tagged": _joined(_all_tags(doc)), "described": doc.description,
+              "named": _joined([*_open_values(doc), *speakers]), "other": _joined([doc.creator, doc.collection])}
     yield {"id": f"i{key}", "doctype": "item", "item": key, "title": doc.title, "all": everything,
-           "all_next": everything, "all_prev": everything, "all_grams": everything, "meta": item_meta(doc)}
+           "all_next": everything, "all_prev": everything, "all_grams": everything, "meta": item_meta(doc),
+           **{name: text for name, text in ranked.items() if text}}
     for transcript in doc.transcripts:
         language = transcript.language.lower()
         for s in transcript.segments:
@@ -263,5 +312,7 @@ def collection_meta(doc: CollectionDoc) -> dict[str, Any]:
 def collection_document(doc: CollectionDoc) -> dict[str, Any]:
     meta = collection_meta(doc)
     text = meta["meta_text"]
+    described = _joined([doc.synopsis, doc.description])
     return {"id": f"c{doc.id}", "doctype": "collection", "coll": str(doc.id), "title": doc.title, "all": text,
-            "all_next": text, "all_prev": text, "all_grams": text, "meta": meta}
+            "all_next": text, "all_prev": text, "all_grams": text, "meta": meta,
+            **({"described": described} if described else {})}

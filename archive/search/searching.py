@@ -20,7 +20,7 @@ from archive.models import Role
 from archive.search import analysis
 from archive.search.api import SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest, SearchResponse
 from archive.search.documents import ValueGuard
-from archive.search.highlight import Marks, snippet
+from archive.search.highlight import Marks, sentence_snippet, snippet
 from archive.search.hits import SegmentHits
 from archive.search.matching import ItemMatching, Scores
 from archive.search.postings import doc_ids
@@ -49,6 +49,8 @@ class _Search(ItemMatching, SegmentHits):
         self.leaf_scores: dict[Term, Scores] = {}
         self.filters = {name: set(values) for name, values in request.filters.items()
                         if name in FACET_NAMES and values}
+        self.dates = (request.date_from.toordinal() if request.date_from else None,
+                      request.date_to.toordinal() if request.date_to else None)
         self._visible: dict[int, bool] = {}
         self._filter_names: dict[str, set[tuple[str, ...]]] = {}
         self.confirm = confirm
@@ -89,9 +91,15 @@ class _Search(ItemMatching, SegmentHits):
             missing = [i for i in page_ids if not hits.get(i)]
             if missing and relaxed is not None:
                 hits.update(self.hits(missing, relaxed, self.segment_query(relaxed)))
-        items = [ItemHit(meta.item_id, meta.title, score, hits.get(meta.item_id, []))
-                 for _, meta, score in page_results]
-        collections = self.collection_hits(scores) if page == 1 and not self.filters and node is not None else []
+        items = []
+        for _, meta, score in page_results:
+            found = hits.get(meta.item_id, [])
+            # Without a hit in what was said, the description's matching sentence shows why it was found.
+            items.append(ItemHit(meta.item_id, meta.title, score, found,
+                                 "" if found else sentence_snippet(meta.description, self.marks),
+                                 self.range_hits(meta, node)))
+        collections = (self.collection_hits(scores) if page == 1 and not self.filters and not req.dated
+                       and node is not None else [])
         suggestion = self.suggest(node) if node is not None else None
         message = " ".join(dict.fromkeys(self.messages)) or None
         return SearchResponse(total, items, facets, page=page, per_page=per_page, suggestion=suggestion,
@@ -133,6 +141,12 @@ class _Search(ItemMatching, SegmentHits):
         return ((name, v) for name, values in self.facets_of(meta).items() for v in values)
 
     def passes(self, meta: ItemMeta, skip: str | None = None) -> bool:
+        low, high = self.dates
+        if low is not None or high is not None:
+            if meta.date is None:
+                return False
+            if (high is not None and meta.date > high) or (low is not None and (meta.date_upper or meta.date) < low):
+                return False  # the item's (possibly uncertain) interval does not overlap from..to
         for name, wanted in self.filters.items():
             if name != skip and wanted.isdisjoint(self.facets_of(meta).get(name, ())) \
                     and not self.named_in_filter(meta, name):

@@ -20,25 +20,31 @@ from whoosh.searching import Searcher
 from archive.models import AccessLevel
 from archive.search import analysis
 from archive.search.documents import ValueGuard
+from archive.search.postings import average_length
+from archive.search.schema import FIELD_WEIGHTS
 
 
 class ItemMeta:
     """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
-    __slots__ = ("item_id", "title", "access", "collection_id", "deleted_at", "date", "version", "facets",
-                 "facet_keys", "transcript_kinds", "meta_text", "aliases", "guards", "_words")
+    __slots__ = ("item_id", "title", "description", "access", "collection_id", "deleted_at", "date", "date_upper", "version", "facets",
+                 "facet_keys", "transcript_kinds", "ranges", "meta_text", "aliases", "guards", "_words")
 
     def __init__(self, meta: dict[str, Any]) -> None:
         self.item_id: int = meta["item_id"]
         self.title: str = meta["title"]
+        self.description: str = meta["description"]
         self.access = AccessLevel(meta["access"])
         self.collection_id: int | None = meta["collection_id"]
         self.deleted_at = None  # trashed items are never indexed
         self.date: int | None = meta["date"]  # proleptic ordinal of date_lower
+        self.date_upper: int | None = meta["date_upper"]  # of date_upper (date_lower when certain)
         self.version: str = meta["version"]
         self.facets: dict[str, tuple[str, ...]] = {k: tuple(dict.fromkeys(v)) for k, v in meta["facets"].items()}
         #: every (facet, value) of the item, for counting all facets in one pass
         self.facet_keys: tuple[tuple[str, str], ...] = tuple((k, v) for k, vs in self.facets.items() for v in vs)
         self.transcript_kinds: tuple[str, ...] = tuple(meta["transcript_kinds"])
+        #: time ranges: (range id, tag, start, end), seconds from the start of the media
+        self.ranges: tuple[tuple[int, str, float, float], ...] = tuple(tuple(r) for r in meta["ranges"])
         self.meta_text: str = meta["meta_text"]
         #: other names of facet values: facet -> value -> names (searchable, never shown)
         self.aliases: dict[str, dict[str, list[str]]] = meta.get("aliases") or {}
@@ -87,6 +93,18 @@ def load_table(reader: Any) -> dict[int, ItemMeta | CollectionMeta]:
 
 TableFor = Callable[[str, Any], dict[int, Any]]
 
+#: The item-level fields whose lengths ranking reads (see archive.search.matching.ranked).
+RANKED_FIELDS = ("all", *FIELD_WEIGHTS)
+
+
+def _read_lengths(leaf: Any) -> None:
+    """Read a new segment's length columns of the ranked fields now: whoosh opens a column's file
+    when first asked, and once a merge has removed the segment's files that would fail."""
+    perdoc = getattr(leaf, "_perdoc", None)
+    if hasattr(perdoc, "length_bytes"):
+        for field in RANKED_FIELDS:
+            perdoc.length_bytes(field)
+
 
 class View:
     """A searcher and the live items and collections it sees. Used by one thread at a time."""
@@ -107,6 +125,7 @@ class View:
                 continue
             key = leaf.segment().segment_id()
             self.segment_ids.append(key)
+            _read_lengths(leaf)
             table = table_for(key, leaf)
             deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
             for local, meta in table.items():
@@ -119,6 +138,7 @@ class View:
                     self.collections[offset + local] = meta
         #: Number of item and collection documents, the N of idf-like scores.
         self.size = max(1, len(self.items) + len(self.collections))
+        self._average_lengths: dict[str, float] = {}
 
     @classmethod
     def open(cls, directory: Path, table_for: TableFor) -> View:
@@ -163,6 +183,13 @@ class View:
             leaf.close()
         self.closed = True
         return View(self.directory, self.ix, Searcher(reader, fromindex=self.ix), table_for)
+
+    def average_length(self, field: str) -> float:
+        """The average length of an item-level field where it is not empty (for BM25F)."""
+        found = self._average_lengths.get(field)
+        if found is None:
+            found = self._average_lengths[field] = average_length(self.searcher.reader(), field)
+        return found
 
     def item_of(self, docnum: int) -> int:
         """The item id of a segment document."""

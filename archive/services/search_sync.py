@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from archive.access import Viewer, can_see
 from archive.models import (AccessLevel, Collection, Country, Item, Journey, Leg, Place, Role, SearchOutbox, Segment,
                             Tag, TimeRange, Transcript, item_leg_links, item_place_links, item_tags)
-from archive.search import CollectionDoc, ItemDoc, SegmentDoc, TranscriptDoc, ValueGuard
+from archive.search import CollectionDoc, ItemDoc, RangeDoc, SegmentDoc, TranscriptDoc, ValueGuard
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -46,7 +46,7 @@ INDEXED_COLLECTION_FIELDS = ("title", "synopsis", "description")
 #: Place, journey and time range columns whose change rewrites the documents of the items they concern.
 INDEXED_PLACE_FIELDS = ("name", "alt_names", "country_code", "access")
 INDEXED_JOURNEY_FIELDS = ("title", "access", "collection_id")
-INDEXED_RANGE_FIELDS = ("place_id", "leg_id", "item_id")
+INDEXED_RANGE_FIELDS = ("place_id", "leg_id", "item_id", "tag_id", "start_sec", "end_sec")
 #: Seconds a commit waits for another writer (a rebuild) before leaving its changes in the outbox.
 COMMIT_WAIT = 30.0
 BATCH = 200  #: items read and written per index commit when syncing or rebuilding
@@ -76,9 +76,12 @@ def _items_of_collections(session: Session, ids: set[int]) -> set[int]:
 
 
 def _items_of_tags(session: Session, ids: set[int]) -> set[int]:
+    """Items carrying these tags, themselves or on a time range."""
     if not ids:
         return set()
-    return set(session.connection().scalars(select(item_tags.c.item_id).where(item_tags.c.tag_id.in_(sorted(ids)))))
+    wanted = sorted(ids)
+    return set(session.connection().scalars(select(item_tags.c.item_id).where(item_tags.c.tag_id.in_(wanted)))) | set(
+        session.connection().scalars(select(TimeRange.item_id).where(TimeRange.tag_id.in_(wanted))))
 
 
 def _items_of_places(session: Session, ids: set[int]) -> set[int]:
@@ -148,7 +151,7 @@ def _after_flush(session: Session, _context: Any) -> None:
             items.add(obj.item_id)
         elif isinstance(obj, Segment):
             segment_transcripts.add(obj.transcript_id)
-        elif isinstance(obj, TimeRange) and (obj.place_id is not None or obj.leg_id is not None):
+        elif isinstance(obj, TimeRange):  # its tag is a hit of the item, its place a facet
             items.add(obj.item_id)
     for obj in session.dirty:
         if isinstance(obj, Item):
@@ -168,7 +171,7 @@ def _after_flush(session: Session, _context: Any) -> None:
             if _changed(obj, ("items",)):
                 items |= _linked_items(obj)
         elif isinstance(obj, TimeRange):
-            if _changed(obj, INDEXED_RANGE_FIELDS):
+            if _changed(obj, (*INDEXED_RANGE_FIELDS, "tag")):
                 items.add(obj.item_id)
                 items.update(v for v in inspect(obj).attrs.item_id.history.deleted if v)
         elif isinstance(obj, Collection):
@@ -279,6 +282,19 @@ def _tags(session: Session, ids: list[int] | None) -> dict[int, list[str]]:
     out: dict[int, list[str]] = defaultdict(list)
     for item_id, name in session.execute(stmt):
         out[item_id].append(name)
+    return out
+
+
+def _ranges(session: Session, ids: list[int] | None) -> dict[int, list[RangeDoc]]:
+    """Time ranges by item, by start, each with its tag's name."""
+    stmt = (select(TimeRange.id, TimeRange.item_id, Tag.name, TimeRange.start_sec, TimeRange.end_sec)
+            .join(Tag, Tag.id == TimeRange.tag_id)
+            .order_by(TimeRange.item_id, TimeRange.start_sec, TimeRange.end_sec, TimeRange.id))
+    if ids is not None:
+        stmt = stmt.where(TimeRange.item_id.in_(ids))
+    out: dict[int, list[RangeDoc]] = defaultdict(list)
+    for range_id, item_id, tag, start, end in session.execute(stmt):
+        out[item_id].append(RangeDoc(range_id, tag, start, end))
     return out
 
 
@@ -409,12 +425,14 @@ def _whereabouts(session: Session, rows: list[Any], ids: list[int] | None) -> di
     return {item_id: where for item_id, where in out.items()}
 
 
-def _fingerprint(row: Any, tags: list[str], transcripts: list[Any], where: dict[str, Any]) -> str:
+def _fingerprint(row: Any, tags: list[str], transcripts: list[Any], where: dict[str, Any],
+                 ranges: list[RangeDoc]) -> str:
     """Changes whenever anything indexed for the item changes; stored in its document as `version`."""
     return _digest(row.title, row.description, row.kind.value, row.date_shot, row.date_lower, row.date_upper,
                    row.creator, row.language, row.access.value, row.collection_id, row.collection_title,
                    sorted(tags), [(t.id, t.language, t.kind.value, t.updated_at.isoformat(), t.n, t.last, t.chars,
-                                   round(t.times or 0, 3)) for t in transcripts], where)
+                                   round(t.times or 0, 3)) for t in transcripts], where,
+                   [(r.id, r.tag, r.start, r.end) for r in ranges])
 
 
 def item_fingerprints(session: Session) -> dict[int, str]:
@@ -423,8 +441,9 @@ def item_fingerprints(session: Session) -> dict[int, str]:
     transcripts = _transcript_rows(session, None)
     rows = _item_rows(session, None)
     where = _whereabouts(session, rows, None)
+    ranges = _ranges(session, None)
     return {row.id: _fingerprint(row, tags.get(row.id, []), transcripts.get(row.id, []),
-                                 where[row.id].doc_fields() if row.id in where else {})
+                                 where[row.id].doc_fields() if row.id in where else {}, ranges.get(row.id, []))
             for row in rows}
 
 
@@ -445,14 +464,17 @@ def load_item_docs(session: Session, ids: Iterable[int]) -> tuple[list[ItemDoc],
                 .order_by(Segment.transcript_id, Segment.position)):
             segments[seg.transcript_id].append(SegmentDoc(seg.id, seg.start_sec, seg.end_sec, seg.text, seg.speaker))
     where = _whereabouts(session, rows, wanted)
+    ranges = _ranges(session, wanted)
     docs = []
     for row in rows:
         item_tags_ = tags.get(row.id, [])
         item_transcripts = transcripts.get(row.id, [])
         located = where[row.id].doc_fields() if row.id in where else {}
+        item_ranges = ranges.get(row.id, [])
         docs.append(ItemDoc(
             id=row.id, title=row.title, kind=row.kind.value, access=row.access.value,
-            version=_fingerprint(row, item_tags_, item_transcripts, located), description=row.description,
+            version=_fingerprint(row, item_tags_, item_transcripts, located, item_ranges),
+            description=row.description, ranges=item_ranges,
             creator=row.creator, collection_id=row.collection_id, collection=row.collection_title or "",
             tags=sorted(item_tags_), languages=_languages(row.language), date_lower=row.date_lower,
             date_upper=row.date_upper,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from archive.access import SYSTEM, Viewer, item_filter, tag_filter
 from archive.models import Item, Tag, TimeRange, item_tags
@@ -109,6 +109,19 @@ def usage(session: Session, viewer: Viewer, tag: Tag) -> TagNode:
     """How much of what `viewer` may see uses `tag` (without children)."""
     item_counts, range_counts = _visible_counts(session, viewer, tag.id)
     return TagNode(tag, item_counts.get(tag.id, 0), range_counts.get(tag.id, 0))
+
+
+#: Most time ranges a tag's page lists.
+TAGGED_RANGES_SHOWN = 200
+
+
+def tagged_ranges(session: Session, viewer: Viewer, tag: Tag, *, limit: int = TAGGED_RANGES_SHOWN) -> list[TimeRange]:
+    """The time ranges carrying `tag` on items `viewer` may see, by item title, then start."""
+    return list(session.scalars(
+        select(TimeRange).join(Item, Item.id == TimeRange.item_id)
+        .where(TimeRange.tag_id == tag.id, item_filter(viewer))
+        .options(selectinload(TimeRange.item))
+        .order_by(Item.title, Item.id, TimeRange.start_sec, TimeRange.end_sec, TimeRange.id).limit(limit)))
 
 
 def _visible_counts(session: Session, viewer: Viewer,

@@ -12,6 +12,7 @@ first lines: a .srt holding WebVTT is refused, not guessed at.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePath
 
 import pycountry
@@ -22,7 +23,7 @@ from archive.transcripts.errors import Problem, TranscriptError
 from archive.transcripts.export import to_srt, to_webvtt
 from archive.transcripts.formats import FORMAT_NAMES, parse_srt, parse_txt, parse_vtt, sniff
 
-__all__ = ["Cue", "Decoded", "FORMATS", "ParsedTranscript", "Problem", "SIDECAR_SUFFIXES", "TranscriptError",
+__all__ = ["Cue", "Decoded", "FORMATS", "base_language", "language_name", "language_named", "ParsedTranscript", "Problem", "SIDECAR_SUFFIXES", "TranscriptError",
            "decode", "format_of", "format_time", "language_from_name", "normalise_language", "parse_text",
            "parse_transcript", "sidecar_base", "split_speaker", "to_srt", "to_webvtt"]
 
@@ -32,6 +33,51 @@ FORMATS = {".vtt": "vtt", ".webvtt": "vtt", ".srt": "srt", ".txt": "txt"}
 SIDECAR_SUFFIXES = (".vtt", ".webvtt", ".srt")
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+#: Script subtags as readers know them; other subtags are named by ISO 3166 or shown as written.
+SCRIPTS = {"Hans": "Simplified", "Hant": "Traditional", "Latn": "Latin", "Cyrl": "Cyrillic", "Kore": "Korean script"}
+
+
+def language_name(tag: str) -> str:
+    """"Korean" for "ko", "Chinese (Simplified)" for "zh-Hans", "English (United States)" for "en-US"."""
+    if not tag:
+        return "No language"
+    primary, *rest = tag.split("-")
+    known = (pycountry.languages.get(alpha_2=primary.lower()) if len(primary) == 2
+             else pycountry.languages.get(alpha_3=primary.lower()))
+    if known is None:
+        return tag
+
+    def subtag(part: str) -> str:
+        country = pycountry.countries.get(alpha_2=part.upper()) if len(part) == 2 else None
+        return SCRIPTS.get(part) or (getattr(country, "common_name", None) or country.name if country else part)
+
+    name = getattr(known, "common_name", None) or known.name
+    return f"{name} ({', '.join(subtag(part) for part in rest)})" if rest else name
+
+
+def base_language(tag: str) -> str:
+    """The language of a BCP 47 tag without its script or region, lower case: "zh" for "zh-Hans"."""
+    return tag.strip().replace("_", "-").split("-")[0].lower()
+
+
+@lru_cache(maxsize=1024)
+def language_named(text: str) -> str | None:
+    """The base language a code or an English name stands for ("zh" for "Chinese", "zh-Hans" or
+    "zho"); None when ISO 639 knows no such language."""
+    text = text.strip()
+    if not text:
+        return None
+    primary = base_language(text)
+    found = (pycountry.languages.get(alpha_2=primary) if len(primary) == 2
+             else pycountry.languages.get(alpha_3=primary) if len(primary) == 3 else None)
+    if found is None:  # an English name ("lookup" alone takes "ko" for the name of another language)
+        try:
+            found = pycountry.languages.lookup(text)
+        except LookupError:
+            return None
+    return getattr(found, "alpha_2", None) or found.alpha_3
 
 
 def normalise_language(tag: str) -> str | None:

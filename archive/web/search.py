@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from archive.access import Viewer
 from archive.models import Item
-from archive.search import FACETS, SORTS, Facet, ItemHit, SearchRequest, SearchResponse
+from archive.search import SORTS, ItemHit, SearchRequest, SearchResponse
 from archive.services import Paginated
+from archive.services.filters import date_choices, facet_blocks, search_filter
 from archive.services.search import find_items
 from archive.services.journeys import leg_feature_id
 from archive.services.locations import ItemLeg, legs_of_items
@@ -24,15 +25,11 @@ from archive.web.context import current_archive, current_viewer, db_session
 
 bp = Blueprint("search", __name__)
 
-#: How facet values that are codes read on the page.
-VALUE_LABELS = {"has_transcript": {"yes": "With a transcript", "no": "Without a transcript"}}
-
-
 def search_request() -> SearchRequest:
-    """The request's search, from its query string; bad numbers and unknown names fall back, never fail."""
+    """The request's search, from its query string (archive.services.filters): bad numbers and
+    unknown names fall back; a bad date is a 400 naming it."""
     settings = current_archive().settings
-    return SearchRequest.from_args(request.args, default_per_page=settings["per_page"],
-                                   max_per_page=settings["max_per_page"])
+    return search_filter(request.args, default_per_page=settings["per_page"], max_per_page=settings["max_per_page"])
 
 
 def search_visible(session: Session, viewer: Viewer, search: SearchRequest) -> tuple[SearchResponse, dict[int, Item]]:
@@ -73,52 +70,9 @@ class ResultsPage(Paginated):
     per_page: int
 
 
-@dataclass(frozen=True)
-class FacetOption:
-    value: str
-    label: str
-    count: int
-    chosen: bool
-    url: str  #: this page with the value added to the filters, or taken out of them if chosen
-
-
-@dataclass(frozen=True)
-class FacetBlock:
-    facet: Facet
-    options: list[FacetOption]
-
-
-def filter_url(name: str, value: str, *, chosen: bool) -> str:
-    """This search with `value` of facet `name` added (values of one facet are alternatives) or taken out."""
-    args = request.args.to_dict(flat=False)
-    values = [v for v in args.get(name, []) if v != value]
-    if not chosen:
-        values.append(value)
-    args[name] = values
-    args.pop("page", None)  # a different set of results starts at its first page
-    return url_for("search.page", **{k: kept for k, v in args.items() if (kept := [x for x in v if x])})
-
-
-def value_label(facet: str, value: str) -> str:
-    label = VALUE_LABELS.get(facet, {}).get(value, value)
-    return label.capitalize() if facet == "kind" else label
-
-
-def facet_blocks(search: SearchRequest, response: SearchResponse) -> list[FacetBlock]:
-    """Every facet with values, each value with its count and a link that adds or removes it.
-
-    A chosen value is listed even when this search counts none of it, so that it can be removed.
-    """
-    blocks = []
-    for facet in FACETS:
-        chosen = list(search.filters.get(facet.name, ()))
-        counted = {v.value: v.count for v in response.facets.get(facet.name, ())}
-        values = list(counted) + [v for v in chosen if v not in counted]
-        options = [FacetOption(v, value_label(facet.name, v), counted.get(v, 0), v in chosen,
-                               filter_url(facet.name, v, chosen=v in chosen)) for v in values]
-        if options:
-            blocks.append(FacetBlock(facet, options))
-    return blocks
+def search_url(args: dict[str, list[str]]) -> str:
+    """The search page with these parameters (a FacetOption's, or a date filter's removal)."""
+    return url_for("search.page", **args)
 
 
 def leg_url(leg: ItemLeg) -> str:
@@ -140,7 +94,7 @@ def hit_url(item_id: int, seconds: float, transcript_id: int | None = None) -> s
 @bp.get("/search")
 def page() -> str:
     search = search_request()
-    searching = bool(search.q.strip() or search.filters)
+    searching = bool(search.q.strip() or search.filters or search.dated)
     viewer = current_viewer()
     results = None
     if searching:
@@ -152,5 +106,6 @@ def page() -> str:
     else:  # the form, with the facets of everything the viewer may see as places to start
         response, _ = search_visible(db_session(), viewer, SearchRequest(per_page=1))
     return render_template("search.html", search=search, searching=searching, response=response,
-                           results=results, facets=facet_blocks(search, response), sorts=SORTS, hit_url=hit_url,
+                           results=results, facets=facet_blocks(request.args, search, response), sorts=SORTS,
+                           dates=date_choices(request.args, search), search_url=search_url, hit_url=hit_url,
                            leg_url=leg_url, place_url=place_url)

@@ -10,7 +10,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from archive.models import TimeRange
 from archive.services import Invalid, Stale, counted, vocabulary
+from archive.timecode import seconds_param
 from archive.access import may_edit
 from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
@@ -99,10 +101,16 @@ def _page(tag_id: int, errors: dict[str, str] | None = None) -> str:
     below = vocabulary.descendants(session, tag)
     return render_template(
         "tag.html", tag=tag, usage=vocabulary.usage(session, current_viewer(), tag),
+        ranges=vocabulary.tagged_ranges(session, current_viewer(), tag), range_url=range_url,
         broader_terms=vocabulary.broader_terms(tag), in_use=vocabulary.in_use(session, tag), children=vocabulary.children(session, tag),
         parent_names=vocabulary.tag_names(session, current_viewer(), leave_out=[tag, *below]),
         other_names=vocabulary.tag_names(session, current_viewer(), leave_out=[tag]),
         values=request.form if request.method == "POST" else {}, errors=errors or {})
+
+
+def range_url(time_range: TimeRange) -> str:
+    """The item page with its player starting at the range (static/item.js reads ?t=)."""
+    return url_for("pages.item", item_id=time_range.item_id, t=seconds_param(time_range.start_sec), _anchor="player")
 
 
 def _refused(tag_id: int, exc: Invalid, form_field: str = "name") -> ResponseReturnValue:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-import pycountry
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -21,7 +20,7 @@ from archive.services import Invalid, NotFound, Stale, counted
 from archive.services.catalogue import get_item
 from archive.services.transcripts import EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript
 from archive.timecode import seconds_param
-from archive.transcripts import Problem
+from archive.transcripts import Problem, language_name
 from archive.web import pages
 from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
@@ -47,26 +46,6 @@ ENCODINGS = (("detect", "Detect"), ("utf-8", "UTF-8"), ("utf-16", "UTF-16"), ("c
 PROBLEMS_SHOWN = 10
 
 
-#: Script subtags as readers know them; other subtags are named by ISO 3166 or shown as written.
-SCRIPTS = {"Hans": "Simplified", "Hant": "Traditional", "Latn": "Latin", "Cyrl": "Cyrillic", "Kore": "Korean script"}
-
-
-def language_name(tag: str) -> str:
-    """"Korean" for "ko", "Chinese (Simplified)" for "zh-Hans", "English (United States)" for "en-US"."""
-    if not tag:
-        return "No language"
-    primary, *rest = tag.split("-")
-    known = (pycountry.languages.get(alpha_2=primary.lower()) if len(primary) == 2
-             else pycountry.languages.get(alpha_3=primary.lower()))
-    if known is None:
-        return tag
-
-    def subtag(part: str) -> str:
-        country = pycountry.countries.get(alpha_2=part.upper()) if len(part) == 2 else None
-        return SCRIPTS.get(part) or (getattr(country, "common_name", None) or country.name if country else part)
-
-    name = getattr(known, "common_name", None) or known.name
-    return f"{name} ({', '.join(subtag(part) for part in rest)})" if rest else name
 
 
 def transcript_label(transcript: Transcript) -> str:
