@@ -255,3 +255,17 @@ def test_an_item_exact_or_seen_only_by_editors_needs_no_access_copy(archive: Arc
     with archive.session() as session:
         bulk_edit(session, SYSTEM, [other], access=AccessLevel.restricted)
     assert len(_jobs(archive, other, ACCESS_JOB)) == 1
+
+
+def test_an_item_restored_from_the_trash_gets_its_access_copy(archive: Archive, tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from archive.services.trash import restore
+    item_id = _ingest(archive, access_gps_jpeg(tmp_path / "a.jpg"))
+    with archive.session() as session:
+        item = session.get(Item, item_id)
+        item.access, item.location_precision = AccessLevel.public, LocationPrecision.km10
+        item.deleted_at = datetime.now(timezone.utc)  # trashed before it was ever published coarser
+    with archive.session() as session:
+        restore(session, SYSTEM, [item_id])
+    assert len(_jobs(archive, item_id, ACCESS_JOB)) == 1

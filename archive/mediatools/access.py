@@ -138,8 +138,9 @@ def make_still_access_copy(src: Path, out_dir: Path, *, max_image_pixels: int) -
         pixels = _in_srgb(upright, icc) if icc else upright
         as_jpeg = fmt in ("JPEG", "MPO", "HEIF", "AVIF")
         pixels = _jpeg_mode(pixels) if as_jpeg else _png_mode(pixels)
-        # A new image made from the raw pixels: no info, EXIF or palette text can ride along.
-        clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
+        # A new image given only the pixels: no info, EXIF, ICC or text can ride along into the save.
+        clean = Image.new(pixels.mode, pixels.size)
+        clean.paste(pixels)
     if as_jpeg:
         dest = out_dir / "access.jpg"
         clean.save(dest, "JPEG", quality=JPEG_QUALITY, subsampling=subsampling if subsampling >= 0 else 0,

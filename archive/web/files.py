@@ -122,7 +122,8 @@ def download_name(item: Item, mime: str) -> str:
 #: Extensions of the types the archive holds where mimetypes' first guess is odd (.jpe, .qt...).
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/tiff": ".tif", "video/quicktime": ".mov", "audio/mpeg": ".mp3",
                "video/x-matroska": ".mkv", "audio/x-matroska": ".mka", "video/mp4": ".mp4", "audio/mp4": ".m4a",
-               "audio/wav": ".wav", "audio/x-wav": ".wav", "image/heic": ".heic", "image/heif": ".heif"}
+               "audio/wav": ".wav", "audio/x-wav": ".wav", "image/heic": ".heic", "image/heif": ".heif",
+               "audio/ogg": ".ogg", "audio/webm": ".webm"}
 
 
 def extension_for(mime: str) -> str:
