@@ -16,7 +16,7 @@ from archive.models import (AccessLevel, Collection, Credit, Item, Journey, Loca
 
 __all__ = ["ANONYMOUS", "EDITORS", "SYSTEM", "Role", "Viewer", "can_see", "can_see_journey", "can_see_place",
            "collection_filter", "item_filter", "journey_filter", "may_edit", "may_have_original", "person_filter", "place_filter",
-           "published_position", "tag_filter"]
+           "published_position", "tag_filter", "withheld_from_non_editors"]
 
 #: Roles that change the catalogue.
 EDITORS = frozenset({Role.archivist, Role.admin})
@@ -45,13 +45,24 @@ def may_have_original(viewer: Viewer, item: Item) -> bool:
     an original may carry its position in carriers no reader finds (EXIF, XMP, GPS tracks...), and
     its checksum or name confirm that a file someone holds is the archived one. Decided by the
     item's own precision, never by whether GPS happened to be read from it. Everyone else gets
-    metadata-free copies (web proxy, thumbnails) or nothing."""
+    metadata-free copies (web proxy, thumbnails, an access copy where downloads are offered:
+    archive.services.access_copies) or nothing, and never the original's checksum or name."""
     return may_edit(viewer) or LocationPrecision(item.location_precision) is LocationPrecision.exact
 
 
 ANONYMOUS = Viewer()
 #: The CLI acts with full rights: whoever runs it already holds the data root.
 SYSTEM = Viewer(role=Role.admin, name="system")
+
+
+def withheld_from_non_editors(item: Item) -> bool:
+    """Is there a viewer who is not an editor, may see `item`, and may not have its original? Then
+    the item needs its metadata-free copies (a proxy to play, an access copy to download). Public
+    and restricted items are seen by non-editors, confidential ones when in a collection (which can
+    be granted to a researcher); items in the trash by no one."""
+    seen = item.deleted_at is None and (AccessLevel(item.access) is not AccessLevel.confidential or item.collection_id is not None)
+    # ANONYMOUS stands for every non-editor: may_have_original asks nothing else of the viewer.
+    return seen and not may_have_original(ANONYMOUS, item)
 
 
 def item_filter(viewer: Viewer, *, in_trash: bool = False) -> ColumnElement[bool]:

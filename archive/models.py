@@ -255,11 +255,12 @@ class MediaFile(Base):
 
 
 class Derivative(Base):
-    """A file made from an original: grid and page thumbnails, storyboard, waveform, web proxy."""
+    """A file made from an original: grid and page thumbnails, storyboard, waveform, web proxy, and the
+    access copy downloaded by viewers who may not have the original (archive.services.access_copies)."""
     __tablename__ = "derivatives"
     __table_args__ = (UniqueConstraint("media_file_id", "kind"),)
 
-    KINDS = ("grid", "page", "storyboard", "proxy")
+    KINDS = ("grid", "page", "storyboard", "proxy", "access")
 
     id: Mapped[intpk]
     media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), index=True)

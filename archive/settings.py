@@ -44,6 +44,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("proxy_max_height", 720, "Largest height of web proxies made for footage a browser cannot play."),
     Setting("proxy_crf", 23, "x264 constant rate factor of web proxies (lower is better and bigger)."),
     Setting("proxy_preset", "veryfast", "x264 preset of web proxies."),
+    Setting("offer_access_copy_downloads", False, "true: viewers who may not have an item's original (it is "
+            "published coarser than exact, and they are not editors) may download a full-quality access copy "
+            "instead: stills re-encoded from their pixels, audio and video with only their audio and video "
+            "streams, without metadata. The worker makes one per such item, nearly doubling the store for "
+            "them. false: they only play the web proxy and see the thumbnails; nothing is offered to download."),
     Setting("per_page", 24, "Items per page in the browse grid and the API when none is asked for."),
     Setting("max_per_page", 100, "Largest page size the browse grid and the API give; larger requests are clamped."),
     Setting("media_cache_seconds", 86400, "Cache-Control max-age of media and thumbnails, in seconds "

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from archive.models import Job, JobState
 from archive.services import jobs
+from archive.services.access_copies import ACCESS_JOB, make_access_copy_for
 from archive.services.ingest import PROXY_JOB, THUMBNAILS_JOB, make_thumbnails_for
 from archive.services.jobs import JobFailed
 from archive.services.proxies import make_proxy_for
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 HANDLERS: dict[str, Callable[[Archive, Job], None]] = {
     PROXY_JOB: make_proxy_for,
     THUMBNAILS_JOB: make_thumbnails_for,
+    ACCESS_JOB: make_access_copy_for,
 }
 
 

@@ -290,3 +290,80 @@ def mean_luma(path_or_image: Path | Image.Image, box: tuple[int, int, int, int] 
         with Image.open(path_or_image) as img:
             grey = img.convert("L")
     return ImageStat.Stat(grey.crop(box) if box else grey).mean[0]
+
+
+# -- carriers of a position, for access copies (tests/test_access_copies.py) --------------------------
+
+#: Where every access_* file says it was made, in as many places as a file can say it.
+ACCESS_LAT, ACCESS_LON = 40.1234, 124.3951
+#: How the position is spelt in the carriers that hold it as text (QuickTime ©xyz, subtitles, data tracks).
+ACCESS_POSITION_TEXT = ("40.1234", "124.3951")
+EXIFTOOL = shutil.which("exiftool") or "exiftool"
+
+
+def exiftool_write(path: Path, *assignments: str) -> Path:
+    """Write tags into `path` in place with ExifTool (e.g. "-XMP:GPSLatitude=40.1"); fail with its stderr."""
+    proc = subprocess.run([EXIFTOOL, "-q", "-overwrite_original", *assignments, str(path)], capture_output=True,
+                          timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"exiftool {' '.join(assignments)} {path}: {proc.stderr.decode(errors='replace')}")
+    return Path(path)
+
+
+def _access_gps_tags() -> list[str]:
+    lat, lon = ACCESS_LAT, ACCESS_LON
+    return [f"-EXIF:GPSLatitude={lat}", "-EXIF:GPSLatitudeRef=N", f"-EXIF:GPSLongitude={lon}",
+            "-EXIF:GPSLongitudeRef=E", f"-XMP:GPSLatitude={lat}N", f"-XMP:GPSLongitude={lon}E",
+            f"-XMP:Location=near {lat} {lon}"]
+
+
+def access_gps_jpeg(path: Path, *, size: tuple[int, int] = (320, 240), orientation: int | None = None) -> Path:
+    """A JPEG that says where it was shot in EXIF GPS, XMP GPS and an XMP location, with an ICC profile
+    and a comment (as phones and editors write them); `orientation` sets the EXIF orientation too."""
+    from PIL import ImageCms
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    pattern(size).save(path, "JPEG", quality=90, icc_profile=icc, exif=make_exif(orientation=orientation))
+    return exiftool_write(path, *_access_gps_tags(), f"-Comment=shot at {ACCESS_LAT} {ACCESS_LON}")
+
+
+def access_gps_png(path: Path, *, size: tuple[int, int] = (320, 240)) -> Path:
+    """A PNG that says where it was made in an eXIf chunk (EXIF GPS), XMP (iTXt) and a tEXt comment."""
+    pattern(size).save(path, "PNG")
+    return exiftool_write(path, *_access_gps_tags(), f"-PNG:Comment=shot at {ACCESS_LAT} {ACCESS_LON}")
+
+
+def access_gps_footage(path: Path, *, duration: float = 1.0) -> Path:
+    """A QuickTime file with every carrier of a position footage has: ©xyz user data, a handler name,
+    a GoPro-like GPMF data track ('gpmd'), a GPS subtitle track (as drones write), and a chapter."""
+    work = Path(path).with_suffix(".parts")
+    work.mkdir(exist_ok=True)
+    lat, lon = ACCESS_POSITION_TEXT
+    telemetry = work / "gpmf.bin"
+    telemetry.write_bytes((f"DEVC STRM GPS5 lat={lat} lon={lon} ".encode()) * 40)
+    subtitles = work / "gps.srt"
+    subtitles.write_text(f"1\n00:00:00,000 --> 00:00:00,900\nGPS {lat}, {lon}\n", encoding="utf-8")
+    chapters = work / "chapters.txt"
+    chapters.write_text(f";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=900\ntitle=At {lat} {lon}\n",
+                        encoding="utf-8")
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={duration}",
+           "-f", "lavfi", "-i", f"sine=frequency=440:duration={duration}",
+           "-f", "data", "-i", str(telemetry), "-i", str(subtitles), "-i", str(chapters),
+           "-map", "0", "-map", "1", "-map", "2", "-map", "3", "-map_chapters", "4",
+           *VIDEO_CODECS["libx264"], "-c:a", "aac", "-c:d", "copy", "-tag:d", "gpmd", "-c:s", "mov_text",
+           "-metadata", f"location=+{lat}+{lon}/", "-metadata:s:v", f"handler_name=GPS {lat} {lon}",
+           "-f", "mov", str(path))
+    shutil.rmtree(work)
+    return Path(path)
+
+
+def access_gps_recording(path: Path, *, duration: float = 1.0) -> Path:
+    """An M4A recording that says where it was made in ©xyz user data and in the EXIF GPS of its cover picture."""
+    cover = Path(path).with_suffix(".cover.jpg")
+    access_gps_jpeg(cover, size=(64, 64))
+    lat, lon = ACCESS_POSITION_TEXT
+    ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:duration={duration}", "-i", str(cover),
+           "-map", "0:a", "-map", "1:v", "-c:a", "aac", "-c:v", "copy", "-disposition:v:0", "attached_pic",
+           "-metadata", f"location=+{lat}+{lon}/", "-metadata", f"comment=recorded at {lat} {lon}",
+           "-f", "ipod", str(path))
+    cover.unlink()
+    return Path(path)

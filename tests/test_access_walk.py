@@ -73,6 +73,7 @@ ROUTES: dict[str, Route] = {
     "api.item": Route("item"),
     "files.original": Route("item"),
     "files.proxy": Route("item"),
+    "files.access_copy": Route("item"),
     "files.thumbnail": Route("item", values={"kind": "grid"}),
     "tags.index": Route("open"),
     "transcripts.export": Route("transcript", values={"fmt": "vtt"}),
@@ -167,7 +168,7 @@ def build_world(data: Any) -> dict[str, Any]:
     from archive.app import create_app
     from archive.services import accounts
 
-    app = create_app({"data": str(data), "secret_key": "walk"})
+    app = create_app({"data": str(data), "secret_key": "walk", "offer_access_copy_downloads": True})
     app.config.update(TESTING=True)
     archive: Archive = app.extensions["crossings"]
     with archive.session() as session:
@@ -185,7 +186,7 @@ def build_world(data: Any) -> dict[str, Any]:
                                       collection=collection, tags=(f"MARK-{level}-tag",),
                                       description=f"MARK-{level}-description",
                                       credits=((f"MARK-{level}-person", "camera"),),
-                                      derivatives=("grid", "page", "storyboard", "proxy"),
+                                      derivatives=("grid", "page", "storyboard", "proxy", "access"),
                                       media={"duration": 10.0, "width": 16, "height": 9})
     with archive.session() as session:
         for level, item_id in ids["item"].items():

@@ -1,10 +1,18 @@
 """All ffprobe, ffmpeg and Pillow work of the archive: plain functions and dataclasses, no app imports.
 
 `identify` says what a file is, the `*_derivatives` functions make its thumbnails, `make_proxy` a web
-copy of footage browsers cannot play. Every tool call has a timeout; failures raise MediaToolError
+copy of footage browsers cannot play, the `make_*_access_copy` functions what a viewer who may not
+have the original gets instead (archive.access.may_have_original). Every tool call has a timeout; failures raise MediaToolError
 (ToolTimeout, ToolError) carrying the tool's stderr, files we will not show raise NotMedia.
 """
 
+from .access import (
+    AccessCopy,
+    access_copy_cmd,
+    container_for,
+    make_av_access_copy,
+    make_still_access_copy,
+)
 from .frames import (
     Derivatives,
     audio_derivatives,
@@ -18,10 +26,12 @@ from .frames import (
     waveform_cmd,
 )
 from .probe import MediaInfo, NotMedia, identify, info_from_probe, open_image, parse_iso6709, probe_cmd
-from .proxy import make_proxy, needs_proxy, proxy_cmd
+from .proxy import audio_proxy_cmd, make_proxy, needs_proxy, proxy_cmd
 from .runner import MediaToolError, ToolError, ToolTimeout, run
 
 __all__ = [
+    "AccessCopy", "access_copy_cmd", "audio_proxy_cmd", "container_for", "make_av_access_copy",
+    "make_still_access_copy",
     "Derivatives", "MediaInfo", "MediaToolError", "NotMedia", "ToolError", "ToolTimeout",
     "audio_derivatives", "extract_frames", "frame_score", "frames_cmd", "identify", "info_from_probe",
     "make_proxy", "needs_proxy", "open_image", "parse_iso6709", "probe_cmd", "proxy_cmd", "run",

@@ -1,4 +1,5 @@
-"""Web proxies: an H.264/AAC MP4 every browser plays, made for footage a browser cannot play."""
+"""Web proxies: an H.264/AAC MP4 every browser plays, made for footage a browser cannot play, and an
+AAC M4A of a recording, made for viewers who may not have its original (see archive.access)."""
 
 from __future__ import annotations
 
@@ -47,13 +48,29 @@ def proxy_cmd(src: Path, dest: Path, *, max_height: int = 720, crf: int = 23,
             .compile(cmd=FFMPEG, overwrite_output=True))
 
 
+def audio_proxy_cmd(src: Path, dest: Path, *, bitrate: str = "160k") -> list[str]:
+    """The ffmpeg command that writes a playable copy of a recording's first audio stream to `dest` (M4A)."""
+    source = ffmpeg.input(_url(src), protocol_whitelist="file")
+    out = ffmpeg.output(
+        source["a:0"], _url(dest), format="mp4", acodec="aac", audio_bitrate=bitrate,
+        movflags="+faststart", fflags="+bitexact",
+        # As for video: no metadata of the file or its stream, no chapters; the only stream mapped is
+        # the audio, so no cover picture (a JPEG with EXIF of its own) comes along.
+        map_metadata=-1, **{"map_metadata:s": -1}, map_chapters=-1)
+    return (out.global_args("-hide_banner", "-nostdin", "-nostats", "-v", "error")
+            .compile(cmd=FFMPEG, overwrite_output=True))
+
+
 def make_proxy(src: Path, dest: Path, *, timeout: float, max_height: int = 720, crf: int = 23,
-               preset: str = "veryfast") -> Path:
-    """Encode a web proxy to `dest`; it appears there only when complete (temp name, then rename)."""
+               preset: str = "veryfast", audio_only: bool = False) -> Path:
+    """Encode a web proxy to `dest` (of a recording with `audio_only`); it appears there only when
+    complete (temp name, then rename)."""
     dest = Path(dest)
     part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
+    cmd = (audio_proxy_cmd(src, part) if audio_only
+           else proxy_cmd(src, part, max_height=max_height, crf=crf, preset=preset))
     try:
-        run(proxy_cmd(src, part, max_height=max_height, crf=crf, preset=preset), timeout=timeout)
+        run(cmd, timeout=timeout)
         os.replace(part, dest)
     finally:
         part.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive import mediatools
 from archive.models import Derivative, Job, JobState, MediaFile
 from archive.services import jobs
+from archive.services.access_copies import ACCESS, ACCESS_JOB, needs_access_copy
 from archive.services.ingest import (PROXY_JOB, THUMBNAILS_JOB, Refused, make_derivatives, needs_proxy,
                                      store_derivatives, thumbnail_kinds)
 from archive.store import sha256_file
@@ -81,14 +82,18 @@ def verify_store(archive: Archive, session: Session, *, repair: bool = False,
                 jobs.enqueue(session, THUMBNAILS_JOB, item_id=media.item_id, payload={"sha256": media.sha256})
                 report.repaired.extend({**where, "kind": kind, "how": "queued for the worker"}
                                        for kind in sorted(never_made))
-        if media.derivative("proxy") is None and needs_proxy(media.item, web_ready=media.web_ready) \
-                and not _pending(session, PROXY_JOB, media.item_id):
-            # Footage that viewers without the original may play, ingested or published coarser before
-            # its proxy was queued (or whose job failed): their copy without metadata is missing.
-            report.missing_derivatives.append({**where, "kind": "proxy", "path": ""})
+        # Copies for viewers without the original, never made: footage and recordings ingested or published
+        # coarser before their proxy was queued (or whose job failed), access copies of items that needed
+        # one before downloads were offered.
+        offered = archive.settings["offer_access_copy_downloads"]
+        for kind, job_kind, needed in (("proxy", PROXY_JOB, needs_proxy(media.item, web_ready=media.web_ready)),
+                                       (ACCESS, ACCESS_JOB, needs_access_copy(media.item, offered=offered))):
+            if media.derivative(kind) is not None or not needed or _pending(session, job_kind, media.item_id):
+                continue
+            report.missing_derivatives.append({**where, "kind": kind, "path": ""})
             if repair and original_ok:
-                jobs.enqueue(session, PROXY_JOB, item_id=media.item_id, payload={"sha256": media.sha256})
-                report.repaired.append({**where, "kind": "proxy", "how": "queued for the worker"})
+                jobs.enqueue(session, job_kind, item_id=media.item_id, payload={"sha256": media.sha256})
+                report.repaired.append({**where, "kind": kind, "how": "queued for the worker"})
         if on_progress:
             on_progress(media)
     return report
@@ -109,14 +114,16 @@ def _repair(archive: Archive, session: Session, media: MediaFile, original: Path
             report: FixityReport) -> None:
     kinds = {d.kind for d in gone}
     where = {"item_id": media.item_id, "sha256": media.sha256}
-    if "proxy" in kinds:
-        # Proxies are long work: queue it for the worker like at ingest.
+    for kind, job_kind in (("proxy", PROXY_JOB), (ACCESS, ACCESS_JOB)):
+        if kind not in kinds:
+            continue
+        # Proxies and access copies are long work: queue them for the worker like at ingest.
         for d in gone:
-            if d.kind == "proxy":
+            if d.kind == kind:
                 session.delete(d)
-        jobs.enqueue(session, PROXY_JOB, item_id=media.item_id, payload={"sha256": media.sha256})
-        report.repaired.append({**where, "kind": "proxy", "how": "queued for the worker"})
-        kinds.discard("proxy")
+        jobs.enqueue(session, job_kind, item_id=media.item_id, payload={"sha256": media.sha256})
+        report.repaired.append({**where, "kind": kind, "how": "queued for the worker"})
+        kinds.discard(kind)
     if not kinds:
         return
     work_dir = archive.store.staging_dir()

@@ -30,6 +30,7 @@ from archive.access import SYSTEM, Viewer
 from archive.dates import parse_date
 from archive.models import AccessLevel, Derivative, Item, ItemKind, Job, LocationPrecision, MediaFile, TranscriptKind
 from archive.services import Invalid, audit, jobs, search_sync
+from archive.services.access_copies import queue_access_copy_if_needed
 from archive.services.catalogue import get_or_create_collection
 from archive.store import Staged
 
@@ -277,14 +278,18 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
         jobs.enqueue(session, THUMBNAILS_JOB, item_id=item.id, payload={"sha256": sha})
     if needs_proxy(item, web_ready=info.web_ready):
         jobs.enqueue(session, PROXY_JOB, item_id=item.id, payload={"sha256": sha})
+    queue_access_copy_if_needed(session, item)
     return item
 
 
 def needs_proxy(item: Item, *, web_ready: bool) -> bool:
-    """Does this item's footage need a web proxy? When browsers cannot play the original, and when
-    viewers who may not have the original (archive.access.may_have_original) may play it: the
-    proxy is then their metadata-free copy, even of a web-ready original."""
-    return item.kind is ItemKind.video and (not web_ready or item.location_precision is not LocationPrecision.exact)
+    """Does this item need a web proxy? Footage when browsers cannot play the original, and footage and
+    recordings when viewers who may not have the original (archive.access.may_have_original) may play
+    them: the proxy is then their metadata-free copy, even of a web-ready original."""
+    withheld = item.location_precision is not LocationPrecision.exact
+    if item.kind is ItemKind.audio:
+        return withheld
+    return item.kind is ItemKind.video and (not web_ready or withheld)
 
 
 def queue_proxy_if_needed(session: Session, item: Item) -> bool:

@@ -44,6 +44,7 @@ from archive.models import Item, Journey, Leg, LocationPrecision, Place, item_le
 from archive.services import Invalid, saving_version, touch
 from archive.services.catalogue import get_item
 from archive.services.editing import fields as f
+from archive.services.access_copies import queue_access_copy_if_needed
 from archive.services.ingest import queue_proxy_if_needed
 from archive.services.editing.fields import KEEP, Changes, Keep
 from archive.services.journeys import UNDISCLOSED
@@ -231,6 +232,7 @@ def set_item_location_precision(session: Session, viewer: Viewer, item_id: int,
     old, item.location_precision = item.location_precision, value
     session.flush()
     queue_proxy_if_needed(session, item)  # published coarser: who may not have the original plays a proxy
+    queue_access_copy_if_needed(session, item)  # ... and downloads an access copy, where that is offered
     return {"location_precision": (old, value)}
 
 

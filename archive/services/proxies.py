@@ -1,4 +1,5 @@
-"""Web proxies: H.264/AAC copies of footage that browsers cannot play as it is."""
+"""Web proxies: H.264/AAC copies of footage that browsers cannot play as it is, or that viewers who may
+not have the original play (archive.access.may_have_original), and AAC copies of recordings for them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from archive import mediatools
-from archive.models import Derivative, Job, MediaFile
+from archive.models import Derivative, ItemKind, Job, MediaFile
 from archive.services.jobs import JobFailed, media_file_of
 
 if TYPE_CHECKING:
@@ -20,15 +21,16 @@ def make_proxy_for(archive: Archive, job: Job) -> None:
         sha = media.sha256
         if media.derivative("proxy") is not None and (archive.store.root / media.derivative("proxy").path).is_file():
             return
-        media_id = media.id
+        media_id, audio_only = media.id, media.item.kind is ItemKind.audio
+    name, mime = ("proxy.m4a", "audio/mp4") if audio_only else ("proxy.mp4", "video/mp4")
     src = archive.store.root / archive.store.original_relpath(sha)
     work_dir = archive.store.staging_dir()
     try:
-        out = work_dir / "proxy.mp4"
+        out = work_dir / name
         settings = archive.settings
         try:
             mediatools.make_proxy(src, out, timeout=settings["proxy_timeout"], max_height=settings["proxy_max_height"],
-                                  crf=settings["proxy_crf"], preset=settings["proxy_preset"])
+                                  crf=settings["proxy_crf"], preset=settings["proxy_preset"], audio_only=audio_only)
             info = mediatools.identify(out, ffprobe_timeout=settings["ffprobe_timeout"],
                                        max_image_pixels=settings["max_image_pixels"])
         except (mediatools.MediaToolError, mediatools.NotMedia) as exc:
@@ -41,10 +43,10 @@ def make_proxy_for(archive: Archive, job: Job) -> None:
             if old is not None:
                 session.delete(old)
                 session.flush()
-            session.add(Derivative(media_file_id=media_id, kind="proxy", path=f"{reldir}/proxy.mp4",
-                                   mime_type="video/mp4", width=info.width, height=info.height,
+            session.add(Derivative(media_file_id=media_id, kind="proxy", path=f"{reldir}/{name}",
+                                   mime_type=mime, width=info.width, height=info.height,
                                    size=out.stat().st_size, info={"duration": info.duration}))
             session.flush()
-            archive.store.place_derivatives(sha, work_dir, ["proxy.mp4"])
+            archive.store.place_derivatives(sha, work_dir, [name])
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive.access import EDITORS, Viewer, item_filter
 from archive.models import AuditEntry, Item, Job, JobState, MediaFile, Role, User
 from archive.services import NotFound, Paginated, audit
+from archive.services.access_copies import queue_access_copy_if_needed
 from archive.store import Store
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def restore(session: Session, viewer: Viewer, item_ids: Iterable[int]) -> list[I
         for item in items:
             item.deleted_at = None
             item.deleted_by_id = None
+            queue_access_copy_if_needed(session, item)  # seen by non-editors again: they may need one
     return items
 
 

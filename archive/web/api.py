@@ -12,7 +12,8 @@ from archive.models import Item, JobState, MediaFile
 from archive.services.catalogue import find_items, get_item
 from archive.services.locations import item_places_of, item_position
 from archive.web.formatting import job_error
-from archive.web.links import derivative_url, holds_original, item_url, original_url, thumb_url
+from archive.services.access_copies import ACCESS
+from archive.web.links import access_copy_url, derivative_url, holds_original, item_url, original_url, thumb_url
 from archive.web.pages import item_query
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -94,9 +95,13 @@ def media_record(item: Item, media: MediaFile) -> dict[str, Any]:
         creation_time=_iso(media.creation_time),
         ingested_at=_iso(media.ingested_at),
         url=original_url(item, external=True),
-        derivatives=[{"kind": d.kind, "url": derivative_url(item, d.kind, external=True), "width": d.width,
-                      "height": d.height, "mime_type": d.mime_type, "size": d.size}
-                     for d in media.derivatives],
+        # What a viewer who may not have the original downloads instead, where that is offered.
+        access_copy_url=access_copy_url(item, external=True),
+        derivatives=[{"kind": d.kind, "url": url, "width": d.width, "height": d.height, "mime_type": d.mime_type,
+                      "size": d.size}
+                     for d in media.derivatives
+                     # an access copy not offered to download is not mentioned
+                     if (url := derivative_url(item, d.kind, external=True)) is not None or d.kind != ACCESS],
     )
     return record
 

@@ -1,4 +1,4 @@
-"""Originals, proxies and thumbnails, streamed with HTTP Range support.
+"""Originals, proxies, access copies and thumbnails, streamed with HTTP Range support.
 
 Every route loads the item through the catalogue (so what a viewer may not see is a 404) and
 takes the file's location from the database record only, never from the URL.
@@ -19,7 +19,8 @@ from archive.web.context import current_archive, current_viewer, db_session
 from archive.models import AccessLevel, Item
 from archive.services import NotFound
 from archive.services.catalogue import get_item
-from archive.web.links import THUMB_KINDS
+from archive.services.access_copies import ACCESS
+from archive.web.links import THUMB_KINDS, access_copy_url
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,24 @@ def original(item_id: int) -> Response:
     response = _send(item, path, mime if inline else "application/octet-stream", etag=media.sha256)
     response.headers["Content-Disposition"] = content_disposition(download_name(item, mime), fallback_stem=f"item-{item.id}",
                                                                   inline=inline)
+    return response
+
+
+@bp.get("/items/<id:item_id>/access")
+def access_copy(item_id: int) -> Response:
+    """The access copy, offered to download where the archive offers them (offer_access_copy_downloads):
+    what a viewer who may not have the original gets instead of it (archive.access.may_have_original)."""
+    item = get_item(db_session(), current_viewer(), item_id)
+    found = item.media.derivative(ACCESS) if item.media is not None else None
+    if found is None or access_copy_url(item) is None:
+        raise NotFound(f"the access copy of item {item_id}")
+    path = _stored(found.path, f"the access copy of item {item_id}")
+    mime = found.mime_type or "application/octet-stream"
+    # Its own checksum: it names this file and no other, and says nothing of the original's.
+    etag = (found.info or {}).get("sha256") or f"item-{item.id}-{ACCESS}-{found.id}"
+    response = _send(item, path, mime, etag=etag)
+    response.headers["Content-Disposition"] = content_disposition(download_name(item, mime),
+                                                                  fallback_stem=f"item-{item.id}", inline=False)
     return response
 
 
@@ -103,7 +122,8 @@ def download_name(item: Item, mime: str) -> str:
 #: Extensions of the types the archive holds where mimetypes' first guess is odd (.jpe, .qt...).
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/tiff": ".tif", "video/quicktime": ".mov", "audio/mpeg": ".mp3",
                "video/x-matroska": ".mkv", "audio/x-matroska": ".mka", "video/mp4": ".mp4", "audio/mp4": ".m4a",
-               "audio/wav": ".wav", "audio/x-wav": ".wav", "image/heic": ".heic", "image/heif": ".heif"}
+               "audio/wav": ".wav", "audio/x-wav": ".wav", "image/heic": ".heic", "image/heif": ".heif",
+               "audio/ogg": ".ogg", "audio/webm": ".webm"}
 
 
 def extension_for(mime: str) -> str:

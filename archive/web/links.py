@@ -8,7 +8,8 @@ from flask import request, url_for
 
 from archive.models import Derivative, Item
 from archive.access import may_have_original
-from archive.web.context import current_viewer
+from archive.services.access_copies import ACCESS
+from archive.web.context import current_archive, current_viewer
 
 #: Derivatives served as images under /items/<id>/thumbs/<kind>; the proxy has its own route.
 THUMB_KINDS = ("grid", "page", "storyboard")
@@ -42,7 +43,22 @@ def holds_original(item: Item) -> bool:
     return may_have_original(current_viewer(), item)
 
 
+def access_copy_url(item: Item, *, external: bool = False) -> str | None:
+    """The access copy's URL (archive.services.access_copies); None unless downloads of them are offered
+    and this one has been made."""
+    if not downloads_offered() or derivative(item, ACCESS) is None:
+        return None
+    return url_for("files.access_copy", item_id=item.id, _external=external)
+
+
+def downloads_offered() -> bool:
+    """Are access copies offered to download to viewers who may not have the original?"""
+    return bool(current_archive().settings["offer_access_copy_downloads"])
+
+
 def derivative_url(item: Item, kind: str, *, external: bool = False) -> str | None:
+    if kind == ACCESS:
+        return access_copy_url(item, external=external)
     if kind == "proxy":
         if derivative(item, "proxy") is None:
             return None

@@ -15,9 +15,11 @@ from archive.services import NotFound
 from archive.services.catalogue import (SORTS, ItemQuery, find_items, get_collection, get_item,
                                         list_collections, parse_item_query, recent_items, tag_counts,
                                         year_range)
+from archive.services.access_copies import ACCESS, ACCESS_JOB
 from archive.services.ingest import PROXY_JOB, THUMBNAILS_JOB
 from archive.services.transcripts import list_transcripts
-from archive.web.links import derivative, derivative_url, original_url, thumb_url
+from archive.web.links import (access_copy_url, derivative, derivative_url, downloads_offered, original_url,
+                               thumb_url)
 
 bp = Blueprint("pages", __name__)
 
@@ -26,7 +28,7 @@ WITHHELD_NOTE = ("The original file may record where it was shot more exactly th
                  "so it is not offered here; the pictures shown carry no location.")
 PREPARING_NOTE = "A copy without the original's metadata is being prepared; it plays here once it is made."
 #: How the item page names background jobs.
-JOB_LABELS = {PROXY_JOB: "Browser-ready copy", THUMBNAILS_JOB: "Thumbnails"}
+JOB_LABELS = {PROXY_JOB: "Browser-ready copy", THUMBNAILS_JOB: "Thumbnails", ACCESS_JOB: "Access copy to download"}
 THUMBNAILS_NOTE = "The thumbnails of this item are still being made."
 #: Pictures every browser shows; a still in another format (HEIC, TIFF) waits for its page image.
 BROWSER_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -67,6 +69,7 @@ def browse() -> str:
 def item(item_id: int) -> str:
     found = get_item(db_session(), current_viewer(), item_id)
     return render_template("item.html", item=found, player=player_for(found), storyboard=storyboard_for(found),
+                           download=download_for(found),
                            jobs=unfinished_jobs(found), job_labels=JOB_LABELS,
                            transcripts=list_transcripts(db_session(), current_viewer(), item_id))
 
@@ -113,8 +116,11 @@ def _player(item: Item) -> Player:
     if item.kind is ItemKind.still:
         return Player("img", poster or (original if media.mime_type in BROWSER_IMAGES else None))
     if item.kind is ItemKind.audio:
-        if original is None:
-            return Player("img", poster, note=_withheld_note(item))
+        if original is None:  # withheld: the recording plays from its proxy, a copy without metadata
+            copy = derivative(item, "proxy")
+            if copy is None:
+                return Player("img", poster, note=_withheld_note(item))
+            return Player("audio", derivative_url(item, "proxy"), copy.mime_type, poster=poster)
         return Player("audio", original, media.mime_type, poster=poster)
     proxy = derivative(item, "proxy")
     if proxy is not None:
@@ -131,6 +137,32 @@ def _player(item: Item) -> Player:
 
 def _withheld_note(item: Item) -> str:
     return PREPARING_NOTE if _jobs_pending(item, PROXY_JOB) else WITHHELD_NOTE
+
+
+@dataclass(frozen=True)
+class Download:
+    """What the item page offers to download instead of the original, to a viewer who may not have it."""
+    url: str | None  #: the access copy's, when there is one to offer
+    mime_type: str = ""
+    size: int | None = None
+    note: str = ""  #: why nothing is offered, or when it will be
+
+
+NO_DOWNLOAD_NOTE = "No download is offered of this item; it can be played or viewed here."
+DOWNLOAD_PREPARING_NOTE = "A copy without the original's metadata is being prepared to download."
+
+
+def download_for(item: Item) -> Download | None:
+    """The access copy offered to a viewer who may not have the original; None for who may have it
+    (the page offers the original) and for items without a file."""
+    if item.media is None or original_url(item) is not None:
+        return None
+    url = access_copy_url(item)
+    copy = derivative(item, ACCESS)
+    if url is not None and copy is not None:
+        return Download(url, copy.mime_type, copy.size)
+    return Download(None, note=DOWNLOAD_PREPARING_NOTE if downloads_offered() and _jobs_pending(item, ACCESS_JOB)
+                    else NO_DOWNLOAD_NOTE)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer
 from archive.dates import parse_date
-from archive.models import AccessLevel, Collection, Item, Tag
+from archive.models import AccessLevel, Collection, Item, Tag, utcnow
 from archive.services import Invalid, Stale, StaleBatch, audit, saving_version, touch, version_number
+from archive.services.access_copies import queue_access_copy_if_needed
 from archive.services.catalogue import get_item, visible_items
 from archive.services.editing import fields as f
 from archive.services.editing.collections import known_collection_id
@@ -65,6 +66,8 @@ def _apply(session: Session, item: Item, values: dict[str, Any]) -> Changes:
     if bounds is not None:  # the bounds follow the text, and are not reported separately
         item.date_lower, item.date_upper = bounds.lower, bounds.upper
     session.flush()
+    if {"access", "collection_id"} & set(changes):  # who may see it changed: non-editors may now need a copy
+        queue_access_copy_if_needed(session, item)
     return changes
 
 
@@ -211,6 +214,7 @@ def bulk_edit(session: Session, viewer: Viewer, item_ids: Sequence[int], *, add_
             if {t.id for t in tags} != {t.id for t in item.tags}:
                 item.tags = sorted(tags, key=lambda t: t.name)
                 changed = True
+            seen_by = (item.access, item.collection_id)
             for name in ("collection_id", "access"):
                 if name in values and getattr(item, name) != values[name]:
                     setattr(item, name, values[name])
@@ -222,5 +226,7 @@ def bulk_edit(session: Session, viewer: Viewer, item_ids: Sequence[int], *, add_
                         session.flush()
                 except Stale as exc:
                     raise StaleBatch([exc]) from None
+            if (item.access, item.collection_id) != seen_by:
+                queue_access_copy_if_needed(session, item)
             (result.updated if changed else result.unchanged).append(item_id)
     return result
