@@ -15,10 +15,10 @@ from werkzeug.datastructures import MultiDict
 
 from archive.access import can_see
 from archive.dates import EDTF_HINT
-from archive.models import AccessLevel, Collection, Credit, Item
-from archive.services import Invalid, Stale, audit, counted, editing
+from archive.models import AccessLevel, Collection, Credit, Item, LocationPrecision
+from archive.services import Invalid, Stale, audit, editing
 from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
-from archive.services.editing import KEEP
+from archive.services.editing import KEEP, PublicationPreview
 from archive.services.ingest import IngestReport
 from archive.web import pages
 from archive.web.auth import editors_only
@@ -38,6 +38,11 @@ PEOPLE_PER_PAGE = 50
 ACCESS_OPTIONS = [(AccessLevel.public.value, "Public — anyone"),
                   (AccessLevel.restricted.value, "Restricted — researchers and archivists"),
                   (AccessLevel.confidential.value, "Confidential — admins, and those granted the collection")]
+#: The published precisions of a GPS position as forms offer them.
+PRECISION_OPTIONS = [(LocationPrecision.exact.value, "Exact — shown as recorded"),
+                     (LocationPrecision.km10.value, "About 10 km"),
+                     (LocationPrecision.region.value, "Region only"),
+                     (LocationPrecision.country.value, "Country only")]
 
 
 # -- small helpers ----------------------------------------------------------------------------
@@ -121,13 +126,22 @@ def credit_form_context(credit_values: dict[str, str] | None = None,
 # -- items ------------------------------------------------------------------------------------
 
 def render_item_form(item_id: int, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                     geo_errors: dict[str, str] | None = None, **credit: Any) -> str:
+                     geo_errors: dict[str, str] | None = None, publication: PublicationPreview | None = None,
+                     **credit: Any) -> str:
     session, viewer = db_session(), current_viewer()
     item = get_item(session, viewer, item_id)
     return render_template("edit_item.html", item=item, values={**item_values(item), **(values or {})},
                            errors=errors or {}, collections=editing.known_collections(session, viewer),
                            access_options=ACCESS_OPTIONS, edtf_hint=EDTF_HINT, geo_errors=geo_errors or {},
-                           **credit_form_context(**credit))
+                           publication=publication, **credit_form_context(**credit))
+
+
+def publication_to_confirm(item_ids: list[int], access: str) -> PublicationPreview | None:
+    """What a save setting `access` would make public, when the form has not confirmed it yet."""
+    if access != AccessLevel.public.value or request.form.get("confirm_public") == "yes":
+        return None
+    preview = editing.publication_preview(db_session(), current_viewer(), item_ids, access)
+    return preview if preview.needs_confirmation else None
 
 
 @bp.route("/items/<id:item_id>/edit", methods=["GET", "POST"])
@@ -139,12 +153,16 @@ def edit_item(item_id: int) -> ResponseReturnValue:
     values = form_values(ITEM_FORM)
     fields: dict[str, Any] = {name: value for name, value in values.items() if name != "tags"}
     tags = editing.split_tags(values["tags"]) if "tags" in values else KEEP
+    publication = publication_to_confirm([item_id], values.get("access", ""))
     try:
         changes = editing.edit_item(session, viewer, item_id, tags=tags, **fields,
                                     expected_version=request.form.get("version"))
     except Invalid as exc:
         errors, status = refusal(exc)
         return render_item_form(item_id, values, errors), status
+    if publication is not None:  # checked and valid, but not saved until the editor has seen what it publishes
+        session.rollback()
+        return render_item_form(item_id, values, publication=publication)
     item = session.get(Item, item_id)
     assert item is not None
     if not changes:
@@ -329,7 +347,8 @@ def render_upload(values: dict[str, str], errors: dict[str, str] | None = None,
                   results: dict[str, Any] | None = None) -> str:
     session, viewer = db_session(), current_viewer()
     return render_template("upload.html", values=values, errors=errors or {}, results=results,
-                           collections=editing.known_collections(session, viewer), access_options=ACCESS_OPTIONS)
+                           collections=editing.known_collections(session, viewer), access_options=ACCESS_OPTIONS,
+                           precision_options=PRECISION_OPTIONS)
 
 
 def upload_results(report: IngestReport) -> dict[str, Any]:
@@ -353,12 +372,16 @@ def upload_results(report: IngestReport) -> dict[str, Any]:
 @editors_only
 def upload() -> ResponseReturnValue:
     archive, session, viewer = current_archive(), db_session(), current_viewer()
+    # The form starts at the archive's defaults (restricted, about 10 km unless changed); a client
+    # that leaves a field out gets the same.
+    defaults = {"access": archive.settings["default_access"],
+                "location_precision": archive.settings["default_location_precision"]}
     if request.method == "GET":
-        return render_upload({"access": archive.settings["default_access"]})
+        return render_upload(defaults)
     files = [(f.filename or "", f.stream) for f in request.files.getlist("files") if f.filename]
     values = {"collection_id": request.form.get("collection_id", ""),
               "new_collection": request.form.get("new_collection", ""),
-              "access": request.form.get("access", archive.settings["default_access"])}
+              **{name: request.form.get(name, default) for name, default in defaults.items()}}
     try:
         choices = editing.upload_choices(session, viewer, file_count=len(files), **values)
     except Invalid as exc:
@@ -382,16 +405,8 @@ def bulk_form() -> dict[str, Any]:
     return {"action": url_for("edit.bulk_edit", **request.args.to_dict()),
             "collections": editing.known_collections(db_session(), current_viewer()),
             "access_options": [(a.value, a.value.capitalize()) for a in AccessLevel], "errors": state.get("errors", {}),
-            "values": state.get("values", {}), "selected": state.get("selected", set())}
-
-
-def bulk_summary(result: editing.BulkResult) -> str:
-    parts = [f"{counted(len(result.updated), 'item')} updated"]
-    if result.unchanged:
-        parts.append(f"{counted(len(result.unchanged), 'item')} already as asked")
-    if result.not_found:
-        parts.append(f"{counted(len(result.not_found), 'item')} not found")
-    return ", ".join(parts) + "."
+            "values": state.get("values", {}), "selected": state.get("selected", set()),
+            "preview": state.get("preview")}
 
 
 @bp.post("/items/bulk")
@@ -405,6 +420,7 @@ def bulk_edit() -> ResponseReturnValue:
     try:
         if not all(i.isascii() and i.isdigit() for i in raw_ids):
             raise Invalid("item ids must be whole numbers", "items")
+        publication = publication_to_confirm([int(i) for i in raw_ids], values["access"])
         result = editing.bulk_edit(
             session, viewer, [int(i) for i in raw_ids], add_tags=editing.split_tags(values["add_tags"]),
             remove_tags=editing.split_tags(values["remove_tags"]),
@@ -412,10 +428,19 @@ def bulk_edit() -> ResponseReturnValue:
             access=values["access"] or KEEP)
     except Invalid as exc:
         session.rollback()
-        # The browse page again, as it was (the form's action carries its query), with the bar
-        # showing what was refused; rendered as the browse route so that its own links point there.
+        # The browse page again, as it was, with the bar showing what was refused.
         g.bulk_state = {"errors": messages(exc), "values": values,
                         "selected": {int(i) for i in raw_ids if i.isascii() and i.isdigit()}}
-        request.url_rule = next(current_app.url_map.iter_rules("pages.browse"))
-        return pages.browse(), 400
-    return done(bulk_summary(result), url_for("pages.browse", **request.args.to_dict()))
+        return browse_again(), 400
+    if publication is not None:  # checked, but applied only once the editor has seen what it publishes
+        session.rollback()
+        g.bulk_state = {"errors": {}, "values": values, "selected": {int(i) for i in raw_ids}, "preview": publication}
+        return browse_again()
+    return done(result.summary(), url_for("pages.browse", **request.args.to_dict()))
+
+
+def browse_again() -> ResponseReturnValue:
+    """The browse page the bulk edit was sent from (its action carries the query), with the bar in
+    g.bulk_state; rendered as the browse route so that its own links point there."""
+    request.url_rule = next(current_app.url_map.iter_rules("pages.browse"))
+    return pages.browse()
