@@ -105,25 +105,22 @@ def test_thumbnail_etags_differ_by_kind(client: FlaskClient, video_id: int) -> N
     assert grid.headers["ETag"] != page.headers["ETag"]
 
 
-def test_public_items_are_publicly_cacheable(client: FlaskClient, archive: Archive, video_id: int) -> None:
-    archive.settings["media_cache_seconds"] = 1234
-
+def test_public_items_may_be_cached_but_are_revalidated(client: FlaskClient, video_id: int) -> None:
     for path in ("original", "proxy", "thumbs/grid"):
         response = client.get(f"/items/{video_id}/{path}")
-        assert response.cache_control.public and not response.cache_control.private
-        assert response.cache_control.max_age == 1234
+        assert response.headers["Cache-Control"] == "no-cache" and response.headers["ETag"], path
+        assert not response.cache_control.max_age and not response.cache_control.private, path
         response.close()
 
 
-def test_restricted_items_are_only_privately_cacheable(app: Flask, client: FlaskClient,
-                                                       archive: Archive) -> None:
+def test_restricted_items_are_never_stored(app: Flask, client: FlaskClient, archive: Archive) -> None:
     set_viewer(app, RESEARCHER)
     item_id = add_item(archive, "Restricted", access=AccessLevel.restricted)
 
     for path in ("original", "thumbs/grid", "thumbs/page"):
         response = client.get(f"/items/{item_id}/{path}")
         assert response.status_code == 200
-        assert response.cache_control.private and not response.cache_control.public
+        assert response.cache_control.private and response.cache_control.no_store
         assert "public" not in response.headers["Cache-Control"]
         response.close()
 
