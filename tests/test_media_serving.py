@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from archive.core import Archive
 from archive.models import AccessLevel, Derivative, ItemKind
+from conftest import PUBLISHED
 from test_web import RESEARCHER, add_item, set_viewer
 
 CONTENT = bytes(range(256)) * 8  # 2048 bytes, each position recognisable
@@ -230,7 +231,7 @@ def test_ingested_video_streams_with_ranges(client: FlaskClient, archive: Archiv
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
                     "testsrc2=size=320x240:rate=25", "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
                     str(source)], check=True, timeout=60)
-    report = ingest_paths(archive, [source], IngestOptions())
+    report = ingest_paths(archive, [source], IngestOptions(**PUBLISHED))
     assert report.ok, report.failed
     item_id = report.ingested[0]["item_id"]
     data = source.read_bytes()
