@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archive.app import create_app, current_archive
-from archive.models import AccessLevel, JobState, MediaFile
+from archive.models import AccessLevel, JobState, LocationPrecision, MediaFile
 from archive.services import Invalid, NotFound, accounts, counted, jobs
 from archive.services.fixity import verify_store
 from archive.services.ingest import IngestOptions, display_path, ingest_paths
@@ -55,18 +55,23 @@ def _progress(label: str) -> Progress:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--collection", help="Collection to put the items in; created when it does not exist.")
 @click.option("--access", type=click.Choice([a.value for a in AccessLevel]),
-              help="Access level of the new items (default: the default_access setting).")
+              help="Access level of the new items (default: the default_access setting, restricted unless "
+                   "changed).")
+@click.option("--location-precision", type=click.Choice([p.value for p in LocationPrecision]),
+              help="Precision at which their GPS positions are published to viewers who may not see them exactly "
+                   "(default: the default_location_precision setting, km10 unless changed).")
 @click.option("--defer-thumbnails/--thumbnails-now", "defer", default=None,
               help="Leave thumbnails to the worker (crossings worker) and catalogue sooner, or make them "
                    "during the run (default: the defer_thumbnails setting, false unless changed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document on stdout.")
 @with_appcontext
-def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, defer: bool | None,
-           as_json: bool) -> None:
+def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, location_precision: str | None,
+           defer: bool | None, as_json: bool) -> None:
     """Ingest files and folders: store, probe, make thumbnails, catalogue."""
     archive = current_archive()
     defer = archive.settings["defer_thumbnails"] if defer is None else defer
-    options = IngestOptions(collection=collection, access=AccessLevel(access or archive.settings["default_access"]),
+    options = IngestOptions(collection=collection, access=AccessLevel(access) if access else None,
+                            location_precision=LocationPrecision(location_precision) if location_precision else None,
                             defer_thumbnails=defer)
     with _progress("Ingesting") as progress:
         task = progress.add_task("", total=None)
@@ -308,6 +313,60 @@ def users_revoke(username: str, collection_id: int) -> None:
     except (Invalid, NotFound) as exc:
         _fail(exc)
     click.echo(f"user {username} no longer sees confidential items of collection {collection_id}")
+
+
+# -- items ------------------------------------------------------------------------------------
+
+@commands.group("items")
+def items_group() -> None:
+    """Items of the catalogue."""
+
+
+def _on_terminal() -> bool:
+    """Can the command ask its user? Not under CI, a pipe or cron: it must never wait for an answer there."""
+    return sys.stdin.isatty()
+
+
+@items_group.command("set-access")
+@click.argument("item_ids", metavar="ID...", nargs=-1, required=True, type=click.IntRange(min=1))
+@click.argument("level", type=click.Choice([a.value for a in AccessLevel]))
+@click.option("--yes", is_flag=True, help="Make items public without asking (needed when not run on a terminal).")
+@with_appcontext
+def items_set_access(item_ids: tuple[int, ...], level: str, yes: bool) -> None:
+    """Set the access level of items. Making them public first shows what anyone would then see (GPS
+    precision, transcripts, downloadable originals) and asks; without a terminal it needs --yes.
+
+    Exit 0 when every item is now at LEVEL; 1 when one was not found (the others are changed) or the
+    change was refused or not confirmed (nothing is changed).
+    """
+    from archive.services.editing import bulk_edit, publication_preview
+    archive = current_archive()
+    ids = list(dict.fromkeys(item_ids))
+    with archive.Session() as session:
+        preview = publication_preview(session, SYSTEM, ids, level)
+    if preview.needs_confirmation and not yes:
+        for line in preview.lines():
+            err.print(line, markup=False)
+        if not _on_terminal():
+            err.print("refused: making items public is confirmed on a terminal, or with --yes; nothing was changed",
+                      markup=False)
+            sys.exit(1)
+        if not click.confirm(f"Make {counted(len(preview.items), 'item')} public?", err=True):
+            err.print("nothing was changed", markup=False)
+            sys.exit(1)
+    try:
+        with archive.session() as session:
+            again = publication_preview(session, SYSTEM, ids, level)
+            if not yes and {e.item_id for e in again.items} - {e.item_id for e in preview.items}:
+                raise Invalid("items were changed while you were asked; nothing was changed, run it again")
+            result = bulk_edit(session, SYSTEM, ids, access=level)
+    except Invalid as exc:
+        err.print(f"refused: {exc}", markup=False)
+        sys.exit(1)
+    for item_id in result.not_found:
+        err.print(f"item {item_id} not found", markup=False)
+    click.echo(result.summary())
+    sys.exit(1 if result.not_found else 0)
 
 
 # -- transcripts and the search index (issue 4) ------------------------------------------------

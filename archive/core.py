@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +14,21 @@ from sqlalchemy.orm import Session
 
 from archive import db
 from archive.access import SYSTEM, Viewer
-from archive.models import AccessLevel, MediaFile
+from archive.models import AccessLevel, LocationPrecision, MediaFile
 from archive.search import SearchIndex
 from archive.services import audit  # importing it registers the listener that records every change
 from archive.services import search_sync  # registers the listeners that keep the search index in step
-from archive.settings import load_settings
+from archive.settings import SettingsError, load_settings
 from archive.store import Store
+
+
+def _check_choice(settings: dict[str, Any], name: str, choices: type[enum.Enum]) -> None:
+    """Refuse a setting that is not one of an enum's values, naming the setting and the choices."""
+    try:
+        choices(settings[name])
+    except ValueError:
+        allowed = ", ".join(c.value for c in choices)
+        raise SettingsError(f"setting {name!r} must be one of {allowed}, got {settings[name]!r}") from None
 
 
 class Archive:
@@ -33,7 +43,8 @@ class Archive:
         self.Session = db.make_sessionmaker(self.engine)
         #: (revision before, revision after) of the migration run when the archive was opened.
         self.migration: tuple[str | None, str] | None = None
-        AccessLevel(settings["default_access"])  # fail early on a misspelt level
+        _check_choice(settings, "default_access", AccessLevel)  # fail early on a misspelt level
+        _check_choice(settings, "default_location_precision", LocationPrecision)
         # Search: sessions know their archive, so that a commit can update the index (search_sync).
         self.Session.configure(info={"archive": self})
         #: Update the search index after each commit that changed what it holds (else: sync_index later).

@@ -28,8 +28,13 @@ SETTINGS: tuple[Setting, ...] = (
             "crossings.sqlite3 in the data root."),
     Setting("secret_key", "", "Key that signs session cookies. Empty: a random key kept in the "
             "data root (secret_key file), made on first start."),
-    Setting("default_access", "public", "Access level given to newly ingested items when none "
-            "is asked for: public, restricted or confidential."),
+    Setting("default_access", "restricted", "Access level given to items added from now on (ingest, "
+            "upload, the demo) when none is asked for: public, restricted or confidential. Restricted: "
+            "footage of people in flight is seen by accounts only until an archivist publishes it."),
+    Setting("default_location_precision", "km10", "Precision at which the GPS position of items added "
+            "from now on is published to viewers who may not see it exactly, when none is asked for: exact, "
+            "km10 (about 10 km), region or country. Anything but exact also keeps the original (which may "
+            "carry the position in its metadata) from those viewers."),
     Setting("ingest_workers", 2, "Parallel ffmpeg/Pillow workers during ingest (this machine has 2 cores)."),
     Setting("ffprobe_timeout", 30.0, "Seconds one ffprobe call may take before it is stopped."),
     Setting("ffmpeg_timeout", 120.0, "Seconds one thumbnail or waveform ffmpeg call may take."),
@@ -51,8 +56,6 @@ SETTINGS: tuple[Setting, ...] = (
             "them. false: they only play the web proxy and see the thumbnails; nothing is offered to download."),
     Setting("per_page", 24, "Items per page in the browse grid and the API when none is asked for."),
     Setting("max_per_page", 100, "Largest page size the browse grid and the API give; larger requests are clamped."),
-    Setting("media_cache_seconds", 86400, "Cache-Control max-age of media and thumbnails, in seconds "
-            "(content-addressed, so they never change under a URL)."),
     Setting("login_max_failures", 5, "Failed logins allowed for one username within login_window_seconds "
             "before further tries are refused until the window has passed."),
     Setting("login_max_failures_per_address", 20, "Failed logins allowed from one network address within "

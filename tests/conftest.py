@@ -12,9 +12,16 @@ from flask.testing import FlaskClient
 
 from archive.app import create_app
 from archive.core import Archive
+from archive.models import AccessLevel, LocationPrecision
 
 # Keep the developer's own settings out of the tests.
 _ENV_PREFIX = "CROSSINGS_"
+
+#: What a test that needs published material ingests with, IngestOptions(**PUBLISHED): public, its GPS
+#: exact (so its original is downloadable by anyone). The archive's defaults are restricted and km10.
+PUBLISHED = {"access": AccessLevel.public, "location_precision": LocationPrecision.exact}
+#: The same as settings, for tests that upload or ingest from the command line: settings.update(PUBLISHED_SETTINGS).
+PUBLISHED_SETTINGS = {"default_access": "public", "default_location_precision": "exact"}
 
 
 @pytest.fixture(autouse=True)

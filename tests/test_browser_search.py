@@ -15,6 +15,7 @@ from archive.models import Item, ItemKind, Transcript
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.transcripts import import_transcript
 from browser import ARTIFACTS, served_page, wait_until
+from conftest import PUBLISHED
 from mediagen import make_video
 from test_web import add_item
 
@@ -36,7 +37,7 @@ def clip_id(archive: Archive, tmp_path: Path) -> int:
     """Six seconds of real H.264 footage, ingested with its English transcript beside it."""
     video = make_video(tmp_path / "Sinuiju_ferry.mp4", duration=6.0)
     (tmp_path / "Sinuiju_ferry.en.vtt").write_text(SIDECAR, encoding="utf-8")
-    report = ingest_paths(archive, [video, tmp_path / "Sinuiju_ferry.en.vtt"], IngestOptions())
+    report = ingest_paths(archive, [video, tmp_path / "Sinuiju_ferry.en.vtt"], IngestOptions(**PUBLISHED))
     assert report.ok and report.attached, report
     return report.ingested[0]["item_id"]
 

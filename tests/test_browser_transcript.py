@@ -18,7 +18,7 @@ from archive.services import accounts
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.transcripts import import_transcript
 from browser import ARTIFACTS, logged_in_page, served_page, wait_until
-from conftest import PASSWORD
+from conftest import PASSWORD, PUBLISHED
 from mediagen import make_video
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,8 @@ def _webvtt(lines: list[str], speaker: str) -> bytes:
 @pytest.fixture
 def clip(archive: Archive, tmp_path: Path) -> dict[str, int]:
     """A twelve-second public clip with a Korean transcript and English subtitles."""
-    report = ingest_paths(archive, [make_video(tmp_path / "Yalu_crossing.mp4", duration=SECONDS)], IngestOptions())
+    report = ingest_paths(archive, [make_video(tmp_path / "Yalu_crossing.mp4", duration=SECONDS)],
+                          IngestOptions(**PUBLISHED))
     assert report.ok, report
     item_id = report.ingested[0]["item_id"]
     with archive.session() as session:

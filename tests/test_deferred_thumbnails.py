@@ -16,6 +16,7 @@ from archive.models import Item, Job, JobState, MediaFile
 from archive.services.fixity import verify_store
 from archive.services.ingest import PROXY_JOB, THUMBNAILS_JOB, IngestOptions, ingest_paths, thumbnail_kinds
 from archive.web.pages import THUMBNAILS_NOTE
+from conftest import PUBLISHED
 from mediagen import make_audio, make_jpeg, make_tiff, make_video
 from test_ingest import crossings, ingest_json
 
@@ -46,7 +47,7 @@ def item_ids(archive: Archive) -> dict[str, int]:
 
 def test_deferred_ingest_records_items_and_the_worker_makes_the_same_thumbnails(
         files: Path, archive: Archive, client: Any, tmp_path: Path) -> None:
-    report = ingest_paths(archive, [files], IngestOptions(defer_thumbnails=True))
+    report = ingest_paths(archive, [files], IngestOptions(defer_thumbnails=True, **PUBLISHED))
     assert report.ok and len(report.ingested) == 5
     ids = item_ids(archive)
     with archive.Session() as session:
@@ -79,7 +80,7 @@ def test_deferred_ingest_records_items_and_the_worker_makes_the_same_thumbnails(
     # The same files ingested the usual way get derivatives of the same format and size.
     inline = Archive.open({"data": str(tmp_path / "inline")})
     try:
-        assert ingest_paths(inline, [files], IngestOptions()).ok
+        assert ingest_paths(inline, [files], IngestOptions(**PUBLISHED)).ok
         assert derivative_shapes(archive) == derivative_shapes(inline)
     finally:
         inline.close()

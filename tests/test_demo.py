@@ -23,8 +23,9 @@ from archive.search import SearchRequest
 from archive.demo import build as demo_build
 from archive.demo import build_demo, load_demo
 from archive.demo.build import DATA_FILE, SOURCE_PREFIX, TRANSCRIPTS_FILE, DemoDataError
-from archive.models import (AccessLevel, Collection, Credit, Item, ItemKind, Job, MediaFile, Person, Segment, Tag,
-                            Transcript, item_tags)
+from archive.demo.journey import ITEM_PRECISION
+from archive.models import (AccessLevel, Collection, Credit, Item, ItemKind, Job, LocationPrecision, MediaFile, Person,
+                            Segment, Tag, Transcript, item_tags)
 
 #: Real, private people of the films: they may appear only in Beyond Utopia's factual synopsis.
 PRIVATE_NAMES = ("Roh", "Lee Soyeon", "Soyeon", "Kwon Hyo-jin")
@@ -131,6 +132,17 @@ def test_demo_has_every_kind_and_mixed_access_with_a_public_majority(db: Session
     assert all(kinds[kind] >= 1 for kind in ItemKind)
     assert access[AccessLevel.restricted] >= 1 and access[AccessLevel.confidential] >= 1
     assert access[AccessLevel.public] > len(items) / 2
+
+
+@pytest.mark.slow
+def test_demo_follows_the_defaults_where_its_data_names_no_level(db: Session) -> None:
+    """Access levels come from demo.toml; GPS precisions from the journey's list, else the
+    default_location_precision setting (km10), as for anything else added to the archive."""
+    specs = {SOURCE_PREFIX + spec.key: spec for spec in load_demo().items}
+    for item in _items(db):
+        spec = specs[item.source]
+        assert item.access is spec.access, item.title
+        assert item.location_precision is ITEM_PRECISION.get(spec.key, LocationPrecision.km10), item.title
 
 
 @pytest.mark.slow

@@ -398,8 +398,9 @@ def test_an_original_with_more_exact_gps_than_published_is_withheld(client: Flas
     """The bytes of a JPEG carry its EXIF GPS: a viewer shown a coarsened position gets no original."""
     from archive.services.ingest import IngestOptions, ingest_paths
     from mediagen import make_jpeg
+    from conftest import PUBLISHED
     report = ingest_paths(archive, [make_jpeg(tmp_path / "riverbank.jpg", gps=(40.104321, 124.412345))],
-                          IngestOptions())
+                          IngestOptions(**PUBLISHED))
     item_id = report.ingested[0]["item_id"]
     assert client.get(f"/items/{item_id}/original").status_code == 200  # exact: published as it is
     _set_precision(archive, item_id, LocationPrecision.km10)

@@ -79,7 +79,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ingested(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict[str, Any]]:
     data = tmp_path_factory.mktemp("data")
-    code, summary, _ = ingest_json(data, str(corpus), "--collection", "Field tapes", "--access", "restricted")
+    code, summary, _ = ingest_json(data, str(corpus), "--collection", "Field tapes", "--access", "restricted",
+                                   "--location-precision", "exact")  # exact: proxies only where browsers need them
     return data, code, summary
 
 

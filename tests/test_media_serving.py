@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from archive.core import Archive
 from archive.models import AccessLevel, Derivative, ItemKind
+from conftest import PUBLISHED
 from test_web import RESEARCHER, add_item, set_viewer
 
 CONTENT = bytes(range(256)) * 8  # 2048 bytes, each position recognisable
@@ -105,25 +106,22 @@ def test_thumbnail_etags_differ_by_kind(client: FlaskClient, video_id: int) -> N
     assert grid.headers["ETag"] != page.headers["ETag"]
 
 
-def test_public_items_are_publicly_cacheable(client: FlaskClient, archive: Archive, video_id: int) -> None:
-    archive.settings["media_cache_seconds"] = 1234
-
+def test_public_items_may_be_cached_but_are_revalidated(client: FlaskClient, video_id: int) -> None:
     for path in ("original", "proxy", "thumbs/grid"):
         response = client.get(f"/items/{video_id}/{path}")
-        assert response.cache_control.public and not response.cache_control.private
-        assert response.cache_control.max_age == 1234
+        assert response.headers["Cache-Control"] == "no-cache" and response.headers["ETag"], path
+        assert not response.cache_control.max_age and not response.cache_control.private, path
         response.close()
 
 
-def test_restricted_items_are_only_privately_cacheable(app: Flask, client: FlaskClient,
-                                                       archive: Archive) -> None:
+def test_restricted_items_are_never_stored(app: Flask, client: FlaskClient, archive: Archive) -> None:
     set_viewer(app, RESEARCHER)
     item_id = add_item(archive, "Restricted", access=AccessLevel.restricted)
 
     for path in ("original", "thumbs/grid", "thumbs/page"):
         response = client.get(f"/items/{item_id}/{path}")
         assert response.status_code == 200
-        assert response.cache_control.private and not response.cache_control.public
+        assert response.cache_control.private and response.cache_control.no_store
         assert "public" not in response.headers["Cache-Control"]
         response.close()
 
@@ -233,7 +231,7 @@ def test_ingested_video_streams_with_ranges(client: FlaskClient, archive: Archiv
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
                     "testsrc2=size=320x240:rate=25", "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
                     str(source)], check=True, timeout=60)
-    report = ingest_paths(archive, [source], IngestOptions())
+    report = ingest_paths(archive, [source], IngestOptions(**PUBLISHED))
     assert report.ok, report.failed
     item_id = report.ingested[0]["item_id"]
     data = source.read_bytes()

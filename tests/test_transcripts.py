@@ -308,7 +308,7 @@ def test_ingest_attaches_sidecars_and_never_ingests_them(tmp_path: Path) -> None
     (folder / "lonely.srt").write_text(SRT, encoding="utf-8")
     data = tmp_path / "data"
     env = {"CROSSINGS_DATA": str(data), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([CROSSINGS, "ingest", "--json", str(folder)], capture_output=True, text=True, env=env,
+    result = subprocess.run([CROSSINGS, "ingest", "--json", "--access", "public", str(folder)], capture_output=True, text=True, env=env,
                             timeout=300)
     summary = json.loads(result.stdout)
     assert result.returncode == 1  # some failed

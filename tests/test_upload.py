@@ -61,7 +61,8 @@ def test_upload_page_offers_files_collections_and_access_levels(client: FlaskCli
     assert '<input id="f-files" name="files" type="file" multiple' in html
     assert 'enctype="multipart/form-data"' in html and "upload.js" in html
     assert "Beyond Utopia" in field_html(html, "collection_id")
-    assert '<option value="public" selected>' in field_html(html, "access")
+    assert '<option value="restricted" selected>' in field_html(html, "access")  # the default_access setting
+    assert '<option value="km10" selected>' in field_html(html, "location_precision")
 
 
 def test_upload_of_several_files_shows_ingested_duplicates_and_failures(client: FlaskClient, archive: Archive,

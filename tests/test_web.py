@@ -24,6 +24,7 @@ from archive.core import Archive
 from archive.dates import parse_date
 from archive.models import (AccessLevel, Collection, Credit, Derivative, Item, ItemKind, Job, JobState,
                             MediaFile, Person, Tag)
+from conftest import PUBLISHED
 
 _BASE_TIME = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -589,7 +590,7 @@ def test_ingested_stills_appear_on_the_pages(client: FlaskClient, archive: Archi
     Image.new("RGB", (300, 400), "olive").save(folder / "Kunming_market.png", "PNG")
     Image.new("RGB", (300, 400), "maroon").save(folder / "safe_house.png", "PNG")
     report = ingest_paths(archive, [folder / "Shenyang_station.jpg", folder / "Kunming_market.png"],
-                          IngestOptions(collection="Beyond Utopia"))
+                          IngestOptions(collection="Beyond Utopia", **PUBLISHED))
     hidden = ingest_paths(archive, [folder / "safe_house.png"],
                           IngestOptions(collection="Beyond Utopia", access=AccessLevel.confidential))
     assert report.ok and len(report.ingested) == 2 and hidden.ok

@@ -75,7 +75,10 @@ class IngestReport:
 @dataclass(frozen=True)
 class IngestOptions:
     collection: str | None = None
-    access: AccessLevel = AccessLevel.public
+    #: Access level of the new items; None: the default_access setting.
+    access: AccessLevel | None = None
+    #: Published precision of their GPS positions; None: the default_location_precision setting.
+    location_precision: LocationPrecision | None = None
     actor: Viewer = SYSTEM  #: who the audit trail names for the new items
     #: Where the files came from when their path means nothing later (uploads: "uploaded by mina").
     origin: str = ""
@@ -247,13 +250,22 @@ def title_from_name(path: Path) -> str:
     return title[:500] or "Untitled"
 
 
+def new_item_levels(settings: dict[str, Any], access: AccessLevel | str | None = None,
+                    precision: LocationPrecision | str | None = None) -> tuple[AccessLevel, LocationPrecision]:
+    """The access level and published GPS precision of an item added now: those asked for, else the
+    default_access and default_location_precision settings (restricted, about 10 km unless changed)."""
+    return (AccessLevel(access or settings["default_access"]),
+            LocationPrecision(precision or settings["default_location_precision"]))
+
+
 def record(session: Session, archive: Archive, prepared: Prepared, options: IngestOptions) -> Item:
     """Create the item, its media file and derivative records; place the files; flush, no commit."""
     info = prepared.info
     collection = get_or_create_collection(session, options.collection)[0] if options.collection else None
     date_shot = parse_date(info.creation_time.date().isoformat()) if info.creation_time else parse_date("")
-    item = Item(title=title_from_name(prepared.path), kind=ItemKind(info.kind), access=options.access,
-                collection=collection, date_shot=date_shot.text, date_lower=date_shot.lower,
+    access, precision = new_item_levels(archive.settings, options.access, options.location_precision)
+    item = Item(title=title_from_name(prepared.path), kind=ItemKind(info.kind), access=access,
+                location_precision=precision, collection=collection, date_shot=date_shot.text, date_lower=date_shot.lower,
                 date_upper=date_shot.upper, creator="", language="", rights="", source="", description="")
     sha = prepared.staged.sha256
     media = MediaFile(

@@ -16,10 +16,10 @@ from werkzeug.datastructures import MultiDict
 
 from archive.access import can_see
 from archive.dates import EDTF_HINT
-from archive.models import AccessLevel, Collection, Credit, Item
+from archive.models import AccessLevel, Collection, Credit, Item, LocationPrecision
 from archive.services import Invalid, Stale, StaleBatch, audit, counted, editing, locations
 from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
-from archive.services.editing import KEEP
+from archive.services.editing import KEEP, PublicationPreview
 from archive.services.ingest import IngestReport
 from archive.web import pages
 from archive.web.auth import editors_only
@@ -41,6 +41,11 @@ PEOPLE_PER_PAGE = 50
 ACCESS_OPTIONS = [(AccessLevel.public.value, "Public — anyone"),
                   (AccessLevel.restricted.value, "Restricted — researchers and archivists"),
                   (AccessLevel.confidential.value, "Confidential — admins, and those granted the collection")]
+#: The published precisions of a GPS position as forms offer them.
+PRECISION_OPTIONS = [(LocationPrecision.exact.value, "Exact — shown as recorded"),
+                     (LocationPrecision.km10.value, "About 10 km"),
+                     (LocationPrecision.region.value, "Region only"),
+                     (LocationPrecision.country.value, "Country only")]
 
 
 # -- small helpers ----------------------------------------------------------------------------
@@ -143,15 +148,26 @@ def credit_form_context(credit_values: dict[str, str] | None = None,
 
 def render_item_form(item_id: int, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                      geo_errors: dict[str, str] | None = None, geo_values: MultiDict[str, str] | None = None,
-                     range_where: tuple[int, dict[str, str]] | None = None, **credit: Any) -> str:
+                     range_where: tuple[int, dict[str, str]] | None = None,
+                     publication: PublicationPreview | None = None, **credit: Any) -> str:
     """The item's edit page. A refused form is shown as it was sent: `geo_values` fills "where it was
-    filmed", `range_where` (range id, values) the place and leg of that time range."""
+    filmed", `range_where` (range id, values) the place and leg of that time range. With `publication`,
+    the page asks to confirm what making the item public shows."""
     session, viewer = db_session(), current_viewer()
     item = get_item(session, viewer, item_id)
     return render_template("edit_item.html", item=item, values={**item_values(item), **(values or {})},
                            errors=errors or {}, collections=editing.known_collections(session, viewer),
                            access_options=ACCESS_OPTIONS, edtf_hint=EDTF_HINT, geo_errors=geo_errors or {},
-                           geo_values=geo_values, range_where=range_where, **credit_form_context(**credit))
+                           geo_values=geo_values, range_where=range_where, publication=publication,
+                           **credit_form_context(**credit))
+
+
+def publication_to_confirm(item_ids: list[int], access: str) -> PublicationPreview | None:
+    """What a save setting `access` would make public, when the form has not confirmed it yet."""
+    if access != AccessLevel.public.value or request.form.get("confirm_public") == "yes":
+        return None
+    preview = editing.publication_preview(db_session(), current_viewer(), item_ids, access)
+    return preview if preview.needs_confirmation else None
 
 
 def posted_geography() -> dict[str, Any]:
@@ -180,6 +196,7 @@ def save_item_page(item_id: int, *, geography: bool) -> SavedItem | ResponseRetu
     values = form_values(ITEM_FORM)
     fields: dict[str, Any] = {name: value for name, value in values.items() if name != "tags"}
     tags = editing.split_tags(values["tags"]) if "tags" in values else KEEP
+    publication = publication_to_confirm([item_id], values.get("access", ""))
     try:
         changes = editing.edit_item(session, viewer, item_id, tags=tags, **fields,
                                     expected_version=request.form.get("version"))
@@ -190,6 +207,10 @@ def save_item_page(item_id: int, *, geography: bool) -> SavedItem | ResponseRetu
         geo_errors = {name: errors.pop(name) for name in GEOGRAPHY_FIELDS if name in errors}
         return render_item_form(item_id, values, errors, geo_errors,
                                 geo_values=request.form if geography else None), status
+    if publication is not None:  # checked and valid, but not saved until the editor has seen what it publishes
+        session.rollback()
+        return render_item_form(item_id, values, publication=publication,
+                                geo_values=request.form if geography else None)
     item = session.get(Item, item_id)
     assert item is not None
     return SavedItem(item, changes)
@@ -386,7 +407,8 @@ def render_upload(values: dict[str, str], errors: dict[str, str] | None = None,
                   results: dict[str, Any] | None = None) -> str:
     session, viewer = db_session(), current_viewer()
     return render_template("upload.html", values=values, errors=errors or {}, results=results,
-                           collections=editing.known_collections(session, viewer), access_options=ACCESS_OPTIONS)
+                           collections=editing.known_collections(session, viewer), access_options=ACCESS_OPTIONS,
+                           precision_options=PRECISION_OPTIONS)
 
 
 def upload_results(report: IngestReport) -> dict[str, Any]:
@@ -410,12 +432,16 @@ def upload_results(report: IngestReport) -> dict[str, Any]:
 @editors_only
 def upload() -> ResponseReturnValue:
     archive, session, viewer = current_archive(), db_session(), current_viewer()
+    # The form starts at the archive's defaults (restricted, about 10 km unless changed); a client
+    # that leaves a field out gets the same.
+    defaults = {"access": archive.settings["default_access"],
+                "location_precision": archive.settings["default_location_precision"]}
     if request.method == "GET":
-        return render_upload({"access": archive.settings["default_access"]})
+        return render_upload(defaults)
     files = [(f.filename or "", f.stream) for f in request.files.getlist("files") if f.filename]
     values = {"collection_id": request.form.get("collection_id", ""),
               "new_collection": request.form.get("new_collection", ""),
-              "access": request.form.get("access", archive.settings["default_access"])}
+              **{name: request.form.get(name, default) for name, default in defaults.items()}}
     try:
         choices = editing.upload_choices(session, viewer, file_count=len(files), **values)
     except Invalid as exc:
@@ -439,16 +465,8 @@ def bulk_form() -> dict[str, Any]:
     return {"action": url_for("edit.bulk_edit", **request.args.to_dict()),
             "collections": editing.known_collections(db_session(), current_viewer()),
             "access_options": [(a.value, a.value.capitalize()) for a in AccessLevel], "errors": state.get("errors", {}),
-            "values": state.get("values", {}), "selected": state.get("selected", set())}
-
-
-def bulk_summary(result: editing.BulkResult) -> str:
-    parts = [f"{counted(len(result.updated), 'item')} updated"]
-    if result.unchanged:
-        parts.append(f"{counted(len(result.unchanged), 'item')} already as asked")
-    if result.not_found:
-        parts.append(f"{counted(len(result.not_found), 'item')} not found")
-    return ", ".join(parts) + "."
+            "values": state.get("values", {}), "selected": state.get("selected", set()),
+            "preview": state.get("preview")}
 
 
 @bp.post("/items/bulk")
@@ -462,6 +480,7 @@ def bulk_edit() -> ResponseReturnValue:
     try:
         if not all(i.isascii() and i.isdigit() for i in raw_ids):
             raise Invalid("item ids must be whole numbers", "items")
+        publication = publication_to_confirm([int(i) for i in raw_ids], values["access"])
         result = editing.bulk_edit(
             session, viewer, [int(i) for i in raw_ids], add_tags=editing.split_tags(values["add_tags"]),
             remove_tags=editing.split_tags(values["remove_tags"]),
@@ -471,10 +490,17 @@ def bulk_edit() -> ResponseReturnValue:
             versions={int(i): form.get(f"version-{i}") for i in raw_ids})
     except Invalid as exc:
         errors, status = refusal(exc)
-        # The browse page again, as it was (the form's action carries its query), with the bar
-        # showing what was refused; rendered as the browse route so that its own links point there.
+        # The browse page again, as it was, with the bar showing what was refused.
         g.bulk_state = {"errors": errors, "values": values,
                         "selected": {int(i) for i in raw_ids if i.isascii() and i.isdigit()}}
-        request.url_rule = next(current_app.url_map.iter_rules("pages.browse"))
-        return pages.browse(), status
-    return done(bulk_summary(result), url_for("pages.browse", **request.args.to_dict()))
+        return browse_again(), status
+    if publication is not None:  # checked, but applied only once the editor has seen what it publishes
+        session.rollback()
+        g.bulk_state = {"errors": {}, "values": values, "selected": {int(i) for i in raw_ids}, "preview": publication}
+        return browse_again()
+    return done(result.summary(), url_for("pages.browse", **request.args.to_dict()))
+
+
+def browse_again() -> ResponseReturnValue:
+    """The browse page the bulk edit was sent from (its action carries the query), with the bar in
+    g.bulk_state; rendered as the browse route so that its own links point there."""

@@ -103,13 +103,22 @@ def _stored(relpath: str, what: str) -> Path:
 
 
 def _send(item: Item, path: Path, mime: str, *, etag: str) -> Response:
-    max_age = current_archive().settings["media_cache_seconds"]
-    response = send_file(path, mimetype=mime, conditional=True, etag=etag, max_age=max_age)
-    # Shared caches may keep only what anyone may see; the rest stays in the viewer's browser.
-    if item.access is not AccessLevel.public:
-        response.cache_control.public = False
-        response.cache_control.private = True
+    # conditional: Range requests, and 304 to an If-None-Match that names the ETag.
+    response = send_file(path, mimetype=mime, conditional=True, etag=etag, max_age=None)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return set_caching(response, item)
+
+
+def set_caching(response: Response, item: Item) -> Response:
+    """What caches may do with a file or transcript of `item`: the one rule for everything served from an item.
+
+    Restricted and confidential material is never stored, by shared caches or by the browser
+    (`private, no-store`). Public material may be stored but must be revalidated on every use
+    (`no-cache`, answered 304 while its ETag holds), so that once the item is made restricted or
+    confidential, or put in the trash, no cache serves it again: the revalidation gets a 404.
+    """
+    response.headers["Cache-Control"] = "no-cache" if item.access is AccessLevel.public else "private, no-store"
+    response.headers.pop("Expires", None)
     return response
 
 

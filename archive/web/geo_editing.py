@@ -27,8 +27,8 @@ from archive.services.place_fields import place_label
 from archive.services.ranges import list_ranges
 from archive.web.auth import editors_only
 from archive.web.context import current_archive, current_viewer, db_session
-from archive.web.editing import (ACCESS_OPTIONS, SavedItem, changed, done, messages, refusal, render_item_form,
-                                 save_item_page)
+from archive.web.editing import (ACCESS_OPTIONS, PRECISION_OPTIONS, SavedItem, changed, done, messages, refusal,
+                                 render_item_form, save_item_page)
 
 bp = Blueprint("geo_edit", __name__)
 
@@ -39,10 +39,6 @@ JOURNEY_FORM = ("title", "travellers", "people", "collection_id", "description",
 LEG_FORM = ("from_place_id", "to_place_id", "date", "mode", "crossing_id", "narrative", "precision")
 
 #: How each precision is offered in forms.
-PRECISION_OPTIONS = [(LocationPrecision.exact.value, "Exact — shown as recorded"),
-                     (LocationPrecision.km10.value, "About 10 km"),
-                     (LocationPrecision.region.value, "Region only"),
-                     (LocationPrecision.country.value, "Country only")]
 
 
 def _options(enum: Any) -> list[tuple[str, str]]:

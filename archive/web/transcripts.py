@@ -15,7 +15,7 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from archive.access import may_edit
-from archive.models import AccessLevel, Item, Segment, Transcript, TranscriptKind
+from archive.models import Item, Segment, Transcript, TranscriptKind
 from archive.services import Invalid, NotFound, Stale, counted
 from archive.services.catalogue import get_item
 from archive.services.transcripts import EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript
@@ -25,7 +25,7 @@ from archive.web import pages
 from archive.web.auth import editors_only
 from archive.web.context import current_viewer, db_session
 from archive.web.editing import refusal
-from archive.web.files import content_disposition
+from archive.web.files import content_disposition, set_caching
 
 bp = Blueprint("transcripts", __name__)
 
@@ -162,10 +162,8 @@ def export(item_id: int, transcript_id: int, fmt: str) -> Response:
     response = Response(text, content_type=f"{mime}; charset=utf-8")
     response.headers["Content-Disposition"] = content_disposition(
         download_name(transcript, fmt), fallback_stem=f"item-{item_id}-transcript-{transcript_id}", inline=False)
-    if transcript.item.access is not AccessLevel.public:
-        response.cache_control.private = True
     response.add_etag()  # the player asks for its track on every visit
-    return response.make_conditional(request)
+    return set_caching(response.make_conditional(request), transcript.item)
 
 
 def _posted() -> dict[str, str]:

@@ -17,14 +17,15 @@ from archive.services.editing.people import (PeoplePage, add_credit, create_pers
                                              credit_item, delete_person, edit_person, find_people,
                                              get_or_create_person, get_person, move_credit, person_credits,
                                              person_names, remove_credit)
+from archive.services.editing.publication import Exposure, PublicationPreview, publication_preview
 from archive.services.editing.uploads import UploadChoices, ingest_uploads, safe_filename, upload_choices
 
 __all__ = [
     "BULK_MAX", "ITEM_FIELDS", "KEEP", "NAME_MAX", "TITLE_MAX", "BulkResult", "Changes", "InvalidFields", "Keep",
-    "PeoplePage", "UploadChoices", "add_credit", "bulk_edit", "create_collection",
+    "Exposure", "PeoplePage", "PublicationPreview", "UploadChoices", "add_credit", "bulk_edit", "create_collection",
     "create_person", "credit_collection", "credit_roles", "credit_item", "delete_person", "edit_collection", "edit_item",
     "edit_person", "field_errors", "find_people", "get_known_collection", "get_or_create_person",
     "get_or_create_tag", "get_person", "ingest_uploads", "is_known_collection", "known_collections",
-    "move_credit", "person_credits", "person_names", "remove_credit", "safe_filename",
+    "move_credit", "person_credits", "person_names", "publication_preview", "remove_credit", "safe_filename",
     "set_item_tags", "split_tags", "update_item", "upload_choices", "upsert_collection",
 ]

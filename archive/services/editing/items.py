@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive.access import Viewer
 from archive.dates import parse_date
 from archive.models import AccessLevel, Collection, Item, Tag, utcnow
-from archive.services import Invalid, Stale, StaleBatch, audit, saving_version, touch, version_number
+from archive.services import Invalid, Stale, StaleBatch, audit, counted, saving_version, touch, version_number
 from archive.services.access_copies import queue_access_copy_if_needed
 from archive.services.catalogue import get_item, visible_items
 from archive.services.editing import fields as f
@@ -158,6 +158,15 @@ class BulkResult:
     unchanged: list[int] = field(default_factory=list)
     not_found: list[int] = field(default_factory=list)
     batch: str = ""  #: the audit batch id shared by the entries of this edit
+
+    def summary(self) -> str:
+        """"3 items updated, 1 item not found.": for a flash message or a terminal."""
+        parts = [f"{counted(len(self.updated), 'item')} updated"]
+        if self.unchanged:
+            parts.append(f"{counted(len(self.unchanged), 'item')} already as asked")
+        if self.not_found:
+            parts.append(f"{counted(len(self.not_found), 'item')} not found")
+        return ", ".join(parts) + "."
 
 
 def bulk_edit(session: Session, viewer: Viewer, item_ids: Sequence[int], *, add_tags: Sequence[str] = (),

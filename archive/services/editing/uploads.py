@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from archive.access import Viewer
-from archive.models import AccessLevel
+from archive.models import AccessLevel, LocationPrecision
 from archive.services import Invalid, NotFound
 from archive.services.editing import fields as f
 from archive.services.editing.collections import get_known_collection
@@ -57,10 +57,13 @@ class UploadChoices:
     """What the upload form asks besides the files, checked."""
     collection: str | None  #: title of an existing or new collection, or None for none
     access: AccessLevel
+    #: Published precision of the new items' GPS positions.
+    location_precision: LocationPrecision
 
 
 def upload_choices(session: Session, viewer: Viewer, *, file_count: int, collection_id: int | str | None,
-                   new_collection: str, access: AccessLevel | str) -> UploadChoices:
+                   new_collection: str, access: AccessLevel | str,
+                   location_precision: LocationPrecision | str) -> UploadChoices:
     """Check the upload form; every refused field is reported at once (InvalidFields)."""
     def files() -> None:
         if file_count < 1:
@@ -80,8 +83,10 @@ def upload_choices(session: Session, viewer: Viewer, *, file_count: int, collect
         except NotFound:  # one the viewer may not know of is absent
             raise Invalid(f"there is no collection {chosen}", "collection_id") from None
 
-    values = f.validated({"files": files, "collection": collection, "access": partial(f.access, access)})
-    return UploadChoices(values["collection"], values["access"])
+    values = f.validated({"files": files, "collection": collection, "access": partial(f.access, access),
+                          "location_precision": partial(f.choice, LocationPrecision, location_precision,
+                                                        "location_precision")})
+    return UploadChoices(values["collection"], values["access"], values["location_precision"])
 
 
 def ingest_uploads(archive: Archive, viewer: Viewer, files: Sequence[tuple[str, IO[bytes]]],
@@ -105,8 +110,8 @@ def ingest_uploads(archive: Archive, viewer: Viewer, files: Sequence[tuple[str, 
                 with open(path, "wb") as out:
                     shutil.copyfileobj(stream, out, CHUNK)
                 sent[display_path(path)] = (index, name)
-            options = IngestOptions(collection=choices.collection, access=choices.access, actor=viewer,
-                                    origin=f"uploaded from a browser by {viewer.name}")
+            options = IngestOptions(collection=choices.collection, access=choices.access,
+                                    location_precision=choices.location_precision, actor=viewer, origin=f"uploaded from a browser by {viewer.name}")
             report = ingest_paths(archive, [folder], options)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
