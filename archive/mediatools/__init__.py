@@ -1,10 +1,12 @@
-"""All ffprobe, ffmpeg and Pillow work of the archive: plain functions and dataclasses, no app imports.
+"""All ffprobe, ffmpeg, exiftool and Pillow work of the archive: plain functions and dataclasses, no app imports.
 
-`identify` says what a file is, the `*_derivatives` functions make its thumbnails, `make_proxy` a web
-copy of footage browsers cannot play. Every tool call has a timeout; failures raise MediaToolError
+`identify` says what a file is, `read_embedded` the positions and times ExifTool finds in carriers
+identify does not read, the `*_derivatives` functions make its thumbnails, `make_proxy` a web copy
+of footage browsers cannot play. Every tool call has a timeout; failures raise MediaToolError
 (ToolTimeout, ToolError) carrying the tool's stderr, files we will not show raise NotMedia.
 """
 
+from .exiftool import Embedded, exiftool_cmd, read_embedded, with_embedded
 from .frames import (
     Derivatives,
     audio_derivatives,
@@ -22,8 +24,8 @@ from .proxy import make_proxy, needs_proxy, proxy_cmd
 from .runner import MediaToolError, ToolError, ToolTimeout, run
 
 __all__ = [
-    "Derivatives", "MediaInfo", "MediaToolError", "NotMedia", "ToolError", "ToolTimeout",
-    "audio_derivatives", "extract_frames", "frame_score", "frames_cmd", "identify", "info_from_probe",
-    "make_proxy", "needs_proxy", "open_image", "parse_iso6709", "probe_cmd", "proxy_cmd", "run",
-    "seeks_per_call", "still_derivatives", "storyboard_times", "video_derivatives", "waveform_cmd",
+    "Derivatives", "Embedded", "MediaInfo", "MediaToolError", "NotMedia", "ToolError", "ToolTimeout",
+    "audio_derivatives", "exiftool_cmd", "extract_frames", "frame_score", "frames_cmd", "identify", "info_from_probe",
+    "make_proxy", "needs_proxy", "open_image", "parse_iso6709", "probe_cmd", "proxy_cmd", "read_embedded", "run",
+    "seeks_per_call", "still_derivatives", "storyboard_times", "video_derivatives", "waveform_cmd", "with_embedded",
 ]
