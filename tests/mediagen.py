@@ -432,3 +432,27 @@ def make_subtitle_gps_video(path: Path, lat: float, lon: float, alt: float = 10.
     base.unlink()
     srt.unlink()
     return path
+
+
+# -- files with few or no decodable frames (issue 10 §4) -------------------------------------------
+
+def make_one_picture_recording(path: Path, *, duration: float = 3.0) -> Path:
+    """An MP4 of `duration` seconds of sound and a video track of one picture, as some phones record."""
+    path = Path(path)
+    picture = path.with_name(path.name + ".picture.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "1", *VIDEO_CODECS["libx264"],
+           str(picture))
+    ffmpeg("-i", str(picture), "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration}",
+           "-map", "0", "-map", "1", "-c:v", "copy", *AUDIO_CODECS["aac"], "-f", "mp4", str(path))
+    picture.unlink()
+    return path
+
+
+def make_pictureless_video(path: Path, *, duration: float = 2.0) -> Path:
+    """An MP4 whose H.264 track has lost every picture (all slices removed) while its sound is intact."""
+    path = Path(path)
+    whole = make_video(path.with_name(path.name + ".whole.mp4"), duration=duration)
+    ffmpeg("-i", str(whole), "-map", "0", "-c", "copy", "-bsf:v", "filter_units=remove_types=1-5", "-f", "mp4",
+           str(path))
+    whole.unlink()
+    return path

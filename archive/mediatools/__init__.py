@@ -9,6 +9,8 @@ of footage browsers cannot play. Every tool call has a timeout; failures raise M
 from .exiftool import Embedded, exiftool_cmd, read_embedded, with_embedded
 from .frames import (
     Derivatives,
+    NoVideoFrames,
+    decodable_frame_times,
     audio_derivatives,
     extract_frames,
     frame_score,
@@ -19,13 +21,13 @@ from .frames import (
     video_derivatives,
     waveform_cmd,
 )
-from .probe import MediaInfo, NotMedia, identify, info_from_probe, open_image, parse_iso6709, probe_cmd
+from .probe import MediaInfo, NotMedia, as_audio, identify, info_from_probe, open_image, parse_iso6709, probe_cmd
 from .proxy import make_proxy, needs_proxy, proxy_cmd
 from .runner import MediaToolError, ToolError, ToolTimeout, run
 
 __all__ = [
-    "Derivatives", "Embedded", "MediaInfo", "MediaToolError", "NotMedia", "ToolError", "ToolTimeout",
-    "audio_derivatives", "exiftool_cmd", "extract_frames", "frame_score", "frames_cmd", "identify", "info_from_probe",
+    "Derivatives", "Embedded", "MediaInfo", "MediaToolError", "NoVideoFrames", "NotMedia", "ToolError", "ToolTimeout",
+    "as_audio", "audio_derivatives", "decodable_frame_times", "exiftool_cmd", "extract_frames", "frame_score", "frames_cmd", "identify", "info_from_probe",
     "make_proxy", "needs_proxy", "open_image", "parse_iso6709", "probe_cmd", "proxy_cmd", "read_embedded", "run",
     "seeks_per_call", "still_derivatives", "storyboard_times", "video_derivatives", "waveform_cmd", "with_embedded",
 ]

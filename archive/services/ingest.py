@@ -211,7 +211,11 @@ def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool], *,
                                 "the position and capture time are only what ffprobe or Pillow found")
         work_dir = archive.store.staging_dir()
         try:
-            derivatives = [] if defer_thumbnails else make_derivatives(staged.path, info, work_dir, settings)
+            derivatives = []
+            if not defer_thumbnails:
+                made = make_thumbnails(staged.path, info, work_dir, settings)
+                info, derivatives = made.info, made.files
+                warnings += made.warnings
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
@@ -228,9 +232,40 @@ def thumbnail_kinds(kind: ItemKind) -> set[str]:
     return {"grid", "page", "storyboard"} if kind is ItemKind.video else {"grid", "page"}
 
 
+@dataclass
+class Thumbnails:
+    """What make_thumbnails made, and what it learned about the file doing so."""
+    files: list[tuple[str, Path, dict[str, Any]]]  # (kind, file in out_dir, info)
+    info: mediatools.MediaInfo  #: as given, or as_audio when no frame of the video decodes
+    warnings: list[str] = field(default_factory=list)
+
+
+#: The warning of a video catalogued as the sound it still is.
+AS_AUDIO_WARNING = ("no frame of the video decodes (the picture is damaged or missing): catalogued as a sound "
+                    "recording, with a waveform")
+
+
+def make_thumbnails(src: Path, info: mediatools.MediaInfo, out_dir: Path, settings: dict[str, Any]) -> Thumbnails:
+    """Thumbnails of one file; a video with not one decodable frame but decodable sound becomes an audio item."""
+    try:
+        made = _derivatives(src, info, out_dir, settings)
+    except mediatools.NoVideoFrames as exc:
+        if not info.audio_codec:
+            raise Refused(f"could not make thumbnails: {exc}, and it has no sound") from exc
+        info = mediatools.as_audio(info)
+        made = _derivatives(src, info, out_dir, settings)
+        return Thumbnails(_files(made, settings), info, [AS_AUDIO_WARNING])
+    return Thumbnails(_files(made, settings), info, list(made.warnings))
+
+
 def make_derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
                      settings: dict[str, Any]) -> list[tuple[str, Path, dict[str, Any]]]:
     """Thumbnails (and for video a storyboard) of one file, written into `out_dir`."""
+    return make_thumbnails(src, info, out_dir, settings).files
+
+
+def _derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
+                 settings: dict[str, Any]) -> mediatools.Derivatives:
     common = dict(grid_width=settings["thumb_grid_width"], page_width=settings["thumb_page_width"],
                   fmt=settings["thumb_format"])
     try:
@@ -244,10 +279,16 @@ def make_derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
         else:
             made = mediatools.still_derivatives(src, info, out_dir, max_image_pixels=settings["max_image_pixels"],
                                                 **common)
+    except mediatools.NoVideoFrames:
+        raise
     except mediatools.MediaToolError as exc:
         raise Refused(f"could not make thumbnails ({info.kind} looks corrupt or truncated): {exc}") from exc
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise Refused(f"could not make thumbnails: {exc}") from exc
+    return made
+
+
+def _files(made: mediatools.Derivatives, settings: dict[str, Any]) -> list[tuple[str, Path, dict[str, Any]]]:
     out: list[tuple[str, Path, dict[str, Any]]] = [("grid", made.grid, {}), ("page", made.page, {})]
     if made.storyboard is not None:
         out.append(("storyboard", made.storyboard, {"frame_times": list(made.frame_times),
@@ -346,14 +387,22 @@ def make_thumbnails_for(archive: Archive, job: Job) -> None:
         try:
             info = mediatools.identify(original, ffprobe_timeout=settings["ffprobe_timeout"],
                                        max_image_pixels=settings["max_image_pixels"])
-            made = make_derivatives(original, info, work_dir, settings)
+            made = make_thumbnails(original, info, work_dir, settings)
         except (Refused, mediatools.NotMedia, mediatools.MediaToolError, OSError) as exc:
             raise jobs.JobFailed(str(exc)) from exc
         with archive.session() as session:
             media = session.get(MediaFile, media_id)
             if media is None:
                 raise jobs.JobFailed(f"the item of {sha} was deleted while its thumbnails were made")
-            store_derivatives(session, archive, media, work_dir, made)
+            if made.info.kind != media.item.kind.value:  # a video without one decodable frame: its sound
+                media.item.kind = ItemKind(made.info.kind)
+                media.mime_type, media.web_ready = made.info.mime_type, made.info.web_ready
+                media.width = media.height = media.frame_rate = None
+                media.video_codec = media.pixel_format = ""
+            new = [w for w in made.warnings if w not in media.warnings]
+            if new:
+                media.warnings = [*media.warnings, *new]
+            store_derivatives(session, archive, media, work_dir, made.files)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
