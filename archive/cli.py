@@ -98,6 +98,9 @@ def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, 
         err.print(f"thumbnails of {counted(len(report.ingested), 'item')} are left to the worker: "
                   "run `crossings worker` (make demo starts one)", highlight=False, markup=False)
     if not as_json:
+        for entry in report.ingested:
+            for warning in entry.get("warnings", ()):
+                err.print(f"warning {entry['path']} (item {entry['item_id']}): {warning}", markup=False)
         for entry in report.duplicates:
             err.print(f"duplicate {entry['path']}: already item {entry['item_id']}", markup=False)
         for entry in report.failed:

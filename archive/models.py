@@ -237,6 +237,9 @@ class MediaFile(Base):
     camera_model: Mapped[short_str] = mapped_column(default="")
     #: True when browsers play the original as it is (no proxy is made).
     web_ready: Mapped[bool] = mapped_column(default=False)
+    #: What ingest could not do with the file and went on without (fewer frames decoded than a
+    #: storyboard wants, exiftool unreadable, ...): sentences for editors, oldest first.
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     ingested_at: Mapped[created_ts]
 
     item: Mapped[Item] = relationship(back_populates="media_files")

@@ -39,6 +39,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ffprobe_timeout", 30.0, "Seconds one ffprobe call may take before it is stopped."),
     Setting("ffmpeg_timeout", 120.0, "Seconds one thumbnail or waveform ffmpeg call may take."),
     Setting("proxy_timeout", 3600.0, "Seconds one proxy encode may take."),
+    Setting("exiftool_batch", 16, "Files read by one exiftool call during ingest (location and capture time "
+            "from XMP, QuickTime, GPS tracks and the other carriers ffprobe and Pillow do not read)."),
+    Setting("exiftool_timeout", 120.0, "Seconds one exiftool call (one batch of files) may take; when it fails "
+            "the files are ingested with a warning and without what only exiftool finds."),
     Setting("max_image_pixels", 120_000_000, "Largest still, in pixels, that is decoded; larger "
             "ones are refused as possible decompression bombs."),
     Setting("thumb_grid_width", 320, "Width in pixels of grid thumbnails."),

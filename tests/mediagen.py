@@ -1,4 +1,4 @@
-"""Make small media files at test time: video and audio with ffmpeg, stills with Pillow.
+"""Make small media files at test time: video and audio with ffmpeg, stills with Pillow, tags with ExifTool.
 
 Plain factory functions (no pytest here), so any test module can `from mediagen import make_video`.
 Everything is tiny (320x240, a second or two) so a whole suite can afford to make its own.
@@ -6,13 +6,14 @@ Everything is tiny (320x240, a second or two) so a whole suite can afford to mak
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import struct
 import subprocess
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -292,24 +293,177 @@ def mean_luma(path_or_image: Path | Image.Image, box: tuple[int, int, int, int] 
     return ImageStat.Stat(grey.crop(box) if box else grey).mean[0]
 
 
+# -- positions in the carriers only ExifTool reads (issue 10) --------------------------------------
+
+EXIFTOOL = shutil.which("exiftool") or "exiftool"
+
+
+def exiftool_write(path: Path, *tags: str) -> Path:
+    """Write tags ("-XMP:GPSLatitude=41.5", ...) into `path` in place with ExifTool; fail with its stderr."""
+    proc = subprocess.run([EXIFTOOL, "-q", "-overwrite_original", *tags, str(path)], capture_output=True, timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"exiftool {' '.join(tags)} {path}\n{proc.stderr.decode(errors='replace')}")
+    return Path(path)
+
+
+def exiftool_write_each(jobs: Sequence[tuple[Path, Sequence[str]]]) -> list[Path]:
+    """exiftool_write for many files with one exiftool process (its -execute), which is most of the time."""
+    args: list[str] = []
+    for path, tags in jobs:
+        args += ["-q", "-overwrite_original", *tags, str(path), "-execute"]
+    proc = subprocess.run([EXIFTOOL, *args], capture_output=True, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"exiftool -execute ...\n{proc.stderr.decode(errors='replace')}")
+    return [Path(path) for path, _ in jobs]
+
+
+def xmp_gps_tags(lat: float, lon: float, alt: float | None = None, date: str | None = None) -> list[str]:
+    """ExifTool arguments putting a position (and DateTimeOriginal, "YYYY:MM:DD HH:MM:SS+HH:MM") in XMP only."""
+    tags = [f"-XMP:GPSLatitude={lat}", f"-XMP:GPSLongitude={lon}"]
+    if alt is not None:
+        tags.append(f"-XMP:GPSAltitude={alt}")
+    if date is not None:
+        tags.append(f"-XMP:DateTimeOriginal={date}")
+    return tags
+
+
+def make_xmp_jpeg(path: Path, lat: float, lon: float, alt: float | None = None, date: str | None = None,
+                  **jpeg: Any) -> Path:
+    """A JPEG whose position is only in XMP: no EXIF GPS block (as some editors and phones write it)."""
+    make_jpeg(path, **jpeg)
+    return exiftool_write(path, *xmp_gps_tags(lat, lon, alt, date))
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def make_png_late_exif(path: Path, *, size: tuple[int, int] = (64, 48), **exif: Any) -> Path:
+    """A PNG whose eXIf chunk (make_exif(**exif)) comes after the image data, where readers stop looking."""
+    png = io.BytesIO()
+    pattern(size).save(png, "PNG")
+    data = png.getvalue()
+    body = make_exif(**exif).tobytes()
+    body = body.removeprefix(b"Exif\x00\x00")  # eXIf holds the TIFF structure itself
+    end = data.rindex(b"IEND") - 4  # the IEND chunk's length field
+    Path(path).write_bytes(data[:end] + _png_chunk(b"eXIf", body) + data[end:])
+    return Path(path)
+
+
+def _boxes(data: bytes | bytearray, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, start, end) of the ISO BMFF boxes between start and end."""
+    at = start
+    while at + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[at:at + 8])
+        if size < 8:
+            return
+        yield kind, at, at + size
+        at += size
+
+
+def _box(data: bytes | bytearray, parent: tuple[bytes, int, int], *path: bytes) -> tuple[bytes, int, int]:
+    for kind in path:
+        parent = next(b for b in _boxes(data, parent[1] + 8, parent[2]) if b[0] == kind)
+    return parent
+
+
+def gpmf_payload(lat: float, lon: float, alt: float, when: str = "210506070809.000") -> bytes:
+    """One GoPro GPMF sample: a device with a GPS stream (GPSU time, SCAL, one GPS5 fix), as HERO cameras write."""
+    def klv(key: bytes, fmt: str, size: int, count: int, value: bytes) -> bytes:
+        return key + bytes([ord(fmt) if fmt else 0, size]) + struct.pack(">H", count) + value + b"\0" * (-len(value) % 4)
+
+    def nested(key: bytes, *children: bytes) -> bytes:
+        inner = b"".join(children)
+        return klv(key, "", 4, len(inner) // 4, inner)
+
+    return nested(b"DEVC", klv(b"DVID", "L", 4, 1, struct.pack(">I", 1)), klv(b"DVNM", "c", 6, 1, b"Camera"),
+                  nested(b"STRM", klv(b"STNM", "c", 3, 1, b"GPS"), klv(b"GPSU", "U", 16, 1, when.encode()),
+                         klv(b"SCAL", "l", 4, 5, struct.pack(">5i", 10_000_000, 10_000_000, 1000, 1000, 100)),
+                         klv(b"GPS5", "l", 20, 1, struct.pack(">5i", round(lat * 1e7), round(lon * 1e7),
+                                                              round(alt * 1000), 0, 0))))
+
+
+def make_gpmf_video(path: Path, lat: float, lon: float, alt: float = 10.0, **video: Any) -> Path:
+    """A video with a GoPro-style GPMF timed-metadata track ('meta' handler, 'gpmd' samples) holding its GPS.
+
+    ffmpeg cannot make a gpmd track from scratch, so the samples go in as a raw-video track (one
+    192-byte 8x8 RGB "frame" per sample, byte for byte), whose handler and sample format are then
+    renamed to those of GPMF.
+    """
+    path = Path(path)
+    base = make_video(path.with_name(path.name + ".base.mov"), container="mov", **video)
+    payload = gpmf_payload(lat, lon, alt)
+    assert len(payload) <= 192
+    samples = path.with_name(path.name + ".gpmf")
+    samples.write_bytes((payload + b"\0" * (192 - len(payload))) * 2)  # zeros end a GPMF payload
+    muxed = path.with_name(path.name + ".muxed.mov")
+    ffmpeg("-i", str(base), "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "8x8", "-r", "1", "-i", str(samples),
+           "-map", "0", "-map", "1:v", "-c", "copy", "-f", "mov", str(muxed))
+    data = bytearray(muxed.read_bytes())
+    moov = next(b for b in _boxes(data, 0, len(data)) if b[0] == b"moov")
+    track = [b for b in _boxes(data, moov[1] + 8, moov[2]) if b[0] == b"trak"][-1]
+    hdlr = _box(data, track, b"mdia", b"hdlr")
+    data[hdlr[1] + 16:hdlr[1] + 20] = b"meta"  # size, type, version+flags, pre_defined, then the handler
+    stsd = _box(data, track, b"mdia", b"minf", b"stbl", b"stsd")
+    data[stsd[1] + 20:stsd[1] + 24] = b"gpmd"  # the first sample entry's format
+    path.write_bytes(bytes(data))
+    for tmp in (base, samples, muxed):
+        tmp.unlink()
+    return path
+
+
+#: The two ways DJI drones write their position into the subtitle track of their footage.
+DJI_OLD_STYLE = "F/2.8, SS 206.20, ISO 100, EV 0, GPS({lon:.4f},{lat:.4f},{alt:g}), D 24.96m, H 11.80m"
+DJI_NEW_STYLE = ("FrameCnt: 1, DiffTime: 33ms\n2021-05-06 07:08:09.123\n[iso: 100] [shutter: 1/200.0] [fnum: 2.8] "
+                 "[ev: 0] [latitude: {lat:.6f}] [longitude: {lon:.6f}] [rel_alt: 1.500 abs_alt: {alt:.3f}]")
+
+
+def make_subtitle_gps_video(path: Path, lat: float, lon: float, alt: float = 10.0, *, style: str = DJI_OLD_STYLE,
+                            **video: Any) -> Path:
+    """An MP4 with a subtitle track whose text carries the position, as DJI drones record it."""
+    path = Path(path)
+    base = make_video(path.with_name(path.name + ".base.mp4"), container="mp4", **video)
+    srt = path.with_name(path.name + ".srt")
+    cues = [style.format(lat=lat + i * 1e-4, lon=lon, alt=alt) for i in range(2)]
+    srt.write_text("".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i},900\n{cue}\n\n" for i, cue in enumerate(cues)),
+                   encoding="utf-8")
+    ffmpeg("-i", str(base), "-i", str(srt), "-map", "0", "-map", "1", "-c", "copy", "-c:s", "mov_text",
+           "-f", "mp4", str(path))
+    base.unlink()
+    srt.unlink()
+    return path
+
+
+# -- files with few or no decodable frames (issue 10 §4) -------------------------------------------
+
+def make_one_picture_recording(path: Path, *, duration: float = 3.0) -> Path:
+    """An MP4 of `duration` seconds of sound and a video track of one picture, as some phones record."""
+    path = Path(path)
+    picture = path.with_name(path.name + ".picture.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "1", *VIDEO_CODECS["libx264"],
+           str(picture))
+    ffmpeg("-i", str(picture), "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration}",
+           "-map", "0", "-map", "1", "-c:v", "copy", *AUDIO_CODECS["aac"], "-f", "mp4", str(path))
+    picture.unlink()
+    return path
+
+
+def make_pictureless_video(path: Path, *, duration: float = 2.0) -> Path:
+    """An MP4 whose H.264 track has lost every picture (all slices removed) while its sound is intact."""
+    path = Path(path)
+    whole = make_video(path.with_name(path.name + ".whole.mp4"), duration=duration)
+    ffmpeg("-i", str(whole), "-map", "0", "-c", "copy", "-bsf:v", "filter_units=remove_types=1-5", "-f", "mp4",
+           str(path))
+    whole.unlink()
+    return path
+
+
 # -- carriers of a position, for access copies (tests/test_access_copies.py) --------------------------
 
 #: Where every access_* file says it was made, in as many places as a file can say it.
 ACCESS_LAT, ACCESS_LON = 40.1234, 124.3951
 #: How the position is spelt in the carriers that hold it as text (QuickTime ©xyz, subtitles, data tracks).
 ACCESS_POSITION_TEXT = ("40.1234", "124.3951")
-EXIFTOOL = shutil.which("exiftool") or "exiftool"
-
-
-def exiftool_write(path: Path, *assignments: str) -> Path:
-    """Write tags into `path` in place with ExifTool (e.g. "-XMP:GPSLatitude=40.1"); fail with its stderr."""
-    proc = subprocess.run([EXIFTOOL, "-q", "-overwrite_original", *assignments, str(path)], capture_output=True,
-                          timeout=60)
-    if proc.returncode != 0:
-        raise RuntimeError(f"exiftool {' '.join(assignments)} {path}: {proc.stderr.decode(errors='replace')}")
-    return Path(path)
-
-
 def _access_gps_tags() -> list[str]:
     lat, lon = ACCESS_LAT, ACCESS_LON
     return [f"-EXIF:GPSLatitude={lat}", "-EXIF:GPSLatitudeRef=N", f"-EXIF:GPSLongitude={lon}",

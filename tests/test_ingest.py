@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from archive.core import Archive
 from archive.models import AccessLevel, Derivative, Item, Job, JobState, MediaFile
-from archive.services.ingest import IngestOptions, display_path, ingest_paths
+from archive.services.ingest import AS_AUDIO_WARNING, IngestOptions, display_path, ingest_paths
 from archive.store import Store
-from mediagen import (make_audio, make_heic, make_jpeg, make_png_bomb, make_text, make_tiff, make_video,
-                      probe, truncate)
+from mediagen import (make_audio, make_heic, make_jpeg, make_one_picture_recording, make_pictureless_video,
+                      make_png_bomb, make_text, make_tiff, make_video, probe, truncate)
 
 CROSSINGS = str(Path(sys.executable).with_name("crossings"))
 
@@ -409,3 +409,54 @@ def test_ingest_writes_the_search_index_once_per_batch_and_leaves_nothing_behind
         assert session.scalars(select(SearchOutbox)).all() == []
     found = archive.index.search(SearchRequest(q="mekong"), SYSTEM)
     assert found.total_items == 3
+
+
+# -- files with few or no decodable frames (issue 10 §4) -------------------------------------------
+
+def _only(archive: Archive) -> tuple[Item, MediaFile, dict[str, Derivative], list[str]]:
+    with archive.Session() as session:
+        item = session.scalars(select(Item)).one()
+        media = item.media
+        derivatives = {d.kind: d for d in media.derivatives}
+        job_kinds = [j.kind for j in session.scalars(select(Job))]
+        session.expunge_all()
+    return item, media, derivatives, job_kinds
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: make_one_picture_recording(p.with_suffix(".mp4"), duration=3.0),
+    lambda p: make_video(p.with_suffix(".webm"), codec="libvpx-vp9", duration=0.04, audio=False),
+], ids=["sound-with-one-picture", "one-frame-webm"])
+def test_ingest_takes_a_video_with_one_decodable_frame_with_a_warning(tmp_path: Path, archive: Archive,
+                                                                      make: Any) -> None:
+    src = make(tmp_path / "clip")
+    report = ingest_paths(archive, [src], IngestOptions())
+    assert not report.failed, report.failed
+    [entry] = report.ingested
+    item, media, derivatives, _ = _only(archive)
+    assert item.kind.value == "video"
+    assert derivatives["storyboard"].info["frame_times"] == [0.0]
+    assert {"grid", "page"} <= set(derivatives)
+    assert media.warnings == entry["warnings"] and "only 1 frame" in media.warnings[0]
+
+
+def test_ingest_catalogues_a_video_whose_picture_never_decodes_as_sound(tmp_path: Path, archive: Archive) -> None:
+    src = make_pictureless_video(tmp_path / "blind.mp4")
+    report = ingest_paths(archive, [src], IngestOptions())
+    assert not report.failed, report.failed
+    item, media, derivatives, jobs = _only(archive)
+    assert (item.kind.value, media.mime_type, media.audio_codec, media.video_codec) == ("audio", "audio/mp4", "aac", "")
+    assert set(derivatives) == {"grid", "page"}  # a waveform, no storyboard
+    assert media.warnings == [AS_AUDIO_WARNING]
+    assert jobs == []  # sound needs no video proxy
+
+
+def test_worker_turns_a_deferred_video_without_pictures_into_sound(tmp_path: Path, archive: Archive) -> None:
+    from archive import worker
+    src = make_pictureless_video(tmp_path / "blind.mp4")
+    ingest_paths(archive, [src], IngestOptions(defer_thumbnails=True))
+    worker.run(archive, once=True, log=lambda line: None)
+    item, media, derivatives, _ = _only(archive)
+    assert (item.kind.value, media.mime_type) == ("audio", "audio/mp4")
+    assert set(derivatives) == {"grid", "page"}
+    assert media.warnings == [AS_AUDIO_WARNING]

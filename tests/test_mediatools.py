@@ -12,6 +12,8 @@ import pytest
 from mediagen import (
     halves,
     make_audio,
+    make_one_picture_recording,
+    make_pictureless_video,
     make_empty,
     make_heic,
     make_jpeg,
@@ -452,12 +454,61 @@ def test_video_derivatives_read_through_when_seeking_fails(media: Callable[[str]
     assert mean_luma(made.page) > 40
 
 
-def test_video_derivatives_reject_truncated_mkv(media: Callable[[str], Path], tmp_path: Path) -> None:
+def test_video_derivatives_of_truncated_mkv_use_the_frames_that_decode(media: Callable[[str], Path],
+                                                                        tmp_path: Path) -> None:
     cut = truncate(media("hevc.mkv"), tmp_path / "cut.mkv", 0.2)
     info = identify(cut)  # Matroska keeps its header up front, so the damage shows only when decoding
-    with pytest.raises(mediatools.MediaToolError, match="decoded only"):
-        mediatools.video_derivatives(cut, info, tmp_path, storyboard_frames=6, storyboard_frame_width=40,
-                                     timeout=60, **SIZES)  # type: ignore[arg-type]
+    made = mediatools.video_derivatives(cut, info, tmp_path, storyboard_frames=6, storyboard_frame_width=40,
+                                        timeout=60, **SIZES)  # type: ignore[arg-type]
+    existing = mediatools.decodable_frame_times(cut, timeout=60)
+    assert 0 < len(existing) < 50  # of the 2 s at 25 fps
+    assert set(made.frame_times) <= set(existing) and len(set(made.frame_times)) == len(made.frame_times)
+    assert max(made.frame_times) < 2.0 * 0.5  # all from the part that is there
+    [warning] = made.warnings
+    assert "decode" in warning and "damaged or truncated" in warning
+    with Image.open(made.storyboard) as board:
+        assert board.width == 40 * len(made.frame_times)
+
+
+@pytest.mark.parametrize("name, make, frames", [
+    ("one-frame.webm", lambda p: make_video(p, codec="libvpx-vp9", duration=0.04, audio=False), 1),
+    ("one-picture.mp4", lambda p: make_one_picture_recording(p, duration=3.0), 1),
+    ("three-frames.mp4", lambda p: make_video(p, duration=0.12, audio=False), 3),
+])
+def test_video_derivatives_of_few_frames_show_each_once(tmp_path: Path, name: str, make: Callable[[Path], Path],
+                                                        frames: int) -> None:
+    src = make(tmp_path / name)
+    made = video_derivatives(src, tmp_path, storyboard_frames=6)
+    assert len(made.frame_times) == frames and len(set(made.frame_times)) == frames  # never a time code twice
+    assert made.poster_time in made.frame_times
+    assert mean_luma(made.page) > 40  # a real picture, not black
+    with Image.open(made.storyboard) as board:
+        assert board.width == 40 * frames
+    assert made.warnings and f"only {frames} frame" in made.warnings[0]
+
+
+def test_video_derivatives_of_a_short_clip_never_repeat_a_frame(tmp_path: Path) -> None:
+    # Seven frames for six places, the last place past the last frame: it is left out, not filled
+    # with its neighbour's frame (which would show one time code twice).
+    src = make_video(tmp_path / "seven.mp4", duration=0.28, audio=False)
+    made = video_derivatives(src, tmp_path, storyboard_frames=6)
+    assert len(made.frame_times) == 5 and len(set(made.frame_times)) == 5
+    with Image.open(made.storyboard) as board:
+        assert board.width == 40 * 5
+
+
+def test_video_derivatives_raise_no_video_frames_when_none_decodes(tmp_path: Path) -> None:
+    src = make_pictureless_video(tmp_path / "blind.mp4")
+    with pytest.raises(mediatools.NoVideoFrames, match="no video frame of blind.mp4 decodes"):
+        video_derivatives(src, tmp_path)
+
+
+def test_as_audio_keeps_the_sound_and_drops_the_picture(tmp_path: Path) -> None:
+    info = identify(make_pictureless_video(tmp_path / "blind.mp4"))
+    audio = mediatools.as_audio(info)
+    assert (audio.kind, audio.mime_type, audio.audio_codec, audio.web_ready) == ("audio", "audio/mp4", "aac", True)
+    assert (audio.width, audio.video_codec, audio.frame_count) == (None, None, None)
+    assert audio.duration == info.duration
 
 
 @pytest.mark.parametrize("per_call", [None, 2])

@@ -7,6 +7,8 @@ audio file (both waveform sizes at once).
 
 from __future__ import annotations
 
+import json
+import math
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ import ffmpeg
 from PIL import Image, ImageOps, ImageStat
 
 from .probe import MediaInfo, open_image
-from .runner import FFMPEG, MediaToolError, run
+from .runner import FFMPEG, FFPROBE, MediaToolError, ToolError, run
 
 #: Formats derivatives may be saved in, with their file extension.
 FORMATS = {"webp": "webp", "jpeg": "jpg"}
@@ -45,6 +47,12 @@ class Derivatives:
     storyboard: Path | None = None  #: video only: a strip of frames side by side
     frame_times: tuple[float, ...] = ()  #: seconds into the video of each storyboard frame
     poster_time: float | None = None  #: seconds into the video of the poster frame
+    #: What could not be made as usual (a storyboard of fewer frames), in sentences for editors.
+    warnings: tuple[str, ...] = ()
+
+
+class NoVideoFrames(MediaToolError):
+    """Not one frame of the video decodes; its sound may (see probe.as_audio)."""
 
 
 def _extension(fmt: str) -> str:
@@ -129,6 +137,48 @@ def extract_frames(src: Path, times: list[float], width: int, out_dir: Path, *, 
     return [found[t] for t in times]
 
 
+def frame_times_cmd(src: Path, *, keyframes_only: bool = False) -> list[str]:
+    """The ffprobe command listing the time of every frame of the video that decodes (only keyframes: faster)."""
+    skip = ["-skip_frame", "nokey"] if keyframes_only else []
+    return [FFPROBE, "-hide_banner", "-v", "error", "-protocol_whitelist", "file", "-select_streams", "V:0", *skip,
+            "-show_entries", "frame=best_effort_timestamp_time:format=start_time", "-print_format", "json",
+            _url(src)]
+
+
+def decodable_frame_times(src: Path, *, timeout: float, keyframes_only: bool = False) -> list[float]:
+    """Seconds from the start (ffmpeg's -ss timeline) of each frame that decodes, in order; [] if none does.
+
+    Times are cut down to the millisecond, so that seeking to one lands on that frame, not the next.
+    """
+    try:
+        out = run(frame_times_cmd(src, keyframes_only=keyframes_only), timeout=timeout)
+    except ToolError:  # a stream that decodes nothing can make ffprobe give up altogether
+        return []
+    try:
+        data = json.loads(out.decode("utf-8", "replace") or "{}")
+    except ValueError:
+        return []
+    start = _seconds((data.get("format") or {}).get("start_time")) or 0.0
+    times = {math.floor((t - start) * 1000 + 1e-6) / 1000 for frame in data.get("frames") or ()
+             if (t := _seconds(frame.get("best_effort_timestamp_time"))) is not None}
+    return sorted(t for t in times if t >= 0)
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def spread(times: Sequence[float], count: int) -> list[float]:
+    """`count` of `times` evenly spread over them (all of them when there are no more)."""
+    if len(times) <= count:
+        return list(times)
+    return [times[int((i + 0.5) * len(times) / count)] for i in range(count)]
+
+
 def storyboard_times(duration: float, count: int) -> list[float]:
     """Middles of `count` equal slices of the video: never the first frame (often black) nor past the end."""
     return [round(duration * (i + 0.5) / count, 3) for i in range(count)]
@@ -173,29 +223,31 @@ def video_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: 
     board_times = storyboard_times(duration, storyboard_frames)
     poster_times = [round(duration * f, 3) for f in POSTER_FRACTIONS]
     times = list(dict.fromkeys(poster_times + board_times))
+    expected = info.frame_count or (round(duration * info.frame_rate) if info.frame_rate else None)
+    grab = dict(width=width, height=height, timeout=timeout, deinterlace=info.interlaced)
+    warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="frames-", dir=out_dir) as tmp:
-        grabbed = extract_frames(src, times, width, Path(tmp), height=height, timeout=timeout,
-                                 deinterlace=info.interlaced, per_call=seeks_per_call(info))
-        found = dict(zip(times, grabbed, strict=True))
-        missing = [t for t in times if found[t] is None]
-        if len(missing) * 2 > len(times):
-            # Seeking failed (no index, keyframes too far apart): read the file through once instead.
-            grabbed = extract_frames(src, missing, width, Path(tmp), height=height, timeout=timeout,
-                                     deinterlace=info.interlaced, seek=False)
-            found.update(zip(missing, grabbed, strict=True))
         frames: dict[float, Image.Image] = {}
-        for time, path in found.items():
-            if path is not None:
-                with Image.open(path) as img:
-                    frames[time] = img.convert("RGB")
-    board = [t for t in board_times if t in frames]
-    # A few missing frames at the end are normal (audio outlasting the picture); most missing is not.
-    if len(board) * 2 < len(board_times) or not frames:
-        raise MediaToolError(f"ffmpeg decoded only {len(board)} of {len(board_times)} storyboard frames "
-                             f"of {Path(src).name}", args_list=[FFMPEG])
-    shown = [min(board, key=lambda b: abs(b - t)) for t in board_times]  # fill gaps with the nearest
+        # A clip of fewer frames than the storyboard has places: its own frames, one each.
+        if expected is None or expected > storyboard_frames:
+            frames = _grab(src, times, Path(tmp), per_call=seeks_per_call(info), read_through=True, **grab)
+        board = [t for t in board_times if t in frames]
+        # A few missing frames at the end are normal (audio outlasting the picture); most missing is not:
+        # the frames that do decode are looked for, and the storyboard is made of those.
+        if len(board) * 2 < len(board_times) or not frames:
+            existing = decodable_frame_times(src, timeout=timeout, keyframes_only=True)
+            if len(existing) < storyboard_frames:
+                existing = decodable_frame_times(src, timeout=timeout)
+            board_times = spread(existing, storyboard_frames)
+            frames = _grab(src, board_times, Path(tmp), per_call=seeks_per_call(info), read_through=False, **grab)
+            board = sorted(frames)
+            if not board:
+                raise NoVideoFrames(f"no video frame of {Path(src).name} decodes", args_list=[FFMPEG])
+            poster_times = []
+            warnings.append(_scarce_warning(len(existing), expected, len(board), storyboard_frames))
     order = [t for t in poster_times if t in frames] + board
     poster_time, poster = _pick_poster([(t, frames[t]) for t in order])
+    shown = board  # never the same frame (or time code) twice
 
     page = out_dir / f"page.{ext}"
     grid = out_dir / f"grid.{ext}"
@@ -209,7 +261,44 @@ def video_derivatives(src: Path, info: MediaInfo, out_dir: Path, *, grid_width: 
                                         reducing_gap=1.0), (i * storyboard_frame_width, 0))
     save_image(strip, storyboard, fmt)
     return Derivatives(grid=grid, page=page, storyboard=storyboard, frame_times=tuple(shown),
-                       poster_time=poster_time)
+                       poster_time=poster_time, warnings=tuple(warnings))
+
+
+def _grab(src: Path, times: list[float], tmp: Path, *, width: int, height: int, timeout: float, deinterlace: bool,
+          per_call: int, read_through: bool) -> dict[float, Image.Image]:
+    """The frames at `times` that decode, as RGB images; reading the file through once if seeking fails."""
+    if not times:
+        return {}
+    try:
+        grabbed = extract_frames(src, times, width, tmp, height=height, timeout=timeout, deinterlace=deinterlace,
+                                 per_call=per_call)
+    except ToolError:  # ffmpeg gives up when no input yields a frame: nothing decodes where it looked
+        grabbed = [None] * len(times)
+    found = dict(zip(times, grabbed, strict=True))
+    missing = [t for t in times if found[t] is None]
+    if read_through and len(missing) * 2 > len(times):
+        # Seeking failed (no index, keyframes too far apart): read the file through once instead.
+        try:
+            grabbed = extract_frames(src, missing, width, tmp, height=height, timeout=timeout,
+                                     deinterlace=deinterlace, seek=False)
+        except ToolError:
+            grabbed = [None] * len(missing)
+        found.update(zip(missing, grabbed, strict=True))
+    frames: dict[float, Image.Image] = {}
+    for time, path in found.items():
+        if path is not None:
+            with Image.open(path) as img:
+                frames[time] = img.convert("RGB")
+    return frames
+
+
+def _scarce_warning(decodable: int, expected: int | None, shown: int, wanted: int) -> str:
+    frames = f"{decodable} frame{'s' if decodable != 1 else ''}"
+    if expected is not None and decodable * 2 >= expected:
+        return f"the video has only {frames}: the storyboard shows {shown} instead of {wanted}"
+    of = f" of about {expected}" if expected else ""
+    return (f"only {frames}{of} of the video decode (damaged or truncated?): the poster and the storyboard "
+            f"({shown} instead of {wanted}) are made from {'it' if decodable == 1 else 'them'}")
 
 
 # -- stills -------------------------------------------------------------------------------------

@@ -139,9 +139,14 @@ def parse_iso6709(text: str | None) -> tuple[float | None, float | None, float |
     if not match:
         return None, None, None
     lat, lon = _iso6709_angle(match.group(1), 2), _iso6709_angle(match.group(2), 3)
+    return plausible_position(lat, lon, number(match.group(3)) if match.group(3) else None)
+
+
+def plausible_position(lat: float | None, lon: float | None,
+                       alt: float | None = None) -> tuple[float | None, float | None, float | None]:
+    """(latitude, longitude, altitude) rounded to 7 places, or all None when out of range or unset (0, 0)."""
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None, None, None
     if lat == 0 and lon == 0:  # an unset position, as with EXIF
         return None, None, None
-    alt = number(match.group(3)) if match.group(3) else None
     return round(lat, 7), round(lon, 7), alt

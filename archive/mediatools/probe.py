@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -48,6 +48,8 @@ class MediaInfo:
     rotation: int = 0
     sample_aspect_ratio: float = 1.0  #: width of one coded pixel over its height (DV, anamorphic)
     frame_rate: float | None = None  #: frames per second (average)
+    #: Frames of the video stream as the container counts them (nb_frames); None when it does not say.
+    frame_count: int | None = None
     interlaced: bool = False  #: stored as fields (DV, broadcast): frames are deinterlaced for thumbnails
     video_codec: str | None = None
     audio_codec: str | None = None
@@ -368,6 +370,7 @@ def info_from_probe(data: dict[str, Any], *, head: bytes = b"") -> MediaInfo:
         width=_int(video.get("width")) if video else None, height=_int(video.get("height")) if video else None,
         rotation=_rotation(video) if video else 0, sample_aspect_ratio=sar,
         frame_rate=(_ratio(video.get("avg_frame_rate")) or _ratio(video.get("r_frame_rate"))) if video else None,
+        frame_count=_int(video.get("nb_frames")) if video else None,
         interlaced=bool(video) and _interlaced(video),  # type: ignore[arg-type]
         video_codec=video.get("codec_name") if video else None,
         audio_codec=audio.get("codec_name") if audio else None,
@@ -378,6 +381,17 @@ def info_from_probe(data: dict[str, Any], *, head: bytes = b"") -> MediaInfo:
         camera_make=_pick(tags, "com.apple.quicktime.make", "make", "com.android.manufacturer"),
         camera_model=_pick(tags, "com.apple.quicktime.model", "model", "com.android.model"),
         web_ready=web_ready, tags=raw_tags)
+
+
+def as_audio(info: MediaInfo) -> MediaInfo:
+    """A video whose picture does not decode, as the sound recording it still is (its audio stream)."""
+    if not info.audio_codec:
+        raise ValueError("as_audio: the file has no audio stream")
+    container = info.container or ""
+    return replace(info, kind="audio", mime_type=_AUDIO_MIME.get(container, "application/octet-stream"),
+                   width=None, height=None, rotation=0, sample_aspect_ratio=1.0, frame_rate=None, frame_count=None,
+                   interlaced=False, video_codec=None, pixel_format=None,
+                   web_ready=info.audio_codec in _WEB_AUDIO.get(container, set()))
 
 
 # -- when ffprobe gives up ----------------------------------------------------------------

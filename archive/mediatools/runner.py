@@ -1,4 +1,4 @@
-"""Run ffmpeg and ffprobe: never through a shell, always with a timeout, stderr kept in the error."""
+"""Run ffmpeg, ffprobe and exiftool: never through a shell, always with a timeout, stderr kept in the error."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from pathlib import PurePath
 
 FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
+EXIFTOOL = "exiftool"
+#: What to install when a tool is missing (Debian package names).
+PROVIDERS = {FFMPEG: "ffmpeg (it provides ffmpeg and ffprobe)", FFPROBE: "ffmpeg (it provides ffmpeg and ffprobe)",
+             EXIFTOOL: "libimage-exiftool-perl (it provides exiftool)"}
 
 #: How much of a tool's stderr an error keeps (the end, where ffmpeg says what went wrong).
 STDERR_KEEP = 2000
 
 
 class MediaToolError(Exception):
-    """ffmpeg or ffprobe failed; carries the command, its exit status and the end of its stderr."""
+    """A tool (ffmpeg, ffprobe, exiftool) failed; carries the command, its exit status and the end of its stderr."""
 
     def __init__(self, message: str, *, args_list: Sequence[str], returncode: int | None = None,
                  stderr: str = "") -> None:
@@ -59,16 +63,21 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def run(args: list[str], *, timeout: float, input: bytes | None = None) -> bytes:
-    """Run one tool to completion and return its stdout; raise ToolTimeout or ToolError on failure."""
+def run(args: list[str], *, timeout: float, input: bytes | None = None,
+        ok_returncodes: Sequence[int] = (0,)) -> bytes:
+    """Run one tool to completion and return its stdout; raise ToolTimeout or ToolError on failure.
+
+    ok_returncodes: exit statuses that still mean success (exiftool exits 1 when one file of a
+    batch could not be read, and prints the others all the same).
+    """
     name = tool_name(args)
     try:
         # stdin is closed unless we feed it: ffmpeg otherwise reads the terminal for commands.
         proc = subprocess.Popen(args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError as exc:
-        raise MediaToolError(f"{name} not found: install ffmpeg (it provides ffmpeg and ffprobe) "
-                             f"and put it on PATH", args_list=args) from exc
+        raise MediaToolError(f"{name} not found: install {PROVIDERS.get(name, name)} and put it on PATH",
+                             args_list=args) from exc
     except OSError as exc:
         raise MediaToolError(f"{name} could not be started: {exc}", args_list=args) from exc
     try:
@@ -84,7 +93,7 @@ def run(args: list[str], *, timeout: float, input: bytes | None = None) -> bytes
         proc.kill()
         proc.wait()
         raise
-    if proc.returncode != 0:
+    if proc.returncode not in ok_returncodes:
         tail = _tail(stderr)
         # A negative status is a signal from outside, e.g. the kernel's out-of-memory killer.
         how = (f"was killed by {_signal_name(-proc.returncode)}" if proc.returncode < 0

@@ -1,7 +1,8 @@
 """Ingest: walk paths, store originals by checksum, read metadata, make derivatives, record items.
 
 File work (copying, hashing, ffprobe, ffmpeg, Pillow) runs in a pool of threads, one per core:
-it happens in subprocesses or in C code that releases the GIL. Only the main thread writes to
+it happens in subprocesses or in C code that releases the GIL. ExifTool reads the files in
+batches (one call per `exiftool_batch` files) on a thread of its own, ahead of the pool. Only the main thread writes to
 the database, one short transaction per file, so that an interruption loses at most the files
 in hand, and the next run (after Archive.recover) completes the batch.
 """
@@ -163,6 +164,7 @@ class Prepared:
     info: mediatools.MediaInfo
     work_dir: Path
     derivatives: list[tuple[str, Path, dict[str, Any]]]  # (kind, file in work_dir, info)
+    warnings: list[str] = field(default_factory=list)  # what was done without; kept on the media file
 
 
 class Duplicate(Exception):
@@ -176,9 +178,17 @@ class Refused(Exception):
     sha256: str | None = None  # set once the content was read, so copies of it get the same reason
 
 
+#: Gives what ExifTool found in one file, waiting for its batch's call; raises MediaToolError if it failed.
+EmbeddedFn = Callable[[], "mediatools.Embedded | None"]
+
+
 def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool], *,
-                 defer_thumbnails: bool = False) -> Prepared:
-    """Copy, hash, identify and (unless deferred) make derivatives for one file; no catalogue work."""
+                 defer_thumbnails: bool = False, embedded: EmbeddedFn | None = None) -> Prepared:
+    """Copy, hash, identify and (unless deferred) make derivatives for one file; no catalogue work.
+
+    `embedded` adds the position and capture time only ExifTool finds; when its call failed the file
+    is ingested all the same, with a warning.
+    """
     settings = archive.settings
     try:
         staged = archive.store.stage(path)
@@ -196,13 +206,24 @@ def prepare_file(archive: Archive, path: Path, known: Callable[[str], bool], *,
             raise Refused(str(exc)) from exc
         except mediatools.MediaToolError as exc:
             raise Refused(f"could not read the file's metadata: {exc}") from exc
+        warnings = []
+        if embedded is not None:
+            try:
+                info = mediatools.with_embedded(info, embedded())
+            except (mediatools.MediaToolError, OSError) as exc:
+                warnings.append(f"XMP, QuickTime and GPS-track metadata were not read (exiftool failed: {exc}); "
+                                "the position and capture time are only what ffprobe or Pillow found")
         work_dir = archive.store.staging_dir()
         try:
-            derivatives = [] if defer_thumbnails else make_derivatives(staged.path, info, work_dir, settings)
+            derivatives = []
+            if not defer_thumbnails:
+                made = make_thumbnails(staged.path, info, work_dir, settings)
+                info, derivatives = made.info, made.files
+                warnings += made.warnings
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
-        return Prepared(path, staged, info, work_dir, derivatives)
+        return Prepared(path, staged, info, work_dir, derivatives, warnings)
     except BaseException as exc:
         staged.path.unlink(missing_ok=True)
         if isinstance(exc, Refused):
@@ -215,9 +236,40 @@ def thumbnail_kinds(kind: ItemKind) -> set[str]:
     return {"grid", "page", "storyboard"} if kind is ItemKind.video else {"grid", "page"}
 
 
+@dataclass
+class Thumbnails:
+    """What make_thumbnails made, and what it learned about the file doing so."""
+    files: list[tuple[str, Path, dict[str, Any]]]  # (kind, file in out_dir, info)
+    info: mediatools.MediaInfo  #: as given, or as_audio when no frame of the video decodes
+    warnings: list[str] = field(default_factory=list)
+
+
+#: The warning of a video catalogued as the sound it still is.
+AS_AUDIO_WARNING = ("no frame of the video decodes (the picture is damaged or missing): catalogued as a sound "
+                    "recording, with a waveform")
+
+
+def make_thumbnails(src: Path, info: mediatools.MediaInfo, out_dir: Path, settings: dict[str, Any]) -> Thumbnails:
+    """Thumbnails of one file; a video with not one decodable frame but decodable sound becomes an audio item."""
+    try:
+        made = _derivatives(src, info, out_dir, settings)
+    except mediatools.NoVideoFrames as exc:
+        if not info.audio_codec:
+            raise Refused(f"could not make thumbnails: {exc}, and it has no sound") from exc
+        info = mediatools.as_audio(info)
+        made = _derivatives(src, info, out_dir, settings)
+        return Thumbnails(_files(made, settings), info, [AS_AUDIO_WARNING])
+    return Thumbnails(_files(made, settings), info, list(made.warnings))
+
+
 def make_derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
                      settings: dict[str, Any]) -> list[tuple[str, Path, dict[str, Any]]]:
     """Thumbnails (and for video a storyboard) of one file, written into `out_dir`."""
+    return make_thumbnails(src, info, out_dir, settings).files
+
+
+def _derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
+                 settings: dict[str, Any]) -> mediatools.Derivatives:
     common = dict(grid_width=settings["thumb_grid_width"], page_width=settings["thumb_page_width"],
                   fmt=settings["thumb_format"])
     try:
@@ -231,10 +283,16 @@ def make_derivatives(src: Path, info: mediatools.MediaInfo, out_dir: Path,
         else:
             made = mediatools.still_derivatives(src, info, out_dir, max_image_pixels=settings["max_image_pixels"],
                                                 **common)
+    except mediatools.NoVideoFrames:
+        raise
     except mediatools.MediaToolError as exc:
         raise Refused(f"could not make thumbnails ({info.kind} looks corrupt or truncated): {exc}") from exc
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise Refused(f"could not make thumbnails: {exc}") from exc
+    return made
+
+
+def _files(made: mediatools.Derivatives, settings: dict[str, Any]) -> list[tuple[str, Path, dict[str, Any]]]:
     out: list[tuple[str, Path, dict[str, Any]]] = [("grid", made.grid, {}), ("page", made.page, {})]
     if made.storyboard is not None:
         out.append(("storyboard", made.storyboard, {"frame_times": list(made.frame_times),
@@ -279,7 +337,7 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
         audio_sample_rate=info.audio_sample_rate, rotation=info.rotation or 0,
         creation_time=info.creation_time, latitude=info.latitude, longitude=info.longitude,
         altitude=info.altitude, camera_make=info.camera_make or "", camera_model=info.camera_model or "",
-        web_ready=info.web_ready)
+        web_ready=info.web_ready, warnings=list(prepared.warnings))
     item.media_files.append(media)
     session.add(item)
     session.flush()
@@ -346,14 +404,22 @@ def make_thumbnails_for(archive: Archive, job: Job) -> None:
         try:
             info = mediatools.identify(original, ffprobe_timeout=settings["ffprobe_timeout"],
                                        max_image_pixels=settings["max_image_pixels"])
-            made = make_derivatives(original, info, work_dir, settings)
+            made = make_thumbnails(original, info, work_dir, settings)
         except (Refused, mediatools.NotMedia, mediatools.MediaToolError, OSError) as exc:
             raise jobs.JobFailed(str(exc)) from exc
         with archive.session() as session:
             media = session.get(MediaFile, media_id)
             if media is None:
                 raise jobs.JobFailed(f"the item of {sha} was deleted while its thumbnails were made")
-            store_derivatives(session, archive, media, work_dir, made)
+            if made.info.kind != media.item.kind.value:  # a video without one decodable frame: its sound
+                media.item.kind = ItemKind(made.info.kind)
+                media.mime_type, media.web_ready = made.info.mime_type, made.info.web_ready
+                media.width = media.height = media.frame_rate = None
+                media.video_codec = media.pixel_format = ""
+            new = [w for w in made.warnings if w not in media.warnings]
+            if new:
+                media.warnings = [*media.warnings, *new]
+            store_derivatives(session, archive, media, work_dir, made.files)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -463,7 +529,10 @@ class _Batch:
         finally:
             prepared.staged.path.unlink(missing_ok=True)
             shutil.rmtree(prepared.work_dir, ignore_errors=True)
-        self.report.ingested.append({"path": display_path(path), "item_id": item_id})
+        entry: dict[str, Any] = {"path": display_path(path), "item_id": item_id}
+        if prepared.warnings:
+            entry["warnings"] = list(prepared.warnings)
+        self.report.ingested.append(entry)
         self.note("ingested", path, f"item {item_id}")
         self.attach_sidecars(path, item_id)
         if time.monotonic() - self.indexed_at > INDEX_EVERY:
@@ -491,6 +560,29 @@ class _Batch:
                                                               "which failed"))
 
 
+class _EmbeddedReads:
+    """ExifTool's reading of a run's files: one call per `size` files, made when the first of them is taken up."""
+
+    def __init__(self, pool: ThreadPoolExecutor, paths: list[Path], *, size: int, timeout: float) -> None:
+        self.pool = pool
+        self.timeout = timeout
+        self.batches = [paths[i:i + max(1, size)] for i in range(0, len(paths), max(1, size))]
+        self.where = {path: (b, i) for b, batch in enumerate(self.batches) for i, path in enumerate(batch)}
+        self.calls: dict[int, Future[list[mediatools.Embedded]]] = {}
+
+    def reader(self, path: Path) -> EmbeddedFn:
+        """The function prepare_file calls for `path`'s reading (the batch's call is made now if not yet)."""
+        b, i = self.where[path]
+        if b not in self.calls:
+            self.calls[b] = self.pool.submit(mediatools.read_embedded, self.batches[b], timeout=self.timeout)
+        call = self.calls[b]
+        return lambda: call.result()[i]
+
+    def cancel(self) -> None:
+        for call in self.calls.values():
+            call.cancel()
+
+
 def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
                  on_progress: ProgressFn | None = None, *, on_total: Callable[[int], None] | None = None,
                  ) -> IngestReport:
@@ -502,9 +594,12 @@ def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
     batch = _Batch(archive, options, on_progress or (lambda outcome, path, detail: None))
     found = batch.find_sidecars(found)  # sidecars are attached to their media's item, not ingested
     workers = archive.settings["ingest_workers"]
-    with archive.store.working(), ThreadPoolExecutor(max_workers=workers) as pool:
+    with (archive.store.working(), ThreadPoolExecutor(max_workers=workers) as pool,
+          ThreadPoolExecutor(max_workers=1, thread_name_prefix="exiftool") as exiftool_pool):
         pending: dict[Future[Prepared], Path] = {}
         queue = iter(found)
+        embedded = _EmbeddedReads(exiftool_pool, [entry.path for entry in found if not entry.problem],
+                                  size=archive.settings["exiftool_batch"], timeout=archive.settings["exiftool_timeout"])
 
         def top_up() -> None:
             # A small window of files in flight keeps staging space and memory bounded.
@@ -513,7 +608,8 @@ def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
                     batch.fail(entry.path, entry.problem)
                     continue
                 pending[pool.submit(prepare_file, archive, entry.path, batch.known,
-                                    defer_thumbnails=options.defer_thumbnails)] = entry.path
+                                    defer_thumbnails=options.defer_thumbnails,
+                                    embedded=embedded.reader(entry.path))] = entry.path
                 if len(pending) >= workers * 2:
                     return
 
@@ -527,6 +623,7 @@ def ingest_paths(archive: Archive, paths: list[Path], options: IngestOptions,
         except BaseException:
             for future in pending:
                 future.cancel()
+            embedded.cancel()
             raise
     batch.resolve_copies()
     batch.index()
