@@ -33,9 +33,8 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-import icu
-import snowballstemmer
 from whoosh.analysis import STOP_WORDS
 
 # Hangul Jamo and syllables, CJK punctuation-free ideograph blocks, kana (with half-width forms).
@@ -111,12 +110,16 @@ def stem_language(tag: str) -> str:
     return primary if primary in STEMMERS else ""
 
 
-_stemmers = threading.local()  # Snowball stemmer objects keep state: one per thread and language
+# Snowball stemmers and ICU break iterators keep state: one per thread. Both libraries are
+# imported when first used (some 0.2 s each), not by every command that imports the app.
+_stemmers = threading.local()
 
 
-def _stemmer(language: str) -> snowballstemmer.stemmer:
+def _stemmer(language: str) -> Any:
     found = getattr(_stemmers, language, None)
     if found is None:
+        import snowballstemmer
+
         found = snowballstemmer.stemmer(STEMMERS[language][0])
         setattr(_stemmers, language, found)
     return found
@@ -157,8 +160,11 @@ def _icu_words(run: str) -> list[tuple[str, int, int]]:
         return cached
     breaker = getattr(_stemmers, "breaker", None)
     if breaker is None:
+        import icu
+
         breaker = _stemmers.breaker = icu.BreakIterator.createWordInstance(icu.Locale.getRoot())
-    text = icu.UnicodeString(run)
+        _stemmers.unicode_string = icu.UnicodeString
+    text = _stemmers.unicode_string(run)
     breaker.setText(text)
     found: list[tuple[str, int, int]] = []
     at, start = 0, breaker.first()
