@@ -74,6 +74,7 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": 
                             "ð": "d", "ŀ": "l"})
 _fold_cache: dict[str, str] = {}
 _stem_cache: dict[tuple[str, str], str] = {}
+_terms_cache: dict[tuple[str, str], dict[str, str]] = {}  # (language, fallback) -> word -> index term
 _run_cache: dict[str, list[tuple[str, int, int]]] = {}  # CJK and ICU runs (their scripts differ)
 _CACHE_LIMIT = 200_000
 _KEPT_MARKS_FROM = "\u0900"  # marks on letters from here on are part of the letter (Indic, Thai...)
@@ -244,7 +245,17 @@ def word_language(word: str, language: str, fallback: str = "") -> str:
 def stems_of(word_list: list[str], language: str = "", fallback: str = "") -> list[str]:
     """Index terms for ranked search of a text in `language` (a STEMMERS code or ""): stop words
     dropped, words stemmed (see word_language), CJK units and words without a stemmer kept."""
-    return [stem(w, word_language(w, language, fallback)) for w in word_list if w and w not in STOPWORDS]
+    cache = _terms_cache.get((language, fallback))
+    if cache is None or len(cache) > _CACHE_LIMIT:
+        cache = _terms_cache[(language, fallback)] = {}
+    out = []
+    for w in word_list:
+        if w and w not in STOPWORDS:
+            term = cache.get(w)
+            if term is None:
+                term = cache[w] = stem(w, word_language(w, language, fallback))
+            out.append(term)
+    return out
 
 
 def query_terms(word: str, languages: Iterable[str]) -> list[str]:
