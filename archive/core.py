@@ -70,7 +70,7 @@ class Archive:
     def index(self) -> SearchIndex:
         """The full-text search index (a cache of the database, see archive.services.search_sync)."""
         if self._index is None:
-            self._index = SearchIndex(self.index_dir)
+            self._index = SearchIndex(self.index_dir, catalogue_language=self.settings["catalogue_language"])
         return self._index
 
     def secret_key(self) -> str:

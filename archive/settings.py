@@ -84,6 +84,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Content-Security-Policy img-src."),
     Setting("place_suggest_radius_km", 25.0, "How far, in kilometres, a place may lie from an item's GPS "
             "position to be suggested as where it was shot."),
+    Setting("catalogue_language", "en", "BCP 47 tag of the language titles, descriptions and tags are "
+            "written in: search stems their words with its Snowball stemmer (transcripts are stemmed in "
+            "their own language). A language without a stemmer (zh, ko, th...) stems nothing. Changing it "
+            "rebuilds the search index."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

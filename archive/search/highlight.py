@@ -13,7 +13,7 @@ from archive.search import analysis
 @dataclass
 class Marks:
     """What to mark, gathered from a query's positive terms."""
-    stems: set[str] = field(default_factory=set)  #: unquoted words, matched by stem
+    stems: set[str] = field(default_factory=set)  #: unquoted words' index terms (analysis.query_terms)
     words: set[str] = field(default_factory=set)  #: quoted single words, matched exactly
     sequences: list[list[str]] = field(default_factory=list)  #: phrases (and CJK words), as folded tokens
     prefixes: set[str] = field(default_factory=set)
@@ -22,12 +22,13 @@ class Marks:
         return bool(self.stems or self.words or self.sequences or self.prefixes)
 
 
-def _spans(text: str, marks: Marks) -> list[tuple[int, int]]:
+def _spans(text: str, marks: Marks, language: str = "", fallback: str = "") -> list[tuple[int, int]]:
     toks = list(analysis.tokens(text))
     spans: list[tuple[int, int]] = []
     for tok in toks:
         t = tok.text
-        if (t in marks.words or (marks.stems and t not in analysis.STOPWORDS and analysis.stem(t) in marks.stems)
+        if (t in marks.words or (marks.stems and t not in analysis.STOPWORDS
+                                 and analysis.stem(t, analysis.word_language(t, language, fallback)) in marks.stems)
                 or any(t.startswith(p) for p in marks.prefixes)):
             spans.append((tok.start, tok.end))
     texts = [t.text for t in toks]
@@ -46,9 +47,11 @@ def _spans(text: str, marks: Marks) -> list[tuple[int, int]]:
     return merged
 
 
-def snippet(text: str, marks: Marks, *, width: int = 240) -> str:
-    """HTML of `text` (or of about `width` characters around the first match), matches in <mark>."""
-    spans = _spans(text, marks) if marks else []
+def snippet(text: str, marks: Marks, *, width: int = 240, language: str = "", fallback: str = "") -> str:
+    """HTML of `text` (or of about `width` characters around the first match), matches in <mark>.
+
+    `language` and `fallback` are the stemmers the text was indexed with (analysis.stems_of)."""
+    spans = _spans(text, marks, language, fallback) if marks else []
     begin, end = 0, len(text)
     if len(text) > width:
         first = spans[0][0] if spans else 0
@@ -79,13 +82,14 @@ def snippet(text: str, marks: Marks, *, width: int = 240) -> str:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])\s*|\n\s*\n")
 
 
-def sentence_snippet(text: str, marks: Marks, *, width: int = 240) -> str:
-    """HTML of the sentence of `text` holding most matches (the first of those), or "" when none does."""
+def sentence_snippet(text: str, marks: Marks, *, width: int = 240, language: str = "", fallback: str = "") -> str:
+    """HTML of the sentence of `text` holding most matches (the first of those), or "" when none does;
+    `language` and `fallback` as for `snippet`."""
     if not marks:
         return ""
     best, most = "", 0
     for sentence in _SENTENCE_END.split(text):
-        found = len(_spans(sentence, marks))
+        found = len(_spans(sentence, marks, language, fallback))
         if found > most:
             best, most = sentence.strip(), found
-    return snippet(best, marks, width=width) if most else ""
+    return snippet(best, marks, width=width, language=language, fallback=fallback) if most else ""

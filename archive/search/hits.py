@@ -39,6 +39,20 @@ def _language_query(values: list[str]) -> wq.Query:
     return wq.Or([q for v in dict.fromkeys(values) for q in (wq.Term("language", v), wq.Prefix("language", v + "-"))])
 
 
+def word_query(word: str, languages: frozenset[str]) -> wq.Query:
+    """Segments holding a (folded) word, by its stem in any of these languages or as it is."""
+    terms = analysis.query_terms(word, languages)
+    return wq.Term("body", terms[0]) if len(terms) == 1 else wq.Or([wq.Term("body", t) for t in terms])
+
+
+def body_query(words: list[str], languages: frozenset[str]) -> wq.Query | None:
+    """Segments holding all these words (stop words aside), None if there are none but stop words."""
+    kept = sorted({w for w in words if w and w not in analysis.STOPWORDS})
+    if not kept:
+        return None
+    return word_query(kept[0], languages) if len(kept) == 1 else wq.And([word_query(w, languages) for w in kept])
+
+
 class SegmentHits:
     """Mixed into the search (archive.search.searching): needs view, searcher, reader, request, marks, filters."""
 
@@ -48,6 +62,7 @@ class SegmentHits:
     request: SearchRequest
     marks: Marks
     filters: dict[str, set[str]]
+    stem_languages: frozenset[str]
 
     def segment_query(self, node: Node | None) -> tuple[wq.Query | None, bool]:
         """A whoosh query over segment documents finding (a superset of) the segments matching `node`,
@@ -107,14 +122,11 @@ class SegmentHits:
             return wq.And(parts), True
         if term.quoted or len(ws) > 1:
             # Segments holding the phrase's words; their text is checked for the order.
-            stems = sorted(set(analysis.stems_of(ws)))
-            if not stems:
-                return None, False
-            query = wq.Term("body", stems[0]) if len(stems) == 1 else wq.And([wq.Term("body", t) for t in stems])
-            return query, True
+            query = body_query(ws, self.stem_languages)
+            return query, query is not None
         if ws[0] in analysis.STOPWORDS:
             return None, False
-        return wq.Term("body", analysis.stem(ws[0])), False
+        return word_query(ws[0], self.stem_languages), False
 
     def relaxed(self, node: Node | None) -> Node | None:
         """Any one of the query's words, for items none of whose segments holds them all."""
@@ -178,17 +190,18 @@ class SegmentHits:
                 candidates.setdefault(item_id, []).append((matcher.score(), matcher.id()))
                 matcher.next()
         out: dict[int, list[SegmentHit]] = {}
-        check = SegmentCheck(node) if verify and node is not None else None
+        check = SegmentCheck(node, self.stem_languages) if verify and node is not None else None
         for item_id, found in candidates.items():
             found.sort(key=lambda c: (-c[0], c[1]))
             hits: list[SegmentHit] = []
             for score, docnum in found[:HIT_CANDIDATES]:
-                seg_id, transcript_id, start, end, speaker, language, text, tkind = \
+                seg_id, transcript_id, start, end, speaker, language, text, tkind, stem_language, catalogue = \
                     self.searcher.stored_fields(docnum)["hit"]
-                if check is not None and not check(text, speaker, language, tkind):
+                if check is not None and not check(text, speaker, language, tkind, stem_language, catalogue):
                     continue
-                hits.append(SegmentHit(seg_id, transcript_id, start, end, snippet(text, self.marks), speaker,
-                                       language, score))
+                hits.append(SegmentHit(seg_id, transcript_id, start, end,
+                                       snippet(text, self.marks, language=stem_language, fallback=catalogue),
+                                       speaker, language, score))
                 if len(hits) >= self.request.hits_per_item:
                     break
             hits.sort(key=lambda h: (h.start, h.segment_id))
@@ -210,7 +223,8 @@ class SegmentHits:
             tag_words = [w for w in analysis.words(tag) if w]
             if any(names_value(ws, prefix, tag_words) for ws, prefix in named):
                 out.append(RangeHit(range_id, tag, start, end, f"<mark>{html.escape(tag)}</mark>"))
-            elif words_too and self.marks and (marked := snippet(tag, self.marks)) != html.escape(tag):
+            elif words_too and self.marks and (marked := snippet(tag, self.marks, language=meta.catalogue_language,
+                                                                     fallback=meta.catalogue_language)) != html.escape(tag):
                 out.append(RangeHit(range_id, tag, start, end, marked))
             if len(out) >= self.request.hits_per_item:
                 break
@@ -224,17 +238,20 @@ class SegmentCheck:
     word order (phrases), exact unstemmed words, prefixes longer than the indexed grams.
     """
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, languages: frozenset[str] = frozenset()) -> None:
         self.node = node
         self.terms: dict[Term, list[str]] = {t: [w for w in analysis.words(t.text) if w] for t, _ in terms_of(node)}
+        self.languages = languages  #: the stemmers a query word is stemmed with
 
-    def __call__(self, text: str, speaker: str, language: str, tkind: str) -> bool:
+    def __call__(self, text: str, speaker: str, language: str, tkind: str, stem_language: str = "",
+                 catalogue: str = "") -> bool:
+        """Does the segment match? `stem_language` and `catalogue` are those its terms were made with."""
         words = analysis.words(text)
         cache: dict[str, Any] = {}
 
         def stems() -> set[str]:
             if "stems" not in cache:
-                cache["stems"] = set(analysis.stems_of(words))
+                cache["stems"] = set(analysis.stems_of(words, stem_language, catalogue))
             return cache["stems"]
 
         def seq_in(seq: list[str], found: list[str]) -> bool:
@@ -267,7 +284,7 @@ class SegmentCheck:
                 return ws[0] in words if len(ws) == 1 else seq_in(ws, words)
             if ws[0] in analysis.STOPWORDS:
                 return None
-            return analysis.stem(ws[0]) in stems()
+            return not stems().isdisjoint(analysis.query_terms(ws[0], self.languages))
 
         def ev(n: Node) -> bool | None:
             if isinstance(n, Term):

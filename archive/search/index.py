@@ -32,6 +32,7 @@ from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
 from archive.access import Viewer
+from archive.search import analysis
 from archive.search import schema as schema_mod
 from archive.search.codec import Codec
 from archive.search.storage import MemoryWriteStorage
@@ -104,9 +105,13 @@ class SearchIndex:
     `rebuild` can always make it again. All methods may be called from any thread.
     """
 
-    def __init__(self, path: Path | str, *, limitmb: int = 128) -> None:
+    def __init__(self, path: Path | str, *, limitmb: int = 128, catalogue_language: str = "en") -> None:
         self.path = Path(path)
         self.limitmb = limitmb
+        #: the stemmer of titles, descriptions and tags (analysis.STEMMERS code, "" for none)
+        self.catalogue = analysis.stem_language(catalogue_language)
+        #: written beside the index: an index of another schema or catalogue language is rebuilt
+        self.version = f"{schema_mod.SCHEMA_VERSION} catalogue={self.catalogue or '-'}"
         self._lock_path = self.path.with_name(f".{self.path.name}.lock")
         self._rlock = threading.RLock()
         self._depth = 0
@@ -125,7 +130,7 @@ class SearchIndex:
         except (FileNotFoundError, RuntimeError):
             return None
         try:
-            if (target / VERSION_FILE).read_text().strip() != schema_mod.SCHEMA_VERSION:
+            if (target / VERSION_FILE).read_text().strip() != self.version:
                 return None
         except OSError:
             return None
@@ -139,7 +144,7 @@ class SearchIndex:
         directory = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex[:12]}")
         directory.mkdir(parents=True)
         whoosh_index.create_in(str(directory), schema_mod.make_schema())
-        (directory / VERSION_FILE).write_text(schema_mod.SCHEMA_VERSION + "\n")
+        (directory / VERSION_FILE).write_text(self.version + "\n")
         return directory
 
     def _point_at(self, directory: Path) -> None:
@@ -221,10 +226,10 @@ class SearchIndex:
                 for collection_id in {*delete_collections, *(c.id for c in collections)}:
                     writer.delete_by_term("coll", str(collection_id))
                 for doc in items:
-                    for fields in schema_mod.item_documents(doc):
+                    for fields in schema_mod.item_documents(doc, self.catalogue):
                         writer.add_document(**fields)
                 for coll in collections:
-                    writer.add_document(**schema_mod.collection_document(coll))
+                    writer.add_document(**schema_mod.collection_document(coll, self.catalogue))
             except BaseException:
                 writer.cancel()
                 raise
@@ -281,7 +286,7 @@ class SearchIndex:
                     for doc in items:
                         if grouped:
                             writer.start_group()
-                        for fields in schema_mod.item_documents(doc):
+                        for fields in schema_mod.item_documents(doc, self.catalogue):
                             writer.add_document(**fields)
                         if grouped:
                             writer.end_group()
@@ -292,7 +297,7 @@ class SearchIndex:
                         if on_item:
                             on_item(doc)
                     for coll in collections:
-                        writer.add_document(**schema_mod.collection_document(coll))
+                        writer.add_document(**schema_mod.collection_document(coll, self.catalogue))
                 except BaseException:
                     writer.cancel()
                     raise

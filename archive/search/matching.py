@@ -3,8 +3,11 @@
 All of a query's words must be in the item, in its metadata or any of its transcripts; a phrase
 must be in one segment or one metadata field. Scores are BM25F over the items' stems, field by
 field, weighed by schema.FIELD_WEIGHTS (what was said and the title above the description, the
-collection's name lowest), plus an idf-like score for phrases, prefixes and exact words. Each term
-costs one pass over a posting list of at most one entry per item.
+collection's name lowest), plus an idf-like score for phrases, prefixes and exact words. A word is
+looked for by its stem in each language of the search (`stem_languages`, see
+analysis.query_terms); an item holding the word as typed scores above one holding only a word
+of the same stem (EXACT_WEIGHT). Each term costs one pass over a posting list of at most one
+entry per item.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import query as wq
 
 from archive.search import analysis
+from archive.search.hits import body_query
 from archive.search.postings import bm25_scores, doc_ids
 from archive.search.query import Node, Not, Or, Term
 from archive.search.schema import FIELD_WEIGHTS
@@ -30,6 +34,9 @@ Scores = dict[int, float]
 TITLE_BOOST = FIELD_WEIGHTS["title"]
 FIELD_SCORE = 0.5  #: what a field:value match adds to an item's score
 PREFIX_EXPANSIONS = 256  #: most words a prefix of 5 letters or more stands for
+#: What the word as typed adds, times its idf: BM25's most for one term (K1 + 1), so that the
+#: exact form ranks above words that only share its stem ("evenements" above "even").
+EXACT_WEIGHT = 2.2
 
 
 def names_value(ws: list[str], prefix: bool, value: list[str]) -> bool:
@@ -52,6 +59,7 @@ class ItemMatching:
     marks: Marks
     messages: list[str]
     leaf_scores: dict[Term, Scores]
+    stem_languages: frozenset[str]  #: the stemmers a query word is stemmed with
 
     def value_known(self, meta: ItemMeta, facet: str, value: str) -> bool:
         """May the viewer know this facet value of the item (see ItemMeta.guards)? The search decides."""
@@ -135,21 +143,35 @@ class ItemMatching:
         if word in analysis.STOPWORDS:
             self.marks.words.add(word)
             return self.existence("all_next", word)
-        stem = analysis.stem(word)
-        self.marks.stems.add(stem)
-        return self.weighed(stem)
+        terms = analysis.query_terms(word, self.stem_languages)
+        self.marks.stems.update(terms)
+        out = self.weighed(terms)
+        if len(terms) > 1:  # stems as well as the word: the word as typed ranks first
+            for d, s in self.existence("all_next", word).items():
+                if d in out:
+                    out[d] += EXACT_WEIGHT * s
+        return out
 
-    def weighed(self, stem: str) -> Scores:
-        """The documents holding `stem` anywhere, each scored by the fields it is in (FIELD_WEIGHTS):
-        a word said in the footage or in the title outranks one in the description, and that one a
-        word of the collection's name or the creator, shared by many items."""
-        out = dict.fromkeys(doc_ids(self.reader, "all", stem), 0.0)
+    def weighed(self, terms: list[str]) -> Scores:
+        """The documents holding any of `terms` (a word's stems) anywhere, each scored by the fields it
+        is in (FIELD_WEIGHTS): a word said in the footage or in the title outranks one in the
+        description, and that one a word of the collection's name or the creator, shared by many items."""
+        out = dict.fromkeys((d for term in terms for d in doc_ids(self.reader, "all", term)), 0.0)
         if not out:
             return out
         for field_, weight in FIELD_WEIGHTS.items():
-            for d, s in self.ranked(field_, stem).items():
+            for d, s in self.best_of(field_, terms).items():
                 if d in out:
                     out[d] += weight * s
+        return out
+
+    def best_of(self, field: str, terms: list[str]) -> Scores:
+        """Each document's best BM25F score among `terms` (a word's stems in several languages)."""
+        out: Scores = {}
+        for term in terms:
+            for d, s in self.ranked(field, term).items():
+                if s > out.get(d, 0.0):
+                    out[d] = s
         return out
 
     def sequence_items(self, ws: list[str]) -> Scores:
@@ -235,9 +257,7 @@ class ItemMatching:
                 pending[meta.item_id] = docnum
         if not pending:
             return confirmed
-        stems = sorted(set(analysis.stems_of(ws)))
-        query = (wq.Every() if not stems else wq.Term("body", stems[0]) if len(stems) == 1
-                 else wq.And([wq.Term("body", t) for t in stems]))
+        query = body_query(ws, self.stem_languages) or wq.Every()
         matcher = query.matcher(self.searcher, self.searcher.boolean_context())
         for low, high, item_id in self.ranges(list(pending)):
             if pending[item_id] in confirmed or not matcher.is_active():
@@ -270,8 +290,8 @@ class ItemMatching:
             last = ws[-1]
             return {d: FIELD_SCORE for d, meta in self.view.items.items()
                     if any(w.startswith(last) for w in analysis.words(meta.title))}
-        stems = analysis.stems_of(ws) or [analysis.stem(w) for w in ws]
-        parts = sorted((self.ranked("title", s) for s in stems), key=len)
+        kept = [w for w in ws if w not in analysis.STOPWORDS] or ws
+        parts = sorted((self.best_of("title", analysis.query_terms(w, self.stem_languages)) for w in kept), key=len)
         if not parts:
             return {}
         out = {d: TITLE_BOOST * s for d, s in parts[0].items()}

@@ -4,8 +4,9 @@
     "a phrase"       these words in this order  "crossed the river"
     OR               either side                river OR bridge
     -word, NOT word  leave out                  river -bridge, -"the end"
-    field:value      title, speaker, tag, collection, language, kind (and any facet declared
-                     searchable in archive.search.schema.FACETS)   speaker:kim, tag:"border crossing"
+    field:value      title, speaker, tag, collection, language (or lang), kind (and any facet
+                     declared searchable in archive.search.schema.FACETS)   speaker:kim, tag:"border crossing"
+                     (language:xx also stems the words in that language only)
     prefix*          words starting with it (3 letters or more)    hye*
     ( )              grouping                   (river OR bridge) yalu
 
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 MAX_LENGTH = 1000  #: characters; the rest of a longer query is ignored
 MAX_TERMS = 40
 MAX_DEPTH = 20  #: parentheses and negations inside each other
+#: Shorter names of fields: lang:fr is language:fr.
+FIELD_ALIASES = {"lang": "language"}
 
 
 class QueryTooDeep(ValueError):
@@ -115,6 +118,8 @@ def _lex(q: str, fields: frozenset[str], messages: list[str]) -> list[_Tok]:
             elif ":" in word and word.partition(":")[0].isalpha():
                 name, _, value = word.partition(":")
                 key = name.lower()
+                if key not in fields and FIELD_ALIASES.get(key) in fields:
+                    key = FIELD_ALIASES[key]
                 if key not in fields and key in ("http", "https", "mailto"):
                     toks.append(_Tok("WORD", word, span=(i, j)))
                 elif key not in fields:

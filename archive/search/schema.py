@@ -16,7 +16,8 @@ One index holds three kinds of document:
 * a **collection** document per collection (title, synopsis, description) in the item-level fields.
 
 Fields are indexed from term lists made by archive.search.analysis (`_Terms`), so the same code
-analyses documents, queries and snippets. Every field's terms are words, stems or word
+analyses documents, queries and snippets. Text is given as `Texts`: parts, each with the language
+its words are stemmed in (a transcript's language; the catalogue's for titles, descriptions, tags). Every field's terms are words, stems or word
 beginnings: the term dictionary grows with the vocabulary, not with the text (whoosh pays for
 each distinct term; an index of word pairs had millions). Segment docs of one item are written
 together, and an
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 from whoosh import fields, formats
 from whoosh.analysis import IDTokenizer
@@ -39,7 +40,7 @@ from archive.search.documents import CollectionDoc, ItemDoc
 from archive.transcripts import base_language, language_name
 
 #: Bumped whenever fields or analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = "crossings-search-8"
+SCHEMA_VERSION = "crossings-search-9"
 
 #: The ranked fields of item and collection documents, with each one's weight in a document's
 #: score (the sum of weight x BM25F in the field). What was said and the title count most; the
@@ -82,6 +83,18 @@ FACET_NAMES = tuple(f.name for f in FACETS)
 QUERY_FIELDS = frozenset({"title"} | {f.name for f in FACETS if f.searchable})
 
 
+@dataclass(frozen=True)
+class Texts:
+    """Text to index in parts, each with the language (an analysis.STEMMERS code or "") its words
+    are stemmed in; `fallback` (the catalogue's language) stems Latin-script words of other
+    languages (see analysis.word_language). Parts are joined with analysis.BOUNDARY."""
+    parts: tuple[tuple[str, str], ...]  #: (language, text)
+    fallback: str = ""
+
+
+FieldValue = Union[str, list[str], Texts]
+
+
 class _Followers(formats.Format):
     """Postings whose value is a bytes payload (the follower digests of archive.search.analysis)."""
     posting_size = -1
@@ -113,12 +126,15 @@ class _Terms(fields.FieldType):
         self.column_type = None
         self.analyzer = IDTokenizer()
 
-    def terms(self, value: str | list[str]) -> list[str] | set[str]:
+    def terms(self, value: FieldValue) -> list[str] | set[str]:
         if isinstance(value, list):
             return value
-        words = _words(value)
         if self.mode == "stems":
-            return analysis.stems_of(words)
+            if isinstance(value, str):
+                return analysis.stems_of(_words(value))
+            return [term for language, words in _parts(value)
+                    for term in analysis.stems_of(words, language, value.fallback)]
+        words = _words(value)
         if self.mode == "words":
             return set(w for w in words if w)
         grams = analysis.grams_of(words)
@@ -142,22 +158,38 @@ class _Terms(fields.FieldType):
 
 
 # The fields of one document are analysed one after another from the same text: remember the last.
-_last_text: str | None = None
+_last_text: FieldValue | None = None
 _last_words: list[str] = []
+_last_parts: tuple[Texts | None, list[tuple[str, list[str]]]] = (None, [])
+_last_neighbours: tuple[FieldValue | None, Any] = (None, None)
 
 
-_last_neighbours: tuple[str | None, Any] = (None, None)
+def _parts(texts: Texts) -> list[tuple[str, list[str]]]:
+    """Each part's language and words."""
+    global _last_parts
+    if _last_parts[0] is not texts:
+        _last_parts = (texts, [(language, analysis.words(text)) for language, text in texts.parts])
+    return _last_parts[1]
 
 
-def _words(text: str) -> list[str]:
+def _words(text: FieldValue) -> list[str]:
+    """The words of a text or of all the parts of a Texts, "" between parts."""
     global _last_text, _last_words
     if text is not _last_text:
-        _last_words = analysis.words(text)
+        if isinstance(text, Texts):
+            joined: list[str] = []
+            for _, words in _parts(text):
+                if joined:
+                    joined.append("")
+                joined += words
+            _last_words = joined
+        else:
+            _last_words = analysis.words(text)
         _last_text = text
     return _last_words
 
 
-def _neighbours(text: str) -> tuple[dict[str, bytes], dict[str, bytes]]:
+def _neighbours(text: FieldValue) -> tuple[dict[str, bytes], dict[str, bytes]]:
     global _last_neighbours
     if _last_neighbours[0] is not text:
         _last_neighbours = (text, analysis.neighbours(_words(text)))
@@ -204,7 +236,12 @@ def _years(doc: ItemDoc) -> list[str]:
     return [str(y) for y in range(doc.date_lower.year, min(high.year, doc.date_lower.year + 50) + 1)]
 
 
-def item_meta(doc: ItemDoc) -> dict[str, Any]:
+def _stem_languages(catalogue: str, tags: Any) -> list[str]:
+    """The stemmer languages a document's terms are in: its texts' and the catalogue's."""
+    return sorted({catalogue, *(analysis.stem_language(t) for t in tags)} - {""})
+
+
+def item_meta(doc: ItemDoc, catalogue: str = "en") -> dict[str, Any]:
     """What search keeps in memory per item: access, sort keys, facet values, text for phrase checks."""
     tags = list(dict.fromkeys([*doc.languages, *(t.language for t in doc.transcripts if t.language)]))
     # A language's scripts and regions are one value (zh-Hans and zh are Chinese), named by the
@@ -238,6 +275,8 @@ def item_meta(doc: ItemDoc) -> dict[str, Any]:
         "transcript_kinds": sorted({t.kind for t in doc.transcripts}),
         "ranges": [[r.id, r.tag, r.start, r.end] for r in doc.ranges],
         "meta_text": _meta_text(doc),
+        "stem_languages": _stem_languages(catalogue, (t.language for t in doc.transcripts)),
+        "catalogue_language": catalogue,
         "aliases": {name: {value: list(names) for value, names in by_value.items() if names}
                     for name, by_value in {**doc.facet_aliases, "language": language_aliases}.items() if by_value},
         "guards": {name: {value: [[g.rule, getattr(g.access, "value", g.access), g.collection_id] for g in guards]
@@ -274,28 +313,43 @@ def _joined(parts: Iterable[str]) -> str:
     return analysis.BOUNDARY.join(p for p in parts if p)
 
 
-def item_documents(doc: ItemDoc) -> Iterator[dict[str, Any]]:
-    """The whoosh documents of one item: its item document, then one per segment."""
+def item_documents(doc: ItemDoc, catalogue: str = "en") -> Iterator[dict[str, Any]]:
+    """The whoosh documents of one item: its item document, then one per segment.
+
+    `catalogue` is the stemmer language (analysis.STEMMERS) of the catalogue's own words: titles,
+    descriptions, tags, speakers' names, and Latin-script words in other scripts' transcripts."""
     key = str(doc.id)
-    meta_text = _meta_text(doc)
-    texts = [meta_text]
+    parts = [(catalogue, _meta_text(doc))]
     for transcript in doc.transcripts:
-        texts += [s.text for s in transcript.segments]
-        texts += [s.speaker for s in transcript.segments if s.speaker]
-    everything = analysis.BOUNDARY.join(texts)
+        if transcript.segments:
+            parts.append((analysis.stem_language(transcript.language),
+                          analysis.BOUNDARY.join(s.text for s in transcript.segments)))
+        speakers = [s.speaker for s in transcript.segments if s.speaker]
+        if speakers:
+            parts.append(("", analysis.BOUNDARY.join(speakers)))
+    everything = Texts(tuple(parts), catalogue)
+    title = Texts(((catalogue, doc.title),), catalogue)
     speakers = dict.fromkeys(s.speaker for t in doc.transcripts for s in t.segments if s.speaker)
-    ranked = {"spoken": _joined(s.text for t in doc.transcripts for s in t.segments),
-              "tagged": _joined(_all_tags(doc)), "described": doc.description,
-              "named": _joined([*_open_values(doc), *speakers]), "other": _joined([doc.creator, doc.collection])}
-    yield {"id": f"i{key}", "doctype": "item", "item": key, "title": doc.title, "all": everything,
-           "all_next": everything, "all_prev": everything, "all_grams": everything, "meta": item_meta(doc),
-           **{name: text for name, text in ranked.items() if text}}
+    spoken = tuple((analysis.stem_language(t.language), _joined(s.text for s in t.segments))
+                   for t in doc.transcripts if t.segments)
+    ranked = {"spoken": spoken,
+              "tagged": ((catalogue, _joined(_all_tags(doc))),),
+              "described": ((catalogue, doc.description),),
+              "named": ((catalogue, _joined(_open_values(doc))), ("", _joined(speakers))),
+              "other": ((catalogue, _joined([doc.creator, doc.collection])),)}
+    yield {"id": f"i{key}", "doctype": "item", "item": key, "title": title, "all": everything,
+           "all_next": everything, "all_prev": everything, "all_grams": everything,
+           "meta": item_meta(doc, catalogue),
+           **{name: Texts(tuple(p for p in text if p[1]), catalogue)
+              for name, text in ranked.items() if any(p[1] for p in text)}}
     for transcript in doc.transcripts:
         language = transcript.language.lower()
+        stem_language = analysis.stem_language(language)
         for s in transcript.segments:
-            fields_ = {"item": key, "body": s.text, "grams": s.text, "tkind": transcript.kind,
+            body = Texts(((stem_language, s.text),), catalogue)
+            fields_ = {"item": key, "body": body, "grams": body, "tkind": transcript.kind,
                        "hit": (s.id, transcript.id, s.start, s.end, s.speaker, transcript.language, s.text,
-                               transcript.kind)}
+                               transcript.kind, stem_language, catalogue)}
             if language:
                 fields_["language"] = language
             if s.speaker:
@@ -304,15 +358,17 @@ def item_documents(doc: ItemDoc) -> Iterator[dict[str, Any]]:
             yield fields_
 
 
-def collection_meta(doc: CollectionDoc) -> dict[str, Any]:
+def collection_meta(doc: CollectionDoc, catalogue: str = "en") -> dict[str, Any]:
     return {"collection_id": doc.id, "title": doc.title, "version": doc.version,
-            "meta_text": analysis.BOUNDARY.join(p for p in (doc.title, doc.synopsis, doc.description) if p)}
+            "meta_text": analysis.BOUNDARY.join(p for p in (doc.title, doc.synopsis, doc.description) if p),
+            "stem_languages": _stem_languages(catalogue, ()), "catalogue_language": catalogue}
 
 
-def collection_document(doc: CollectionDoc) -> dict[str, Any]:
-    meta = collection_meta(doc)
-    text = meta["meta_text"]
+def collection_document(doc: CollectionDoc, catalogue: str = "en") -> dict[str, Any]:
+    meta = collection_meta(doc, catalogue)
+    text = Texts(((catalogue, meta["meta_text"]),), catalogue)
     described = _joined([doc.synopsis, doc.description])
-    return {"id": f"c{doc.id}", "doctype": "collection", "coll": str(doc.id), "title": doc.title, "all": text,
+    return {"id": f"c{doc.id}", "doctype": "collection", "coll": str(doc.id),
+            "title": Texts(((catalogue, doc.title),), catalogue), "all": text,
             "all_next": text, "all_prev": text, "all_grams": text, "meta": meta,
-            **({"described": described} if described else {})}
+            **({"described": Texts(((catalogue, described),), catalogue)} if described else {})}

@@ -24,7 +24,7 @@ from archive.search.highlight import Marks, sentence_snippet, snippet
 from archive.search.hits import SegmentHits
 from archive.search.matching import ItemMatching, Scores
 from archive.search.postings import doc_ids
-from archive.search.query import Node, Term, parse_query, terms_of
+from archive.search.query import And, Node, Term, parse_query, terms_of
 from archive.search.schema import FACET_NAMES, FACETS, QUERY_FIELDS
 from archive.search.view import ItemMeta, View
 
@@ -59,6 +59,7 @@ class _Search(ItemMatching, SegmentHits):
         self._collections: tuple[set[int | None], set[int | None]] | None = None
         self._known_guards: dict[tuple[ValueGuard, ...], bool] = {}
         self._item_facets: dict[int, dict[str, tuple[str, ...]]] = {}
+        self.stem_languages = self.languages_for(None)
 
     # -- the whole search ----------------------------------------------------------------------
 
@@ -68,6 +69,7 @@ class _Search(ItemMatching, SegmentHits):
         parsed = parse_query(req.q.strip(), QUERY_FIELDS)
         self.messages += parsed.messages
         node = parsed.node
+        self.stem_languages = self.languages_for(node)
         scores = self.evaluate(node)
         visible = [(docnum, meta, score) for docnum, score in scores.items()
                    if (meta := self.view.items.get(docnum)) is not None and self.visible(docnum, meta)]
@@ -96,7 +98,8 @@ class _Search(ItemMatching, SegmentHits):
             found = hits.get(meta.item_id, [])
             # Without a hit in what was said, the description's matching sentence shows why it was found.
             items.append(ItemHit(meta.item_id, meta.title, score, found,
-                                 "" if found else sentence_snippet(meta.description, self.marks),
+                                 "" if found else sentence_snippet(meta.description, self.marks, language=meta.catalogue_language,
+                                                                  fallback=meta.catalogue_language),
                                  self.range_hits(meta, node)))
         collections = (self.collection_hits(scores) if page == 1 and not self.filters and not req.dated
                        and node is not None else [])
@@ -104,6 +107,22 @@ class _Search(ItemMatching, SegmentHits):
         message = " ".join(dict.fromkeys(self.messages)) or None
         return SearchResponse(total, items, facets, page=page, per_page=per_page, suggestion=suggestion,
                               message=message, collections=collections)
+
+    def languages_for(self, node: Node | None) -> frozenset[str]:
+        """The stemmers query words are stemmed with: those of the languages the search is limited
+        to (a language filter, or language:xx among the words that must all hold), else every one
+        in the index. A language without a Latin-script stemmer brings the catalogue's (its texts'
+        Latin words were stemmed in that, see analysis.word_language)."""
+        chosen = set(self.filters.get("language", ()))
+        if node is not None:
+            children = node.children if isinstance(node, And) else (node,)
+            chosen |= {c.text for c in children if isinstance(c, Term) and c.field == "language" and c.text}
+        if not chosen:
+            return self.view.stem_languages
+        codes = {analysis.stem_language(tag) for tag in chosen}
+        if any(not code or not analysis.STEMMERS[code][1] for code in codes):
+            codes |= self.view.catalogue_languages
+        return frozenset(codes - {""})
 
     def visible(self, docnum: int, meta: ItemMeta) -> bool:
         seen = self._visible.get(docnum)
@@ -213,7 +232,8 @@ class _Search(ItemMatching, SegmentHits):
         for score, docnum in found[:limit]:
             meta = self.view.collections[docnum]
             rest = " ".join(meta.meta_text.split(analysis.BOUNDARY)[1:])
-            out.append(CollectionHit(meta.collection_id, meta.title, score, snippet(rest, self.marks)))
+            out.append(CollectionHit(meta.collection_id, meta.title, score, snippet(rest, self.marks, language=meta.catalogue_language,
+                                                                    fallback=meta.catalogue_language)))
         return out
 
     # -- did you mean ------------------------------------------------------------------------------
@@ -250,6 +270,7 @@ class _Search(ItemMatching, SegmentHits):
             q = q[:start] + word + q[end:]
         check = _Search(self.view, dataclasses.replace(self.request, q=q), self.viewer)
         check._hidden_since = self._hidden_since
+        check.stem_languages = self.stem_languages
         parsed = parse_query(q, QUERY_FIELDS)
         scores = check.evaluate(parsed.node)
         return q if check._finds_visible(scores) else None

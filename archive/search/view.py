@@ -26,8 +26,9 @@ from archive.search.schema import FIELD_WEIGHTS
 
 class ItemMeta:
     """An item as a search result needs it. Duck-types the attributes archive.access.can_see reads."""
-    __slots__ = ("item_id", "title", "description", "access", "collection_id", "deleted_at", "date", "date_upper", "version", "facets",
-                 "facet_keys", "transcript_kinds", "ranges", "meta_text", "aliases", "guards", "_words")
+    __slots__ = ("item_id", "title", "description", "access", "collection_id", "deleted_at", "date", "date_upper",
+                 "version", "facets", "facet_keys", "transcript_kinds", "ranges", "meta_text", "stem_languages",
+                 "catalogue_language", "aliases", "guards", "_words")
 
     def __init__(self, meta: dict[str, Any]) -> None:
         self.item_id: int = meta["item_id"]
@@ -46,6 +47,9 @@ class ItemMeta:
         #: time ranges: (range id, tag, start, end), seconds from the start of the media
         self.ranges: tuple[tuple[int, str, float, float], ...] = tuple(tuple(r) for r in meta["ranges"])
         self.meta_text: str = meta["meta_text"]
+        #: the stemmer languages of the item's terms (analysis.STEMMERS codes) and of its own fields
+        self.stem_languages: tuple[str, ...] = tuple(meta["stem_languages"])
+        self.catalogue_language: str = meta["catalogue_language"]
         #: other names of facet values: facet -> value -> names (searchable, never shown)
         self.aliases: dict[str, dict[str, list[str]]] = meta.get("aliases") or {}
         #: values not every viewer of the item may know: facet -> value -> ValueGuards (see `knows`)
@@ -71,13 +75,15 @@ class ItemMeta:
 
 
 class CollectionMeta:
-    __slots__ = ("collection_id", "title", "version", "meta_text")
+    __slots__ = ("collection_id", "title", "version", "meta_text", "stem_languages", "catalogue_language")
 
     def __init__(self, meta: dict[str, Any]) -> None:
         self.collection_id: int = meta["collection_id"]
         self.title: str = meta["title"]
         self.version: str = meta["version"]
         self.meta_text: str = meta["meta_text"]
+        self.stem_languages: tuple[str, ...] = tuple(meta["stem_languages"])
+        self.catalogue_language: str = meta["catalogue_language"]
 
 
 def load_table(reader: Any) -> dict[int, ItemMeta | CollectionMeta]:
@@ -139,6 +145,11 @@ class View:
         #: Number of item and collection documents, the N of idf-like scores.
         self.size = max(1, len(self.items) + len(self.collections))
         self._average_lengths: dict[str, float] = {}
+        metas = [*self.items.values(), *self.collections.values()]
+        #: The stemmer languages of the index's terms: a query word is looked for in each of them.
+        self.stem_languages: frozenset[str] = frozenset(lang for m in metas for lang in m.stem_languages)
+        #: The languages of the catalogue's own words (one, unless the setting changed mid-index).
+        self.catalogue_languages: frozenset[str] = frozenset(m.catalogue_language for m in metas) - {""}
 
     @classmethod
     def open(cls, directory: Path, table_for: TableFor) -> View:
