@@ -18,8 +18,7 @@ from archive.models import TranscriptKind
 from archive.search import analysis
 from archive.search.api import RangeHit, SegmentHit
 from archive.search.highlight import snippet
-from archive.search.matching import names_value
-from archive.search.query import And, Node, Not, Or, Term, terms_of
+from archive.search.query import And, Node, Not, Or, Term, names_value, terms_of
 from archive.search.schema import speaker_key
 from archive.transcripts import language_named
 

@@ -21,7 +21,7 @@ from whoosh import query as wq
 from archive.search import analysis
 from archive.search.hits import body_query
 from archive.search.postings import bm25_scores, doc_ids
-from archive.search.query import Node, Not, Or, Term
+from archive.search.query import Node, Not, Or, Term, names_value
 from archive.search.schema import FIELD_WEIGHTS
 from archive.search.view import ItemMeta
 
@@ -37,17 +37,6 @@ PREFIX_EXPANSIONS = 256  #: most words a prefix of 5 letters or more stands for
 #: What the word as typed adds, times its idf: BM25's most for one term (K1 + 1), so that the
 #: exact form ranks above words that only share its stem ("evenements" above "even").
 EXACT_WEIGHT = 2.2
-
-
-def names_value(ws: list[str], prefix: bool, value: list[str]) -> bool:
-    """Do the folded words `ws` of a field:value term name the value of these folded words (a run of
-    its words; with `prefix`, the last one a word's beginning)?"""
-    n = len(ws)
-    head, last = (ws[:-1], ws[-1]) if prefix else (ws, None)
-    for i in range(len(value) - n + 1):
-        if value[i:i + len(head)] == head and (last is None or value[i + len(head)].startswith(last)):
-            return True
-    return False
 
 
 class ItemMatching:

@@ -298,3 +298,14 @@ def terms_of(node: Node | None, *, negated: bool = False) -> list[tuple[Term, bo
     for child in node.children:
         out += terms_of(child, negated=negated)
     return out
+
+
+def names_value(ws: list[str], prefix: bool, value: list[str]) -> bool:
+    """Do the folded words `ws` of a field:value term name the value of these folded words (a run of
+    its words; with `prefix`, the last one a word's beginning)?"""
+    n = len(ws)
+    head, last = (ws[:-1], ws[-1]) if prefix else (ws, None)
+    for i in range(len(value) - n + 1):
+        if value[i:i + len(head)] == head and (last is None or value[i + len(head)].startswith(last)):
+            return True
+    return False
