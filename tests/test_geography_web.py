@@ -206,6 +206,38 @@ def test_place_page_shows_names_items_journeys_and_crossings(client: FlaskClient
     assert "CN → VN" in crossing
 
 
+def test_a_place_shows_the_legs_and_crossings_at_it_or_inside_it(client: FlaskClient, archive: Archive,
+                                                                  route: int, world: dict[str, int]) -> None:  # noqa: F811
+    river = f"/places/{world['Yalu River']}"
+    assert "No journey passes through here" in client.get(river).get_data(as_text=True)
+    with archive.session() as session:  # the landing is on the river: leg 1 crosses there
+        places.edit_place(session, SYSTEM, world["Changbai landing"], parent_id=world["Yalu River"])
+    html = client.get(river).get_data(as_text=True)
+    assert "No journey passes through here" not in html
+    assert f'href="/journeys/{route}"' in html
+    assert f'<a href="/journeys/{route}#leg-1">Route, leg 1: Hyesan → Changbai</a>' in html
+    assert "crosses at Changbai landing (KP→CN)" in html
+    assert "leg 2:" not in html  # Changbai to Shenyang is not on the river
+    crossings = html.split('id="crossings-heading"')[1]
+    assert "Changbai landing" in crossings and "No border crossing is recorded here" not in crossings
+    # A place with nothing at it or inside it still says so.
+    assert "No journey passes through here" in client.get(f"/places/{world['Bangkok']}").get_data(as_text=True)
+
+
+def test_other_names_in_thai_lao_korean_and_chinese_carry_their_language(client: FlaskClient, archive: Archive,
+                                                                          world: dict[str, int]) -> None:  # noqa: F811
+    with archive.session() as session:
+        places.edit_place(session, SYSTEM, world["Bangkok"], alt_names=["กรุงเทพมหานคร", "Krung Thep"])
+        places.edit_place(session, SYSTEM, world["Vientiane"], alt_names=["ວຽງຈັນ", "万象", "비엔티안"])
+    bangkok = client.get(f"/places/{world['Bangkok']}").get_data(as_text=True)
+    assert '<span class="place__alt-name" lang="th">กรุงเทพมหานคร</span>' in bangkok
+    assert '<span class="place__alt-name">Krung Thep</span>' in bangkok
+    vientiane = client.get(f"/places/{world['Vientiane']}").get_data(as_text=True)
+    assert '<span class="place__alt-name" lang="lo">ວຽງຈັນ</span>' in vientiane
+    assert '<span class="place__alt-name" lang="zh">万象</span>' in vientiane
+    assert '<span class="place__alt-name" lang="ko">비엔티안</span>' in vientiane
+
+
 def test_country_page_sections(client: FlaskClient, route: int, world: dict[str, int],  # noqa: F811
                                footage: dict[str, int]) -> None:
     html = client.get("/countries/vn").get_data(as_text=True)
