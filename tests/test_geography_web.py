@@ -108,6 +108,7 @@ def test_journey_geojson_is_one_longitude_first_route_with_stops_and_crossings(c
     assert [f["properties"]["id"] for f in legs] == [f"leg-{n}" for n in range(1, 6)]
     stops = [f for f in data["features"] if f["properties"]["kind"] == "stop"]
     assert [s["properties"]["number"] for s in stops] == [1, 2, 3, 4, 5, 6]
+    assert [s["properties"]["badge"] for s in stops] == ["S", "1", "2", "3", "4", "5"]  # as the legs are numbered
     assert all(s["geometry"]["type"] == "Point" for s in stops)
     assert stops[4]["properties"]["url"] == f"/places/{stops[4]['properties']['place_id']}"
     crossings = [f for f in data["features"] if f["properties"]["kind"] == "crossing"]

@@ -217,6 +217,8 @@ def journey_geojson(view: JourneyView) -> dict[str, Any]:
         features.append(geo.point_feature(stop.position, {
             "role": "stop", "kind": "stop", "id": leg_feature_id(arriving) if arriving else f"stop-{number + 1}",
             "stop": number, "number": number + 1, "leg": arriving, "name": stop.name,
+            # What its marker says: the leg that arrives there (leg 6 and its stop both read 6), S at a start.
+            "badge": str(arriving) if arriving else "S",
             "place_kind": stop.place.kind.value if stop.place else None, "country": stop.country_code,
             "place_id": stop.place_id, "coarsened": stop.position.coarsened}))
     for leg in view.legs:
