@@ -97,3 +97,16 @@ def test_search_has_a_skip_link_to_the_results(site: dict[str, Any]) -> None:
     skip.press("Enter")
     assert page.evaluate("document.activeElement.id") == "results"
     assert page.locator("#results .search-result").count() > 0
+
+
+@pytest.mark.parametrize("name", ["journey", "map", "place", "item"])
+def test_main_page_on_a_phone_has_no_axe_violation(site: dict[str, Any], name: str) -> None:
+    """At 390 px the markers crowd together (target-size) and the pages must not run off the screen."""
+    page: Page = site["page"]
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page = _open(site, PAGES[name])
+        assert_accessible(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
