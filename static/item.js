@@ -77,6 +77,16 @@
 
   window.Crossings = { player: player, seek: seek, parseTimecode: parseTimecode, formatTimecode: formatTimecode };
   startFromLink();
+  // A link to #player (a search hit's, a transcript line's) means "play this": the keyboard starts there too.
+  // Not before the load event: focused earlier, Chromium takes the focus back (scrolling to the fragment).
+  if (window.location.hash === "#player") {
+    var focusPlayer = function () { player.focus({ preventScroll: true }); };
+    if (document.readyState === "complete") {
+      focusPlayer();
+    } else {
+      window.addEventListener("load", focusPlayer, { once: true });
+    }
+  }
   window.addEventListener("hashchange", startFromLink);
 
   // -- storyboard: frames seek the player, and the frame whose stretch is playing is marked --

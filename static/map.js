@@ -95,15 +95,14 @@
                        popupAnchor: [0, -13] });
   }
 
-  // Crossings lie under the stops: where a crossing and a stop share a point (the Yalu at
-  // Hyesan), the numbered stop stays readable and the larger diamond frames it.
-  var CROSSING_Z = -500;
+  // Crossings are drawn above the stops; spreadStops moves one off a stop it would cover.
+  var CROSSING_Z = 500;
 
   function crossingIcon() {
     var mark = document.createElement("span");
     mark.setAttribute("aria-hidden", "true");
-    return L.divIcon({ className: "map-crossing", html: mark, iconSize: [30, 30], iconAnchor: [15, 15],
-                       popupAnchor: [0, -15] });
+    return L.divIcon({ className: "map-crossing", html: mark, iconSize: [24, 24], iconAnchor: [12, 12],
+                       popupAnchor: [0, -12] });
   }
 
   function placeRadius(count) {
@@ -130,6 +129,7 @@
     this.highlighted = [];
     this.stopCount = 0;
     this.stops = [];
+    this.crossings = [];
     this.pin = null;
   }
 
@@ -182,7 +182,8 @@
     this.stopCount += 1;
     var properties = options.properties || (point.properties) || {};
     if (number === undefined || number === null) {
-      number = properties.number !== undefined ? properties.number : this.stopCount;
+      number = properties.badge !== undefined ? properties.badge
+        : properties.number !== undefined ? properties.number : this.stopCount;
     }
     var title = properties.name || properties.title || ("Stop " + number);
     var marker = L.marker(latLngOf(point), { icon: numberIcon(number, "map-stop"), title: String(title),
@@ -190,10 +191,6 @@
     var id = options.id !== undefined ? options.id : (point.type === "Feature" ? featureId(point) : null);
     this.track(marker, id, "stop", properties);
     this.stops.push(marker);
-    if (this.stops.length === 1) {
-      var handle = this;
-      this.map.on("zoomend viewreset", function () { handle.spreadStops(); });
-    }
     this.spreadSoon();
     return marker;
   };
@@ -205,6 +202,10 @@
 
   Handle.prototype.spreadSoon = function () {
     var handle = this;
+    if (!this.spreading) {  // once, with the first stop or crossing: again at every zoom
+      this.spreading = true;
+      this.map.on("zoomend viewreset", function () { handle.spreadStops(); });
+    }
     if (this.spreadPending) { return; }
     this.spreadPending = true;
     window.setTimeout(function () { handle.spreadPending = false; handle.spreadStops(); }, 0);
@@ -228,6 +229,30 @@
       while (!clear(at.x + dx, at.y) && dx < STOP_SPACING * 8) { dx += STOP_SPACING; }
       label.style.translate = dx ? dx + "px 0" : "";
       placed.push(L.point(at.x + dx, at.y));
+      if (dx) { placed.push(at); }  // the marker itself stays on its place: keep clear of it too
+    });
+    // Then each crossing, on its point when that is clear, else beside it like a badge (up, right,
+    // down, left, then further out): a crossing at a stop (the Changbai landing) is neither hidden
+    // under it nor covering it, and both stay targets of 24 px.
+    var CLEAR = 26;
+    var free = function (x, y) {
+      return placed.every(function (p) { return Math.abs(p.x - x) >= CLEAR || Math.abs(p.y - y) >= CLEAR; });
+    };
+    this.crossings.forEach(function (marker) {
+      var element = marker.getElement();
+      if (!element) { return; }
+      var at = map.latLngToLayerPoint(marker.getLatLng());
+      var offset = [0, 0];
+      for (var ring = 1; !free(at.x + offset[0], at.y + offset[1]) && ring <= 4; ring += 1) {
+        var step = ring * CLEAR;
+        var options = [[step, -step], [0, -step], [step, 0], [0, step], [-step, 0], [-step, -step], [step, step],
+                       [-step, step]];
+        for (var i = 0; i < options.length; i += 1) {
+          if (free(at.x + options[i][0], at.y + options[i][1])) { offset = options[i]; break; }
+        }
+      }
+      element.style.translate = offset[0] || offset[1] ? offset[0] + "px " + offset[1] + "px" : "";
+      placed.push(L.point(at.x + offset[0], at.y + offset[1]));
     });
   };
 
@@ -239,6 +264,8 @@
     var marker = L.marker(latLngOf(point), { icon: crossingIcon(), title: String(title), alt: String(title),
                                              riseOnHover: true, zIndexOffset: CROSSING_Z });
     var id = options.id !== undefined ? options.id : (point.type === "Feature" ? featureId(point) : null);
+    this.crossings.push(marker);
+    this.spreadSoon();
     return this.track(marker, id, "crossing", properties);
   };
 
@@ -310,7 +337,7 @@
     layers.forEach(function (layer) {
       elementsOf(layer).forEach(function (element) { element.classList.add("is-highlighted"); });
       if (layer.bringToFront) { layer.bringToFront(); }
-      // Raised above the rest, a highlighted crossing still lies under a highlighted stop.
+      // Raised above the rest, a highlighted crossing still lies above a highlighted stop.
       if (layer.setZIndexOffset) { layer.setZIndexOffset(1000 + (layer.crossingsKind === "crossing" ? CROSSING_Z : 0)); }
     });
     this.highlighted = layers;

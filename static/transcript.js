@@ -172,13 +172,15 @@
     return track && (track.kind === "captions" || track.kind === "subtitles");
   }
 
-  function followWithCaptions(entry) {
+  // `opening`: the page has just loaded, when the default track may not be showing yet; it will be.
+  function followWithCaptions(entry, opening) {
     var chosen = trackOf(entry);
     if (!isCaption(chosen)) {
       return;
     }
     var tracks = Array.prototype.slice.call(player.textTracks || []);
-    var captionsOn = tracks.some(function (track) { return isCaption(track) && track.mode === "showing"; });
+    var captionsOn = tracks.some(function (track) { return isCaption(track) && track.mode === "showing"; }) ||
+      Boolean(opening && player.querySelector("track[default]"));
     if (!captionsOn) {
       return;  // captions switched off by the viewer stay off
     }
@@ -202,7 +204,7 @@
       }
     });
     if (options.captions) {
-      followWithCaptions(entry);
+      followWithCaptions(entry, options.opening);
     }
     mark(entry, true);
     if (options.focus && tabs.length) {
@@ -243,7 +245,9 @@
         select(state[(next + state.length) % state.length], { captions: true, focus: true });
       });
     });
-    select(fromHash() || state[0], { captions: false });
+    // A link that names a transcript (a search hit's) switches the captions to it as well.
+    var linked = fromHash();
+    select(linked || state[0], { captions: Boolean(linked), opening: true });
     window.addEventListener("hashchange", function () {
       var entry = fromHash();
       if (entry) {

@@ -121,3 +121,38 @@ def wait_until(page: Page, expression: str, timeout: float = 30_000) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout / 1000:g} s: {expression}")
         time.sleep(0.05)
+
+
+#: axe-core from node_modules (a devDependency; `npm ci` installs it).
+AXE_SOURCE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+#: What the pages are held to: WCAG 2.2 A and AA, axe's best practices, and its experimental rules.
+#: wcag21a too: in axe 4.14 `label-content-name-mismatch` (WCAG 2.5.3, level A of 2.1) carries that tag,
+#: no longer "experimental", and the other tags would leave it out.
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice", "experimental")
+
+
+def axe_violations(page: Page, context: str | None = None) -> list[dict[str, Any]]:
+    """Run axe-core on the page (or the element `context` selects): its violations, each with its
+    rule id, help text and the nodes it found.
+
+    axe is evaluated as source rather than added as a <script>: the Content-Security-Policy
+    (script-src 'self') refuses inline and injected scripts, not what the test runs itself.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """([context, tags]) => axe.run(context ? document.querySelector(context) : document,
+                                     {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+            .then(results => results.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))})))""",
+        [context, list(AXE_TAGS)])
+
+
+def assert_accessible(page: Page, context: str | None = None) -> None:
+    """No axe-core violation on the page; the message lists each rule and where it failed."""
+    violations = axe_violations(page, context)
+    lines = [f"{page.url}: {v['id']} ({v['impact']}): {v['help']}\n"
+             + "\n".join(f"    {n['target']}: {n['summary']}" for n in v["nodes"]) for v in violations]
+    assert violations == [], "axe-core found:\n" + "\n".join(lines)

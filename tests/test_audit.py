@@ -102,3 +102,39 @@ def test_ingest_is_recorded_as_the_acting_user(archive: Archive, tmp_path) -> No
     entries = _entries(archive)
     assert {(e.action, e.object_type, e.actor) for e in entries} == {("ingest", "item", "mina"),
                                                                      ("ingest", "collection", "mina")}
+
+
+def test_entries_name_the_rows_they_join_not_their_ids(archive: Archive, client, login) -> None:  # type: ignore[no-untyped-def]
+    from archive.access import SYSTEM
+    from archive.services import crossings, journeys, legs, places
+    from archive.services.editing.people import add_credit, get_or_create_person
+    from archive.services.ranges import add_range
+
+    item_id = _item(archive)
+    with archive.session() as session:
+        hyesan = places.create_place(session, SYSTEM, name="Hyesan", latitude=41.40, longitude=128.18, country="KP")
+        landing = places.create_place(session, SYSTEM, name="Changbai landing", latitude=41.41, longitude=128.19,
+                                      country="CN")
+        crossing = crossings.create_crossing(session, SYSTEM, place_id=landing.id, from_country="KP",
+                                             to_country="CN", kind="river")
+        journey = journeys.create_journey(session, SYSTEM, title="Route")
+        legs.add_leg(session, SYSTEM, journey.id, from_place_id=hyesan.id, to_place_id=landing.id,
+                     crossing_id=crossing.id)
+        item = session.get(Item, item_id)
+        add_credit(session, get_or_create_person(session, "Kim Soon-ja"), "camera", item=item)
+        add_range(session, item, start=1, end=2.5, tag_name="river crossing")
+        places.edit_place(session, SYSTEM, landing.id, parent_id=hyesan.id)
+    labels = {e.object_type: e.object_label for e in _entries(archive) if e.action == "create"}
+    assert labels["crossing"] == "Changbai landing (KP→CN)"
+    assert labels["leg"] == "leg 1 of Route: Hyesan → Changbai landing"
+    assert labels["credit"] == "Kim Soon-ja, camera of Yalu at dusk"
+    assert labels["range"] == "river crossing 1–2.5 s of Yalu at dusk"
+
+    # The log shows the rows that *_id changes point at by name.
+    login("admin")
+    html = client.get("/admin/log?type=leg").get_data(as_text=True)
+    assert "Changbai landing" in html and "Hyesan" in html and "place 2 (gone)" not in html
+    moved = client.get(f"/admin/log?type=place&id={landing.id}").get_data(as_text=True)
+    assert "Hyesan" in moved and f"parent {hyesan.id}" not in moved
+    ranges = client.get("/admin/log?type=range").get_data(as_text=True)
+    assert "Yalu at dusk" in ranges and "tag 1 (gone)" not in ranges

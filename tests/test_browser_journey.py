@@ -51,8 +51,9 @@ def test_demo_journey_page_draws_the_route_and_keeps_timeline_and_map_in_step(de
     assert overlay.locator("path.map-route").count() == 1
     assert overlay.locator("path.map-leg").count() == 8
     stops = page.locator("#journey-map .leaflet-marker-pane .map-stop")
-    assert stops.all_inner_texts() == [str(n) for n in range(1, 10)]
-    # Hyesan (1) and Changbai (2) are 2.7 km apart: at the route's zoom their numbers must not overlap.
+    # A stop says the leg that arrives there, so leg 6 and its stop read together; the start says S.
+    assert stops.all_inner_texts() == ["S", *[str(n) for n in range(1, 9)]]
+    # Hyesan (S) and Changbai (1) are 2.7 km apart: at the route's zoom their numbers must not overlap.
     assert_numbers_apart(page)
     for step in ("zoomOut", "zoomIn"):  # out and back: they are spread again at each zoom
         page.evaluate("""step => CrossingsMap.get(document.getElementById('journey-map')).then(handle =>
@@ -62,32 +63,45 @@ def test_demo_journey_page_draws_the_route_and_keeps_timeline_and_map_in_step(de
     assert page.locator("#journey-map .leaflet-marker-pane .map-crossing").count() == 5
     assert page.locator("[data-timeline] > li").count() == 8
 
-    # Timeline → map: hovering leg 6 marks its line, the stop it reaches (7) and its crossing (the Mekong).
+    # Timeline → map: hovering leg 6 marks its line, the stop it reaches (6) and its crossing (the Mekong).
     page.hover("#leg-6 .timeline__route")
     highlighted_leg = page.locator("#journey-map path.map-leg.is-highlighted")
     assert highlighted_leg.count() == 1
-    assert page.locator("#journey-map .map-stop.is-highlighted").all_inner_texts() == ["7"]
+    assert page.locator("#journey-map .map-stop.is-highlighted").all_inner_texts() == ["6"]
     assert page.locator("#journey-map .map-crossing.is-highlighted").count() == 1
-    # The stop stays readable over its highlighted crossing.
-    stop_z, crossing_z = page.evaluate("""() => ['.map-stop', '.map-crossing'].map(kind =>
-        Number(document.querySelector('#journey-map ' + kind + '.is-highlighted').style.zIndex))""")
-    assert stop_z > crossing_z
+    # The crossing sits above its stop, beside its number: both can be seen and clicked.
+    stop_box, crossing_box = (page.locator(f"#journey-map {kind}.is-highlighted").bounding_box()
+                              for kind in (".map-stop", ".map-crossing"))
+    assert stop_box and crossing_box
+    assert crossing_box["y"] + crossing_box["height"] <= stop_box["y"] + 1 \
+        or crossing_box["x"] >= stop_box["x"] + stop_box["width"] - 1
     assert "is-highlighted" in (page.get_attribute("#leg-6", "class") or "")
     page.screenshot(path=ARTIFACTS / "journey-leg6.png")
+    # No crossing hides under a stop (the Changbai landing did): the middle of each is the crossing itself.
+    hidden = page.evaluate("""() => Array.from(document.querySelectorAll('#journey-map .map-crossing'))
+        .filter(marker => { const r = marker.getBoundingClientRect();
+                            const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                            return !(top && marker.contains(top)); }).map(marker => marker.title)""")
+    assert hidden == []
 
-    # Map → timeline: hovering the stop leg 3 reaches marks leg 3.
+    # Map → timeline: hovering the stop leg 4 reaches marks leg 4.
     page.mouse.move(5, 5)
     page.locator("#journey-map .map-stop", has_text="4").first.dispatch_event("mouseover")
-    assert "is-highlighted" in (page.get_attribute("#leg-3", "class") or "")
+    assert "is-highlighted" in (page.get_attribute("#leg-4", "class") or "")
     assert "is-highlighted" not in (page.get_attribute("#leg-6", "class") or "")
     page.locator("#journey-map .map-stop", has_text="4").first.dispatch_event("mouseout")
 
     page.evaluate("window.scrollTo(0, 0)")  # a sticky map in a scrolled full-page shot lands mid-page
     page.screenshot(path=ARTIFACTS / "journey.png", full_page=True)
-    page.set_viewport_size({"width": 420, "height": 900})  # a phone: the map goes under the timeline
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the map comes before the timeline
     try:
         map_box, timeline_box = page.locator("#journey-map").bounding_box(), page.locator("[data-timeline]").bounding_box()
-        assert map_box and timeline_box and map_box["y"] > timeline_box["y"] + timeline_box["height"] - 1
+        assert map_box and timeline_box and map_box["y"] + map_box["height"] <= timeline_box["y"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # and the header's link takes the reader there from the top of the page.
+        page.get_by_role("link", name="Go to the map").click()
+        map_top = page.locator("#journey-map").bounding_box()
+        assert map_top and 0 <= map_top["y"] < 844 / 2
         page.screenshot(path=ARTIFACTS / "journey-narrow.png")
     finally:
         page.set_viewport_size({"width": 1400, "height": 950})
@@ -105,6 +119,11 @@ def test_archive_map_draws_places_and_filters_them(demo_site: dict[str, Any]) ->
     everything = places.count()
     assert everything > 9
     page.screenshot(path=ARTIFACTS / "map.png")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the filters wrap, nothing runs off
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 950})
 
     page.select_option("select[name=journey]", str(demo_site["journey_id"]))
     wait_until(page, f"document.querySelectorAll('#places-map path.map-place').length < {everything}")

@@ -82,7 +82,10 @@ def test_archivist_marks_in_and_out_on_the_player_and_saves_a_range(site: tuple[
     page.wait_for_url(f"{base}/items/{clip_id}?t=3#range-*")
     item = page.locator(".ranges__list .range")
     assert item.count() == 1
-    assert item.locator(".range__time").inner_text() == "0:00:01.0–0:00:03.0"
+    # Its name says what is seen, the times, after what it plays (label-content-name-mismatch).
+    assert item.locator(".range__time .range__start").inner_text() == "0:00:01.0"
+    assert item.locator(".range__time .range__end").inner_text() == "0:00:03.0"
+    assert item.get_by_role("link", name="Play river crossing, 0:00:01.0–0:00:03.0").count() == 1
     assert item.locator(".range__tag").inner_text() == "river crossing"
     assert item.locator(".range__time").get_attribute("href") == f"/items/{clip_id}?t=1#player"
     _ready(page)

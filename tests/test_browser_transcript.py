@@ -151,6 +151,32 @@ def test_a_link_to_a_transcript_opens_its_tab_and_t_starts_there(page: tuple[str
         return marked.length === 1 && marked[0].dataset.start === '4.0';
     }}""")
     assert abs(_time(page) - 4.5) < 0.1
+    # The captions follow the transcript the link named, as a tab's click makes them.
+    wait_until(page, f"document.getElementById('track-{clip['en']}').track.mode === 'showing'")
+    assert page.evaluate(f"document.getElementById('track-{clip['ko']}').track.mode") == "disabled"
+
+
+def test_a_search_hit_shows_its_transcript_in_captions_and_panel_and_focuses_the_player(
+        page: tuple[str, Page], clip: dict[str, int]) -> None:
+    base, page = page
+    # A search hit's link (templates/search.html): the second, the transcript it was found in, the player.
+    page.goto(f"{base}/items/{clip['item']}?t=10.5&transcript={clip['en']}#player")
+    _ready(page)
+    assert page.get_by_role("tab", name="English subtitles").get_attribute("aria-selected") == "true"
+    assert page.get_attribute(f"#track-{clip['en']}", "default") is not None  # the server chose it too
+    wait_until(page, f"document.getElementById('track-{clip['en']}').track.mode === 'showing'")
+    assert page.evaluate(f"document.getElementById('track-{clip['ko']}').track.mode") == "disabled"
+    assert page.evaluate("document.activeElement.matches('video[data-player]')")
+    # The matched line is marked and scrolled into view inside the panel.
+    wait_until(page, f"""() => {{
+        const list = document.querySelector('#transcript-{clip["en"]} .transcript__lines');
+        const line = list.querySelector('.transcript-line--current');
+        return line && line.dataset.start === '10.5' && list.scrollTop > 0
+            && line.offsetTop >= list.scrollTop && line.offsetTop + line.offsetHeight <= list.scrollTop + list.clientHeight;
+    }}""")
+    # Half-second cues show their tenths; whole seconds stay whole.
+    times = page.locator(f"#transcript-{clip['en']} .transcript-line__time").all_inner_texts()
+    assert times[:4] == ["0:00:00.5", "0:00:02", "0:00:04", "0:00:06"] and times[-2:] == ["0:00:10.5", "0:00:11"]
 
 
 def test_archivist_uploads_a_transcript_from_the_item_page(app: Flask, archive: Archive, clip: dict[str, int],

@@ -372,3 +372,15 @@ def test_demo_journey_has_eight_legs_five_crossings_and_its_countries(db: Sessio
     assert place_view(db, SYSTEM, landing.id).position.latlon == (landing.latitude, landing.longitude)
     assert {"Mount Paektu", "Sinuiju", "Dandong", "Tumen River", "Korean Demilitarized Zone"} <= set(
         db.scalars(select(Place.name)))
+
+
+@pytest.mark.slow
+def test_demo_rivers_list_the_legs_and_crossings_over_them(db: Session) -> None:
+    from archive.models import Place
+    from archive.services.crossings import list_crossings
+    from archive.services.journeys import legs_at_place
+
+    for river, leg, point in (("Mekong", 6, "Chiang Saen landing"), ("Yalu River", 1, "Changbai landing")):
+        place_id = db.scalar(select(Place.id).where(Place.name == river))
+        assert [found.position for _, found in legs_at_place(db, ANONYMOUS, place_id)] == [leg]
+        assert [c.place.name for c in list_crossings(db, ANONYMOUS, place_id=place_id)] == [point]

@@ -108,6 +108,7 @@ def test_journey_geojson_is_one_longitude_first_route_with_stops_and_crossings(c
     assert [f["properties"]["id"] for f in legs] == [f"leg-{n}" for n in range(1, 6)]
     stops = [f for f in data["features"] if f["properties"]["kind"] == "stop"]
     assert [s["properties"]["number"] for s in stops] == [1, 2, 3, 4, 5, 6]
+    assert [s["properties"]["badge"] for s in stops] == ["S", "1", "2", "3", "4", "5"]  # as the legs are numbered
     assert all(s["geometry"]["type"] == "Point" for s in stops)
     assert stops[4]["properties"]["url"] == f"/places/{stops[4]['properties']['place_id']}"
     crossings = [f for f in data["features"] if f["properties"]["kind"] == "crossing"]
@@ -204,6 +205,38 @@ def test_place_page_shows_names_items_journeys_and_crossings(client: FlaskClient
     assert "21.03000, 105.85000" in html  # an exact place is shown exactly
     crossing = client.get(f"/places/{world['Lao Cai border area']}").get_data(as_text=True)
     assert "CN → VN" in crossing
+
+
+def test_a_place_shows_the_legs_and_crossings_at_it_or_inside_it(client: FlaskClient, archive: Archive,
+                                                                  route: int, world: dict[str, int]) -> None:  # noqa: F811
+    river = f"/places/{world['Yalu River']}"
+    assert "No journey passes through here" in client.get(river).get_data(as_text=True)
+    with archive.session() as session:  # the landing is on the river: leg 1 crosses there
+        places.edit_place(session, SYSTEM, world["Changbai landing"], parent_id=world["Yalu River"])
+    html = client.get(river).get_data(as_text=True)
+    assert "No journey passes through here" not in html
+    assert f'href="/journeys/{route}"' in html
+    assert f'<a href="/journeys/{route}#leg-1">Route, leg 1: Hyesan → Changbai</a>' in html
+    assert "crosses at Changbai landing (KP→CN)" in html
+    assert "leg 2:" not in html  # Changbai to Shenyang is not on the river
+    crossings = html.split('id="crossings-heading"')[1]
+    assert "Changbai landing" in crossings and "No border crossing is recorded here" not in crossings
+    # A place with nothing at it or inside it still says so.
+    assert "No journey passes through here" in client.get(f"/places/{world['Bangkok']}").get_data(as_text=True)
+
+
+def test_other_names_in_thai_lao_korean_and_chinese_carry_their_language(client: FlaskClient, archive: Archive,
+                                                                          world: dict[str, int]) -> None:  # noqa: F811
+    with archive.session() as session:
+        places.edit_place(session, SYSTEM, world["Bangkok"], alt_names=["กรุงเทพมหานคร", "Krung Thep"])
+        places.edit_place(session, SYSTEM, world["Vientiane"], alt_names=["ວຽງຈັນ", "万象", "비엔티안"])
+    bangkok = client.get(f"/places/{world['Bangkok']}").get_data(as_text=True)
+    assert '<span class="place__alt-name" lang="th">กรุงเทพมหานคร</span>' in bangkok
+    assert '<span class="place__alt-name">Krung Thep</span>' in bangkok
+    vientiane = client.get(f"/places/{world['Vientiane']}").get_data(as_text=True)
+    assert '<span class="place__alt-name" lang="lo">ວຽງຈັນ</span>' in vientiane
+    assert '<span class="place__alt-name" lang="zh">万象</span>' in vientiane
+    assert '<span class="place__alt-name" lang="ko">비엔티안</span>' in vientiane
 
 
 def test_country_page_sections(client: FlaskClient, route: int, world: dict[str, int],  # noqa: F811

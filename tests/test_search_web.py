@@ -190,7 +190,7 @@ def test_snippet_timecodes_link_to_the_player_at_that_second(client: FlaskClient
         transcript_id = session.scalar(select(Transcript.id).where(Transcript.item_id == corpus.hyesan))
     body = page(client, q="cold")
     links = re.findall(r'<a class="search-hit__time" href="([^"]+)">(?:<span[^>]*>[^<]*</span>)?([^<]+)</a>', body)
-    assert links == [(f"/items/{corpus.hyesan}?t=72.5&amp;transcript={transcript_id}#player", "0:01:12")]
+    assert links == [(f"/items/{corpus.hyesan}?t=72.5&amp;transcript={transcript_id}#player", "0:01:12.5")]  # the cue's tenths
     assert "The river was <mark>cold</mark> near Hyesan." in body
     assert '<span class="search-hit__speaker">Kim Soon-ja</span>' in body
     assert '<span class="search-hit__language" title="Language">en</span>' in body

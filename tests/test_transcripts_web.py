@@ -521,7 +521,7 @@ def test_uploads_replacements_and_deletes_are_in_the_audit_trail(client: FlaskCl
     created_segments = trail[0][3][1]
     assert created_segments >= 2
     assert trail == [
-        ("create", transcript_id, f"en transcript of item {item_id}", [None, created_segments]),
-        ("edit", transcript_id, f"en transcript of item {item_id}", [created_segments, 1]),
-        ("purge", transcript_id, f"en transcript of item {item_id}", None),
+        ("create", transcript_id, "en transcript of Night crossing", [None, created_segments]),
+        ("edit", transcript_id, "en transcript of Night crossing", [created_segments, 1]),
+        ("purge", transcript_id, "en transcript of Night crossing", None),
     ]

@@ -208,7 +208,7 @@ def test_merge_is_recorded_as_one_batch(archive: Archive, catalogue: dict[str, i
     assert len({e.batch for e in entries}) == 1 and {e.actor for e in entries} == {"mina"}
     actions = sorted((e.object_type, e.action, e.object_label) for e in entries)
     assert actions == [("item", "merge", "Boat"), ("item", "merge", "Broker call"), ("item", "merge", "Open clip"),
-                       ("range", "merge", "1–2 s of item 1"), ("tag", "purge", "Tumen")]
+                       ("range", "merge", "Mekong 1–2 s of Open clip"), ("tag", "purge", "Tumen")]
     boat = next(e for e in entries if e.object_label == "Boat")
     assert boat.changes == {"tags": [["Mekong", "Tumen"], ["Mekong"]]}
 

@@ -87,7 +87,8 @@ OTHERS = (
               description="The fortified strip between North and South Korea."),
     PlaceSpec("Mekong", None, PlaceKind.river, 20.35, 100.08, ("Mekong River", "แม่น้ำโขง", "ແມ່ນ້ຳຂອງ"),
               description="Here the border river between Laos and Thailand."),
-    PlaceSpec("Changbai landing", "CN", PlaceKind.crossing_point, 41.43, 128.19, parent="Changbai",
+    # The crossing points are inside the rivers crossed there, so a river's page lists the legs over it.
+    PlaceSpec("Changbai landing", "CN", PlaceKind.crossing_point, 41.43, 128.19, parent="Yalu River",
               precision=LocationPrecision.km10,
               description="Where the family came ashore on the Chinese bank of the Yalu (synthetic demo place; "
                           "published to about 10 km)."),
@@ -95,10 +96,10 @@ OTHERS = (
               description="The mountain border between Yunnan and northern Vietnam."),
     PlaceSpec("Cau Treo border post", "VN", PlaceKind.border_post, 18.39, 105.15, ("Cầu Treo", "Nam Phao"),
               description="The border post between Vietnam and Laos on Route 8."),
-    PlaceSpec("Chiang Saen landing", "TH", PlaceKind.crossing_point, 20.29, 100.08, parent="Chiang Saen",
+    PlaceSpec("Chiang Saen landing", "TH", PlaceKind.crossing_point, 20.29, 100.08, parent="Mekong",
               precision=LocationPrecision.region,
               description="Where the boat put in on the Thai bank of the Mekong (synthetic demo place; "
-                          "published only as Chiang Saen)."),
+                          "published only as the Mekong's point)."),
     PlaceSpec("Suvarnabhumi Airport", "TH", PlaceKind.airport, 13.69, 100.75, ("ท่าอากาศยานสุวรรณภูมิ",)),
 )
 

@@ -71,23 +71,43 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _named(obj: Any, relation: str, fallback: str) -> str:
+    """The label of a row `obj` refers to, or `fallback` (its id) when it cannot be loaded any more (a purge)."""
+    try:
+        other = getattr(obj, relation)
+        if other is None:  # made with the id alone (place_id=...), the relation is not loaded in this flush
+            key = getattr(obj, f"{relation}_id")
+            session = inspect(obj).session
+            if key is not None and session is not None:
+                other = session.get(inspect(obj).mapper.relationships[relation].mapper.class_, key)
+    except Exception:  # noqa: BLE001 — a deleted row's relations may be unloadable mid-flush; the id will do
+        return fallback
+    return _label(other) if other is not None else fallback
+
+
 def _label(obj: Any) -> str:
+    """What the log calls a row: by its name, and a dependent row by the names of what it joins."""
     if isinstance(obj, (Item, Collection, Journey)):
         return obj.title
     if isinstance(obj, (Person, Tag, Place)):
         return obj.name
     if isinstance(obj, BorderCrossing):
-        return f"{obj.from_country}→{obj.to_country} (place {obj.place_id})"
+        return f"{_named(obj, 'place', f'place {obj.place_id}')} ({obj.from_country}→{obj.to_country})"
     if isinstance(obj, Leg):
-        return f"leg {obj.position} of journey {obj.journey_id}"
+        return (f"leg {obj.position} of {_named(obj, 'journey', f'journey {obj.journey_id}')}: "
+                f"{_named(obj, 'from_place', f'place {obj.from_place_id}')} → "
+                f"{_named(obj, 'to_place', f'place {obj.to_place_id}')}")
     if isinstance(obj, User):
         return obj.username
     if isinstance(obj, Credit):
-        return f"{obj.role} (person {obj.person_id})"
+        work = (_named(obj, "item", f"item {obj.item_id}") if obj.item_id is not None
+                else _named(obj, "collection", f"collection {obj.collection_id}"))
+        return f"{_named(obj, 'person', f'person {obj.person_id}')}, {obj.role} of {work}"
     if isinstance(obj, TimeRange):
-        return f"{obj.start_sec:g}–{obj.end_sec:g} s of item {obj.item_id}"
+        return (f"{_named(obj, 'tag', f'tag {obj.tag_id}')} {obj.start_sec:g}–{obj.end_sec:g} s of "
+                f"{_named(obj, 'item', f'item {obj.item_id}')}")
     if isinstance(obj, Transcript):
-        return f"{obj.language or 'undetermined'} {obj.kind.value} of item {obj.item_id}"
+        return f"{obj.language or 'undetermined'} {obj.kind.value} of {_named(obj, 'item', f'item {obj.item_id}')}"
     return str(obj)
 
 
@@ -313,13 +333,34 @@ def actions(session: Session) -> list[str]:
     return sorted(session.scalars(select(AuditEntry.action).distinct()))
 
 
-def collection_titles(session: Session, entries: Iterable[AuditEntry]) -> dict[int, str]:
-    """Titles of the collections that `collection_id` changes name, so a history can show titles."""
-    ids = {value for entry in entries for value in entry.changes.get("collection_id", ())
-           if isinstance(value, int)}
-    if not ids:
-        return {}
-    return dict(session.execute(select(Collection.id, Collection.title).where(Collection.id.in_(ids))).all())
+#: Columns holding the id of another audited row, and its model; `parent_id` points at the entry's own kind.
+REFERENCES: dict[str, type] = {"collection_id": Collection, "item_id": Item, "person_id": Person, "tag_id": Tag,
+                               "place_id": Place, "from_place_id": Place, "to_place_id": Place,
+                               "journey_id": Journey, "crossing_id": BorderCrossing, "leg_id": Leg}
+_PARENTS: dict[str, type] = {"place": Place, "tag": Tag}
+
+
+def referenced_names(session: Session, entries: Iterable[AuditEntry]) -> dict[str, dict[tuple[str, int], str]]:
+    """Names of the rows the entries' `*_id` changes point at, so a log shows "Dandong", not 12:
+    by the entry's object type, then (field, id). Rows gone since are left out."""
+    wanted: dict[type, set[int]] = {}
+    uses: list[tuple[str, str, type, int]] = []
+    for entry in entries:
+        for field, values in entry.changes.items():
+            model = _PARENTS.get(entry.object_type) if field == "parent_id" else REFERENCES.get(field)
+            if model is None or not isinstance(values, list):
+                continue
+            for value in values:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    wanted.setdefault(model, set()).add(value)
+                    uses.append((entry.object_type, field, model, value))
+    found = {(model, row.id): _label(row) for model, ids in wanted.items()
+             for row in session.scalars(select(model).where(model.id.in_(ids)))}
+    names: dict[str, dict[tuple[str, int], str]] = {}
+    for object_type, field, model, value in uses:
+        if (model, value) in found:
+            names.setdefault(object_type, {})[(field, value)] = found[(model, value)]
+    return names
 
 
 def live_objects(session: Session, viewer: Viewer, entries: Iterable[AuditEntry]) -> dict[tuple[str, int], Any]:

@@ -1,7 +1,8 @@
 """Border crossings: the places where people cross from one country into another.
 
 Reading (every viewer; a crossing is as visible as its crossing point):
-    list_crossings(session, viewer, *, country=None) -> list[CrossingView]   # country: in or out of it
+    list_crossings(session, viewer, *, country=None, place_id=None) -> list[CrossingView]
+        # country: in or out of it; place_id: at the place or inside it
     crossing_view(session, viewer, crossing_id) -> CrossingView
 
 Writing (editors only; others get NotFound):
@@ -27,7 +28,8 @@ from archive.models import BorderCrossing, CrossingKind, Leg, LocationPrecision,
 from archive.services import Invalid, NotFound, counted, saving_version
 from archive.services.editing import fields as f
 from archive.services.editing.fields import KEEP, Changes, Keep
-from archive.services.place_fields import country_code, journey_named, place_by_reference, require_editor
+from archive.services.place_fields import (country_code, journey_named, place_and_inside, place_by_reference,
+                                           require_editor)
 from archive.services.places import PlaceView, to_view
 
 
@@ -63,9 +65,13 @@ def _visible(viewer: Viewer) -> Any:
                      selectinload(BorderCrossing.place).selectinload(Place.parent)))
 
 
-def list_crossings(session: Session, viewer: Viewer, *, country: str | None = None) -> list[CrossingView]:
-    """Crossings whose point `viewer` may see, by countries then place; `country` keeps those into or out of it."""
+def list_crossings(session: Session, viewer: Viewer, *, country: str | None = None,
+                   place_id: int | None = None) -> list[CrossingView]:
+    """Crossings whose point `viewer` may see, by countries then place; `country` keeps those into or out of it,
+    `place_id` those at the place or at a place inside it."""
     stmt = _visible(viewer)
+    if place_id is not None:
+        stmt = stmt.where(BorderCrossing.place_id.in_(place_and_inside(session, place_id)))
     if country:
         code = country_code(country)
         stmt = stmt.where(or_(BorderCrossing.from_country == code, BorderCrossing.to_country == code))

@@ -3,6 +3,7 @@
 Reading (every viewer; archive.access.journey_filter applies):
     journey_view(session, viewer, journey_id, *, footage=True) -> JourneyView
     list_journeys(session, viewer, *, country=None, collection_id=None, place_id=None) -> list[JourneyView]
+    legs_at_place(session, viewer, place_id) -> list[tuple[JourneyView, LegView]]  # at it or inside it
     journey_geojson(view) -> dict       # FeatureCollection: the route LineString, legs, stops and crossings
     countries_of_transit(legs) -> list[str]; distance_km(legs) -> float; duration(legs) -> timedelta | None
 
@@ -45,7 +46,7 @@ from archive.services.editing import fields as f
 from archive.services.editing.collections import known_collection_id
 from archive.services.editing.fields import KEEP, TITLE_MAX, Changes, Keep
 from archive.services.editing.people import get_or_create_person
-from archive.services.place_fields import country_code, require_editor
+from archive.services.place_fields import country_code, place_and_inside, require_editor
 from archive.services.places import PlaceView, to_view
 
 #: Shown for a stop whose place the viewer may not know of.
@@ -216,6 +217,8 @@ def journey_geojson(view: JourneyView) -> dict[str, Any]:
         features.append(geo.point_feature(stop.position, {
             "role": "stop", "kind": "stop", "id": leg_feature_id(arriving) if arriving else f"stop-{number + 1}",
             "stop": number, "number": number + 1, "leg": arriving, "name": stop.name,
+            # What its marker says: the leg that arrives there (leg 6 and its stop both read 6), S at a start.
+            "badge": str(arriving) if arriving else "S",
             "place_kind": stop.place.kind.value if stop.place else None, "country": stop.country_code,
             "place_id": stop.place_id, "coarsened": stop.position.coarsened}))
     for leg in view.legs:
@@ -329,19 +332,30 @@ def journey_view(session: Session, viewer: Viewer, journey_id: int, *, footage: 
 def list_journeys(session: Session, viewer: Viewer, *, country: str | None = None,
                   collection_id: int | None = None, place_id: int | None = None) -> list[JourneyView]:
     """Journeys `viewer` may see, by title, without footage; `country` keeps those transiting it,
-    `place_id` those stopping or crossing there."""
+    `place_id` those stopping or crossing there or at a place inside it."""
     stmt = select(Journey).where(journey_filter(viewer)).options(*_with_legs()).order_by(Journey.title, Journey.id)
     if collection_id is not None:
         stmt = stmt.where(Journey.collection_id == collection_id)
     if place_id is not None:
-        crossing_places = select(BorderCrossing.id).where(BorderCrossing.place_id == place_id)
-        stmt = stmt.where(Journey.legs.any((Leg.from_place_id == place_id) | (Leg.to_place_id == place_id)
+        places = place_and_inside(session, place_id)
+        crossing_places = select(BorderCrossing.id).where(BorderCrossing.place_id.in_(places))
+        stmt = stmt.where(Journey.legs.any(Leg.from_place_id.in_(places) | Leg.to_place_id.in_(places)
                                            | Leg.crossing_id.in_(crossing_places)))
     views = [to_journey_view(session, viewer, journey, footage=False) for journey in session.scalars(stmt)]
     if country:
         code = country_code(country)
         views = [view for view in views if code in view.countries_of_transit]
     return views
+
+
+def legs_at_place(session: Session, viewer: Viewer, place_id: int) -> list[tuple[JourneyView, LegView]]:
+    """The legs `viewer` may see that start, end or cross the border at the place or at a place inside it
+    (a crossing point on a river, a landing in a town), each with its journey; stops and crossings hidden
+    from the viewer do not count."""
+    places = place_and_inside(session, place_id)
+    return [(journey, leg) for journey in list_journeys(session, viewer, place_id=place_id) for leg in journey.legs
+            if {leg.origin.place_id, leg.destination.place_id, leg.crossing.place.id if leg.crossing else None}
+            & places]
 
 
 # -- writing ------------------------------------------------------------------------------------

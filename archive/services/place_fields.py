@@ -106,6 +106,17 @@ def row_by_id(session: Session, model: type[Row], value: int | str | None, field
     return row
 
 
+def place_and_inside(session: Session, place_id: int) -> set[int]:
+    """The ids of the place and of every place inside it, through the parent chain (MAX_DEPTH levels)."""
+    found, frontier = {place_id}, {place_id}
+    for _ in range(MAX_DEPTH):
+        frontier = set(session.scalars(select(Place.id).where(Place.parent_id.in_(frontier)))) - found
+        if not frontier:
+            break
+        found |= frontier
+    return found
+
+
 def is_within(place: Place, other: Place) -> bool:
     """Is `place` `other` itself or inside it, through its parents (at most MAX_DEPTH of them)?"""
     ancestor: Place | None = place

@@ -58,10 +58,13 @@ def shown_changes(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
     return [(name, *values) for name, values in entry.changes.items() if name not in SILENT_FIELDS]
 
 
-def value_text(value: Any, field_name: str = "", titles: dict[int, str] | None = None) -> str:
-    """A recorded JSON value as text: collection ids as titles, true/false as yes/no."""
-    if field_name == "collection_id" and isinstance(value, int):
-        return (titles or {}).get(value, f"collection {value} (gone)")
+def value_text(value: Any, field_name: str = "", titles: dict[tuple[str, int], str] | None = None) -> str:
+    """A recorded JSON value as text: ids of other rows as their names (`titles`, one entry's part of
+    audit.referenced_names), true/false as yes/no."""
+    if (field_name in audit.REFERENCES or field_name == "parent_id") and isinstance(value, int) \
+            and not isinstance(value, bool):
+        noun = field_name.removesuffix("_id").replace("_", " ")
+        return (titles or {}).get((field_name, value), f"{noun} {value} (gone)")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -78,7 +81,7 @@ def shorten(text: str, limit: int = SHORT_TEXT) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def is_long_value(value: Any, field_name: str = "", titles: dict[int, str] | None = None) -> bool:
+def is_long_value(value: Any, field_name: str = "", titles: dict[tuple[str, int], str] | None = None) -> bool:
     """Whether a value is shown shortened (and so its change is better shown stacked than inline)."""
     if value is None or isinstance(value, (list, tuple)):
         return False
@@ -93,7 +96,7 @@ class History:
     object_id: int
     entries: list[AuditEntry]
     truncated: bool
-    titles: dict[int, str] = field(default_factory=dict)
+    titles: dict[str, dict[tuple[str, int], str]] = field(default_factory=dict)  #: audit.referenced_names
 
 
 @bp.app_template_global()
@@ -104,7 +107,7 @@ def object_history(object_type: str, object_id: int) -> History | None:
     session = db_session()
     entries = audit.history(session, object_type, object_id, limit=HISTORY_LIMIT + 1)
     return History(object_type, object_id, entries[:HISTORY_LIMIT], len(entries) > HISTORY_LIMIT,
-                   audit.collection_titles(session, entries))
+                   audit.referenced_names(session, entries))
 
 
 def _register_template_helpers(state: Any) -> None:
@@ -232,12 +235,12 @@ def log() -> ResponseReturnValue:
         query = None
     page = audit.entry_page(session, query) if query else None
     links: dict[tuple[str, int], str] = {}
-    titles: dict[int, str] = {}
+    titles: dict[str, dict[tuple[str, int], str]] = {}
     if page:
         for (object_type, object_id), obj in audit.live_objects(session, current_viewer(), page.entries).items():
             if (url := object_url(object_type, obj)) is not None:
                 links[(object_type, object_id)] = url
-        titles = audit.collection_titles(session, page.entries)
+        titles = audit.referenced_names(session, page.entries)
     html = render_template("audit_log.html", page=page, query=query, errors=errors, links=links, titles=titles,
                            args=request.args, actors=audit.actors(session), actions=audit.actions(session),
                            object_types=sorted(set(audit.AUDITED.values())),

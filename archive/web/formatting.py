@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from archive.web.context import current_archive
 from archive.dates import describe
+from archive.timecode import format_timecode
 
 
 def duration(seconds: float | None) -> str:
@@ -16,6 +18,41 @@ def duration(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def cue_time(seconds: float | None) -> str:
+    """A cue's start as H:MM:SS, with tenths where the cue has them ("0:00:03.5"); empty when unknown.
+
+    Cues of a transcript are often less than a second apart: "0:00:03" twice would hide which comes first.
+    """
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    text = format_timecode(seconds, 1)
+    return text.removesuffix(".0")
+
+
+#: Scripts that name one language as far as a place's other names go: (first, last code point, BCP 47 tag).
+#: Han is written for Chinese here (the gazetteer's other names are Chinese, Korean, Thai and Lao); Latin
+#: names (Hà Nội, Krung Thep) are not told apart and take the page's language.
+SCRIPT_LANGUAGES = (
+    (0x0E00, 0x0E7F, "th"),
+    (0x0E80, 0x0EFF, "lo"),
+    (0x1100, 0x11FF, "ko"), (0x3130, 0x318F, "ko"), (0xAC00, 0xD7AF, "ko"),
+    (0x3040, 0x30FF, "ja"),
+    (0x4E00, 0x9FFF, "zh"), (0x3400, 0x4DBF, "zh"),
+)
+
+
+def name_language(name: str) -> str:
+    """The language tag a name's script tells (`lang` for screen readers and fonts), "" when it does not.
+
+    Kana before Han: a name with both is Japanese.
+    """
+    found = {tag for char in name for first, last, tag in SCRIPT_LANGUAGES if first <= ord(char) <= last}
+    for tag in ("th", "lo", "ko", "ja", "zh"):
+        if tag in found:
+            return tag
+    return ""
 
 
 def filesize(size: int | None) -> str:
@@ -75,6 +112,8 @@ def job_error(text: str) -> str:
 
 FILTERS = {
     "duration": duration,
+    "cue_time": cue_time,
+    "name_language": name_language,
     "filesize": filesize,
     "bitrate": bitrate,
     "frame_rate": frame_rate,

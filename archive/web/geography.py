@@ -17,7 +17,8 @@ from archive.models import PlaceKind
 from archive.services import NotFound
 from archive.services.crossings import CrossingView, list_crossings
 from archive.services.editing.fields import whole_number
-from archive.services.journeys import JourneyView, journey_geojson, journey_view, leg_feature_id, list_journeys
+from archive.services.journeys import (JourneyView, journey_geojson, journey_view, leg_feature_id, legs_at_place,
+                                       list_journeys)
 from archive.services.place_fields import country_code, place_kind
 from archive.services.places import (PlaceView, get_country, items_shot_at, list_places, place_items, place_view,
                                     places_geojson)
@@ -118,11 +119,13 @@ def places_map() -> str:
 def place(place_id: int) -> str:
     session, viewer = db_session(), current_viewer()
     view = place_view(session, viewer, place_id)
-    journeys_through = list_journeys(session, viewer, place_id=place_id)
+    legs = legs_at_place(session, viewer, place_id)
+    journeys_through = list({journey.id: journey for journey, _ in legs}.values())
     return render_template(
         "place.html", place=view, items=place_items(session, viewer, place_id, limit=ITEMS_SHOWN),
-        journeys=journeys_through, country_names=_country_names(journeys_through),
-        crossings=[c for c in list_crossings(session, viewer) if c.place.id == place_id], map=map_settings())
+        journeys=journeys_through, legs=legs, country_names=_country_names(journeys_through),
+        crossings=list_crossings(session, viewer, place_id=place_id), leg_feature_id=leg_feature_id,
+        map=map_settings())
 
 
 @bp.get("/countries/<code>")

@@ -107,6 +107,8 @@ class TranscriptPanel:
     form: TranscriptForm
     kinds: list[tuple[str, str]]
     encodings: tuple[tuple[str, str], ...] = ENCODINGS
+    chosen: int | None = None  #: the transcript a link named (?transcript=, a search hit's): its captions show
+
 
     @property
     def shown(self) -> bool:
@@ -115,8 +117,10 @@ class TranscriptPanel:
 
     @property
     def default_track(self) -> TranscriptView | None:
-        """The track a player shows first: the first transcript that is captions or subtitles."""
-        return next((t for t in self.transcripts if t.track_kind in ("captions", "subtitles")), None)
+        """The track a player shows first: the transcript a link chose if it is captions or subtitles, else the
+        first that is."""
+        tracks = [t for t in self.transcripts if t.track_kind in ("captions", "subtitles")]
+        return next((t for t in tracks if t.id == self.chosen), tracks[0] if tracks else None)
 
 
 def _lines(segments: list[Segment], page: str) -> list[Line]:
@@ -133,7 +137,8 @@ def transcript_panel(item: Item, transcripts: list[Transcript]) -> TranscriptPan
                             url_for("transcripts.export", item_id=item.id, transcript_id=t.id, fmt="srt"))
              for t in transcripts]
     return TranscriptPanel(item, views, may_edit(current_viewer()), g.get("refused_transcript") or TranscriptForm(),
-                           [(kind.value, label) for kind, label in KIND_LABELS.items()])
+                           [(kind.value, label) for kind, label in KIND_LABELS.items()],
+                           chosen=request.args.get("transcript", type=int))
 
 
 def _transcript_of(item_id: int, transcript_id: int) -> Transcript:
