@@ -30,7 +30,7 @@ from archive.services.fixity import verify_store
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.services.locations import set_item_location_precision
 from archive.web.pages import DOWNLOAD_PREPARING_NOTE, NO_DOWNLOAD_NOTE
-from conftest import log_in
+from conftest import PUBLISHED, log_in
 from mediagen import (ACCESS_POSITION_TEXT, EXIFTOOL, FFPROBE, access_gps_footage, access_gps_jpeg, access_gps_png,
                       access_gps_recording, ffmpeg, make_video, mean_luma)
 
@@ -75,8 +75,10 @@ def _streams(data: bytes, tmp: Path) -> list[str]:
             for s in json.loads(out.stdout)["streams"]]
 
 
-def _ingest(archive: Archive, path: Path) -> int:
-    report = ingest_paths(archive, [path], IngestOptions())
+def _ingest(archive: Archive, path: Path, **options: object) -> int:
+    """Ingest public at exact precision unless told otherwise, so that each test chooses the levels
+    its item is published at (and so whether it needs an access copy) itself."""
+    report = ingest_paths(archive, [path], IngestOptions(**{**PUBLISHED, **options}))
     assert report.ok, report.failed
     return report.ingested[0]["item_id"]
 
@@ -255,6 +257,9 @@ def test_an_item_exact_or_seen_only_by_editors_needs_no_access_copy(archive: Arc
     with archive.session() as session:
         bulk_edit(session, SYSTEM, [other], access=AccessLevel.restricted)
     assert len(_jobs(archive, other, ACCESS_JOB)) == 1
+    # The safe defaults (restricted, about 10 km) withhold the original: ingest queues its copy.
+    by_default = _ingest(archive, access_gps_jpeg(tmp_path / "d.jpg"), access=None, location_precision=None)
+    assert len(_jobs(archive, by_default, ACCESS_JOB)) == 1
 
 
 def test_an_item_restored_from_the_trash_gets_its_access_copy(archive: Archive, tmp_path: Path) -> None:

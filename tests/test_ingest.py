@@ -21,6 +21,7 @@ from archive.core import Archive
 from archive.models import AccessLevel, Derivative, Item, Job, JobState, MediaFile
 from archive.services.ingest import AS_AUDIO_WARNING, IngestOptions, display_path, ingest_paths
 from archive.store import Store
+from conftest import PUBLISHED
 from mediagen import (make_audio, make_heic, make_jpeg, make_one_picture_recording, make_pictureless_video,
                       make_png_bomb, make_text, make_tiff, make_video, probe, truncate)
 
@@ -442,7 +443,7 @@ def test_ingest_takes_a_video_with_one_decodable_frame_with_a_warning(tmp_path: 
 
 def test_ingest_catalogues_a_video_whose_picture_never_decodes_as_sound(tmp_path: Path, archive: Archive) -> None:
     src = make_pictureless_video(tmp_path / "blind.mp4")
-    report = ingest_paths(archive, [src], IngestOptions())
+    report = ingest_paths(archive, [src], IngestOptions(**PUBLISHED))  # exact: no metadata-free proxy either
     assert not report.failed, report.failed
     item, media, derivatives, jobs = _only(archive)
     assert (item.kind.value, media.mime_type, media.audio_codec, media.video_codec) == ("audio", "audio/mp4", "aac", "")

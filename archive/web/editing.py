@@ -504,3 +504,5 @@ def bulk_edit() -> ResponseReturnValue:
 def browse_again() -> ResponseReturnValue:
     """The browse page the bulk edit was sent from (its action carries the query), with the bar in
     g.bulk_state; rendered as the browse route so that its own links point there."""
+    request.url_rule = next(current_app.url_map.iter_rules("pages.browse"))
+    return pages.browse()
