@@ -387,6 +387,24 @@ class User(Base):
                                                                  order_by="Collection.title")
 
 
+class LoginSession(Base):
+    """One logged-in browser. Its cookie carries only a random token; the row keeps the token's
+    sha256, so a copy of the database opens no session. Deleting the row logs the browser out."""
+    __tablename__ = "sessions"
+
+    id: Mapped[intpk]
+    #: sha256 hex of the cookie's token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[created_ts]
+    #: Last request seen, refreshed at most once a minute; the idle lifetime counts from here.
+    last_seen_at: Mapped[created_ts]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(Base):
     """One try to log in, kept to rate-limit guessing across processes."""
     __tablename__ = "login_attempts"

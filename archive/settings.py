@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
             "login_window_seconds."),
     Setting("login_window_seconds", 900, "The window, in seconds, over which failed logins are counted."),
     Setting("session_cookie_secure", False, "Send the session cookie over HTTPS only (set true behind TLS)."),
+    Setting("session_idle_minutes", 120, "A login ends after this many minutes without a request."),
+    Setting("session_lifetime_hours", 24, "A login ends this many hours after it began, however busy."),
     Setting("max_upload_bytes", 10 * 1024**3, "Largest request the web app accepts, in bytes: the sum of "
             "the files of one browser upload. Larger ones are refused (413) before anything is stored."),
     Setting("defer_thumbnails", False, "true: crossings ingest records each file without its thumbnails, "

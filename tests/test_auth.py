@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from archive.core import Archive
-from archive.models import AccessLevel, Item, ItemKind, LoginAttempt
+from archive.models import AccessLevel, Item, ItemKind, LoginAttempt, LoginSession, User
 from conftest import PASSWORD, csrf_token, log_in
 
 
@@ -149,3 +149,129 @@ def test_demo_accounts_are_made_once_and_their_passwords_work(archive: Archive, 
     name, _, password = made[1]
     log_in(client, name, password)
     assert "archivist" in client.get("/").get_data(as_text=True)
+
+
+# -- logins kept in the database (issue 10 §2) --------------------------------------------------
+
+def _can_open(client: FlaskClient, item_id: int) -> bool:
+    status = client.get(f"/items/{item_id}").status_code
+    assert status in (200, 404)
+    return status == 200
+
+
+def test_a_cookie_replayed_after_logout_opens_nothing(client: FlaskClient, make_user, archive: Archive) -> None:  # type: ignore[no-untyped-def]
+    restricted = _item(archive, AccessLevel.restricted)
+    log_in(client, make_user("researcher"))
+    assert _can_open(client, restricted)
+    saved = client.get_cookie("session").value
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/")}).status_code == 302
+    assert not _can_open(client, restricted)
+    client.set_cookie("session", saved)
+    assert not _can_open(client, restricted)
+    with archive.Session() as session:
+        assert session.query(LoginSession).count() == 0
+
+
+def test_the_cookie_holds_only_a_random_token_whose_hash_is_stored(app, client: FlaskClient, make_user,  # type: ignore[no-untyped-def]
+                                                                   archive: Archive) -> None:
+    import hashlib
+    name = make_user("researcher")
+    log_in(client, name)
+    content = app.session_interface.get_signing_serializer(app).loads(client.get_cookie("session").value)
+    token = content["_user_id"]
+    with archive.Session() as session:
+        user = session.query(User).filter_by(username=name).one()
+        row = session.query(LoginSession).one()
+    assert token != str(user.id) and len(token) >= 40
+    assert row.user_id == user.id and row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in row.token_hash
+
+
+def test_a_password_role_change_or_deactivation_ends_the_accounts_logins(client: FlaskClient, make_user,  # type: ignore[no-untyped-def]
+                                                                        archive: Archive, runner) -> None:
+    from archive.services import accounts
+    restricted = _item(archive, AccessLevel.restricted)
+    name = make_user("researcher")
+    changes = [
+        lambda session: accounts.set_password(session, name, "another long secret"),
+        lambda session: accounts.set_role(session, name, "archivist"),
+        lambda session: accounts.set_active(session, name, False),
+    ]
+    passwords = [PASSWORD, "another long secret", "another long secret"]
+    for change, password in zip(changes, passwords):
+        log_in(client, name, password)
+        assert _can_open(client, restricted)
+        with archive.session() as session:
+            change(session)
+        assert not _can_open(client, restricted), change
+    # Deactivated: the right password no longer logs in; reactivated from the CLI it does again.
+    response = client.post("/login", data={"username": name, "password": "another long secret",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 401
+    assert runner.invoke(args=["users", "reactivate", name]).exit_code == 0
+    log_in(client, name, "another long secret")
+    assert _can_open(client, restricted)
+    result = runner.invoke(args=["users", "set-password", name, "--password-stdin"], input="a third long secret\n")
+    assert result.exit_code == 0, result.output
+    assert not _can_open(client, restricted)
+    log_in(client, name, "a third long secret")
+    assert runner.invoke(args=["users", "deactivate", name]).exit_code == 0
+    assert not _can_open(client, restricted)
+
+
+def test_a_login_ends_after_its_idle_and_its_absolute_lifetime(archive: Archive, make_user) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+    from archive.services import accounts
+    lifetimes = accounts.SessionLifetimes(idle=timedelta(minutes=30), absolute=timedelta(hours=8))
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+    name = make_user("researcher")
+    with archive.session() as session:
+        user = accounts.get_user(session, name)
+        idle_token = accounts.start_session(session, user, now=start)
+        busy_token = accounts.start_session(session, user, now=start)
+    # The busy login is used every 20 minutes, so its idle time never passes 30 minutes ...
+    at = start
+    while at < start + timedelta(hours=8):
+        with archive.session() as session:
+            assert accounts.resume_session(session, busy_token, lifetimes, now=at) is not None, at
+        at += timedelta(minutes=20)
+    # ... until its eight hours are up.
+    with archive.session() as session:
+        assert accounts.resume_session(session, busy_token, lifetimes, now=start + timedelta(hours=8, minutes=1)) is None
+    with archive.session() as session:
+        assert accounts.resume_session(session, idle_token, lifetimes, now=start + timedelta(minutes=29)) is not None
+    with archive.session() as session:
+        assert accounts.resume_session(session, idle_token, lifetimes, now=start + timedelta(minutes=60)) is None
+    with archive.Session() as session:
+        assert session.query(LoginSession).count() == 0  # both expired rows were deleted
+
+
+def test_last_seen_is_written_at_most_once_a_minute(archive: Archive, make_user) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+    from archive.services import accounts
+    lifetimes = accounts.SessionLifetimes(idle=timedelta(minutes=30), absolute=timedelta(hours=8))
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+    with archive.session() as session:
+        token = accounts.start_session(session, accounts.get_user(session, make_user("researcher")), now=start)
+    for seconds, seen in ((30, start), (59, start), (61, start + timedelta(seconds=61))):
+        with archive.session() as session:
+            assert accounts.resume_session(session, token, lifetimes, now=start + timedelta(seconds=seconds))
+        with archive.Session() as session:
+            assert session.query(LoginSession).one().last_seen_at == seen, seconds
+
+
+def test_the_web_app_ends_logins_by_the_lifetime_settings(settings: dict[str, object]) -> None:
+    from archive.app import create_app
+    settings["session_lifetime_hours"] = 0  # every login is over by its next request
+    app = create_app(settings)
+    try:
+        archive = app.extensions["crossings"]
+        restricted = _item(archive, AccessLevel.restricted)
+        from archive.services import accounts
+        with archive.session() as session:
+            accounts.create_user(session, "mina", PASSWORD, "researcher")
+        client = app.test_client()
+        log_in(client, "mina")
+        assert not _can_open(client, restricted)
+    finally:
+        app.extensions["crossings"].close()

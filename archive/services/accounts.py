@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive.access import Viewer
-from archive.models import Collection, LoginAttempt, Role, User
+from archive.models import Collection, LoginAttempt, LoginSession, Role, User
 from archive.services import Invalid, NotFound
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
@@ -80,17 +81,101 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_role(session: Session, username: str, role: Role | str) -> User:
+    """Change the account's role; its logins end, so it starts afresh with the new role."""
     user = get_user(session, username)
-    user.role = _role(role)
+    role = _role(role)
+    if user.role != role:
+        user.role = role
+        end_sessions(session, user)
     session.flush()
     return user
 
 
 def set_password(session: Session, username: str, password: str) -> User:
+    """A new password; every login made with the old one ends."""
     user = get_user(session, username)
     user.password_hash = _password(password)
+    end_sessions(session, user)
     session.flush()
     return user
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Deactivate (its logins end and it cannot log in) or reactivate an account."""
+    user = get_user(session, username)
+    user.active = active
+    if not active:
+        end_sessions(session, user)
+    session.flush()
+    return user
+
+
+# -- logins kept in the database ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionLifetimes:
+    idle: timedelta
+    absolute: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, object]) -> SessionLifetimes:
+        return cls(idle=timedelta(minutes=float(settings["session_idle_minutes"])),  # type: ignore[arg-type]
+                   absolute=timedelta(hours=float(settings["session_lifetime_hours"])))  # type: ignore[arg-type]
+
+
+#: last_seen_at is written at most this often, so that a busy browser is not a write per request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def start_session(session: Session, user: User, *, user_agent: str = "", remote_addr: str = "",
+                  now: datetime | None = None) -> str:
+    """Record a new login of `user`; returns its random token (only its hash is stored)."""
+    now = now or datetime.now(timezone.utc)
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+                             user_agent=user_agent[:200], remote_addr=remote_addr[:64]))
+    session.flush()
+    return token
+
+
+def resume_session(session: Session, token: str, lifetimes: SessionLifetimes, *,
+                   now: datetime | None = None) -> User | None:
+    """The active account whose live login `token` is, or None; a login past its lifetimes is deleted."""
+    now = now or datetime.now(timezone.utc)
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token))
+                         .options(selectinload(LoginSession.user).selectinload(User.granted_collections)))
+    if row is None:
+        return None
+    if (not row.user.active or now - row.last_seen_at > lifetimes.idle
+            or now - row.created_at > lifetimes.absolute):
+        session.delete(row)
+        session.flush()
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        session.flush()
+    return row.user
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out the browser holding `token` (nothing if it is unknown)."""
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log out every browser of `user`."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def prune_sessions(session: Session, lifetimes: SessionLifetimes, *, now: datetime | None = None) -> None:
+    """Delete logins past their idle or absolute lifetime (they no longer open anything anyway)."""
+    now = now or datetime.now(timezone.utc)
+    session.execute(delete(LoginSession).where(or_(LoginSession.last_seen_at < now - lifetimes.idle,
+                                                   LoginSession.created_at < now - lifetimes.absolute)))
 
 
 def grant(session: Session, username: str, collection_id: int) -> User:

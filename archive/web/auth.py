@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, flash, g, redirect, render_template, request, session as cookie, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -31,10 +31,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 class LoginUser(UserMixin):
-    """What Flask-Login keeps for a request: the account's id and its access-policy viewer."""
+    """What Flask-Login keeps for a request: the login's random token and the access-policy viewer.
 
-    def __init__(self, user: User) -> None:
-        self.id = str(user.id)
+    `id` (what Flask-Login puts in the cookie) is the token of a row in the sessions table, never
+    the account's id, so deleting the row ends the login even for a saved copy of the cookie.
+    """
+
+    def __init__(self, user: User, token: str) -> None:
+        self.id = token
         self.viewer = accounts.viewer_for(user)
 
 
@@ -93,7 +97,15 @@ def login() -> Any:
             response.headers["Retry-After"] = str(max(exc.retry_after, 1))
             return response
         if user is not None:
-            login_user(LoginUser(user))
+            lifetimes = accounts.SessionLifetimes.from_settings(settings)
+            accounts.prune_sessions(session, lifetimes)
+            token = accounts.start_session(session, user, user_agent=request.user_agent.string,
+                                           remote_addr=request.remote_addr or "")
+            session.commit()
+            # A fresh cookie: nothing from before the login (the CSRF token included) carries over.
+            cookie.clear()
+            g.pop("csrf_token", None)
+            login_user(LoginUser(user, token))
             g.pop("viewer", None)
             flash(f"Logged in as {user.username} ({user.role.value}).")
             return redirect(_safe_next(request.args.get("next")))
@@ -106,18 +118,24 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    if current_user.is_authenticated:
+        session = db_session()
+        accounts.end_session(session, current_user.get_id())
+        session.commit()
     logout_user()
+    cookie.clear()
     g.pop("viewer", None)
     flash("Logged out.")
     return redirect(url_for("pages.home"))
 
 
-def _load_user(user_id: str) -> LoginUser | None:
-    try:
-        user = db_session().get(User, int(user_id))
-    except ValueError:
-        return None
-    return LoginUser(user) if user is not None and user.active else None
+def _load_user(token: str) -> LoginUser | None:
+    """The live login whose token the cookie holds; its own transaction, so that refreshing
+    last_seen (or deleting an expired login) is kept whatever the view then does."""
+    archive = current_archive()
+    with archive.session() as session:
+        user = accounts.resume_session(session, token, accounts.SessionLifetimes.from_settings(archive.settings))
+        return LoginUser(user, token) if user is not None else None
 
 
 def _security_headers(response: Response) -> Response:
