@@ -406,7 +406,7 @@ class LoginSession(Base):
 
 
 class LoginAttempt(Base):
-    """One try to log in, kept to rate-limit guessing across processes."""
+    """One try to log in, kept to rate-limit guessing across processes and web nodes."""
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
                       Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"))
@@ -414,7 +414,8 @@ class LoginAttempt(Base):
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(80))
     remote_addr: Mapped[str] = mapped_column(String(64))
-    succeeded: Mapped[bool]
+    #: None while the password is being checked (the attempt is reserved first and counts as a failure).
+    succeeded: Mapped[bool | None]
     at: Mapped[created_ts]
 
 

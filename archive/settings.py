@@ -48,8 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_per_page", 100, "Largest page size the browse grid and the API give; larger requests are clamped."),
     Setting("media_cache_seconds", 86400, "Cache-Control max-age of media and thumbnails, in seconds "
             "(content-addressed, so they never change under a URL)."),
-    Setting("login_max_failures", 5, "Failed logins allowed for one username within login_window_seconds "
-            "before further tries are refused until the window has passed."),
+    Setting("login_max_failures", 5, "Failed logins allowed for one username from one network address "
+            "within login_window_seconds before further tries of that pair are refused until the window has "
+            "passed (other addresses, the owner's among them, are not locked out)."),
     Setting("login_max_failures_per_address", 20, "Failed logins allowed from one network address within "
             "login_window_seconds."),
     Setting("login_window_seconds", 900, "The window, in seconds, over which failed logins are counted."),

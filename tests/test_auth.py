@@ -275,3 +275,84 @@ def test_the_web_app_ends_logins_by_the_lifetime_settings(settings: dict[str, ob
         assert not _can_open(client, restricted)
     finally:
         app.extensions["crossings"].close()
+
+
+# -- login throttling per account and address, counted atomically (issue 10 §2) -----------------
+
+def _try(archive: Archive, username: str, password: str, address: str, limits) -> str:  # type: ignore[no-untyped-def]
+    """One login through the services as the web does it: 'ok', 'wrong' or 'refused'."""
+    from archive.services import accounts
+    with archive.Session() as session:
+        attempt = accounts.reserve_login(session, username, address)
+        session.commit()
+        try:
+            user = accounts.authenticate(session, attempt, password, limits)
+        except accounts.TooManyAttempts:
+            return "refused"
+        finally:
+            session.commit()
+    return "ok" if user is not None else "wrong"
+
+
+def test_simultaneous_wrong_passwords_cannot_pass_the_limit(archive: Archive, make_user) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from archive.services import accounts
+    assert archive.engine.url.database and archive.engine.url.drivername.startswith("sqlite")  # a file, shared
+    name = make_user("admin")
+    limits = accounts.LoginLimits(max_failures=5, max_failures_per_address=100, window_seconds=900)
+    start = threading.Barrier(7)
+
+    def guess(n: int) -> str:
+        start.wait()
+        return _try(archive, name, f"guess number {n}", "203.0.113.7", limits)
+
+    with ThreadPoolExecutor(7) as pool:
+        results = list(pool.map(guess, range(7)))
+    assert results.count("ok") == 0
+    assert 1 <= results.count("wrong") <= 5, results
+    assert results.count("wrong") + results.count("refused") == 7
+    with archive.Session() as session:
+        assert session.query(LoginAttempt).filter(LoginAttempt.succeeded.is_(None)).count() == 0
+        assert session.query(LoginAttempt).count() == results.count("wrong")
+
+
+def test_a_stranger_guessing_cannot_lock_the_owner_out(client: FlaskClient, make_user, archive: Archive) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("admin")
+    stranger, owner = {"REMOTE_ADDR": "198.51.100.66"}, {"REMOTE_ADDR": "192.0.2.10"}
+    for _ in range(archive.settings["login_max_failures"]):
+        response = client.post("/login", environ_base=stranger, data={
+            "username": name, "password": "guess guess", "csrf_token": csrf_token(client)})
+        assert response.status_code == 401
+    response = client.post("/login", environ_base=stranger, data={
+        "username": name, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 429  # the stranger's pair is locked, the right password or not
+    response = client.post("/login", environ_base=owner, data={
+        "username": name, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302  # the owner, from their own address, logs in
+
+
+def test_one_address_guessing_many_accounts_is_locked(archive: Archive, make_user) -> None:  # type: ignore[no-untyped-def]
+    from archive.services import accounts
+    limits = accounts.LoginLimits(max_failures=5, max_failures_per_address=8, window_seconds=900)
+    names = [make_user("researcher") for _ in range(3)]
+    results = [_try(archive, names[n % 3], "guess guess", "198.51.100.66", limits) for n in range(8)]
+    assert results == ["wrong"] * 8
+    assert _try(archive, names[0], PASSWORD, "198.51.100.66", limits) == "refused"
+    assert _try(archive, names[0], PASSWORD, "192.0.2.10", limits) == "ok"
+
+
+def test_a_success_clears_its_pair_and_a_lock_ends_with_its_window(archive: Archive, make_user) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+    from archive.services import accounts
+    limits = accounts.LoginLimits(max_failures=3, max_failures_per_address=100, window_seconds=900)
+    name = make_user("researcher")
+    assert [_try(archive, name, "guess guess", "192.0.2.10", limits) for _ in range(2)] == ["wrong"] * 2
+    assert _try(archive, name, PASSWORD, "192.0.2.10", limits) == "ok"
+    assert [_try(archive, name, "guess guess", "192.0.2.10", limits) for _ in range(3)] == ["wrong"] * 3
+    assert _try(archive, name, PASSWORD, "192.0.2.10", limits) == "refused"
+    later = datetime.now(timezone.utc) + timedelta(seconds=901)
+    with archive.Session() as session:
+        attempt = accounts.reserve_login(session, name, "192.0.2.10", now=later)
+        session.commit()
+        assert accounts.authenticate(session, attempt, PASSWORD, limits, now=later) is not None

@@ -199,35 +199,60 @@ def revoke(session: Session, username: str, collection_id: int) -> User:
 
 @dataclass(frozen=True)
 class LoginLimits:
+    #: Failed logins allowed for one username from one address (the pair) within the window.
     max_failures: int
+    #: Failed logins allowed from one address over all usernames within the window.
     max_failures_per_address: int
     window_seconds: int
 
 
-def authenticate(session: Session, username: str, password: str, remote_addr: str, limits: LoginLimits,
-                 *, now: datetime | None = None) -> User | None:
-    """The active user whose password this is, or None; refuses with TooManyAttempts when guessing.
+def reserve_login(session: Session, username: str, remote_addr: str, *, now: datetime | None = None) -> int:
+    """Record a login attempt as pending, before its password is checked; returns its id.
 
-    Every attempt is recorded (the caller commits), so the limit holds across processes.
+    The caller commits it at once, so that every process counting attempts sees it: that is what
+    keeps simultaneous guesses from all slipping under the limit (see authenticate).
+    """
+    attempt = LoginAttempt(username=username.strip().lower()[:80], remote_addr=remote_addr[:64], succeeded=None,
+                           at=now or datetime.now(timezone.utc))
+    session.add(attempt)
+    session.flush()
+    return attempt.id
+
+
+def authenticate(session: Session, attempt_id: int, password: str, limits: LoginLimits,
+                 *, now: datetime | None = None) -> User | None:
+    """The active user whose password this is, or None; TooManyAttempts while the attempt's
+    username and address, or its address alone, has failed too often within the window.
+
+    `attempt_id` is a committed reserve_login. The limits count failed and still-pending attempts,
+    this one included, so of any number tried at once at most the limit get their password checked
+    (some may be refused early, never too many let through). Failures count per username *and*
+    address, so a stranger guessing elsewhere cannot lock the owner out; a success clears its pair.
+    A refused attempt leaves no row, so waiting out the window always ends the lock.
     """
     now = now or datetime.now(timezone.utc)
-    username = username.strip().lower()[:80]
-    since = now - timedelta(seconds=limits.window_seconds)
-    failures = select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.succeeded.is_(False),
-                                                                    LoginAttempt.at >= since)
-    for where, limit in ((LoginAttempt.username == username, limits.max_failures),
-                         (LoginAttempt.remote_addr == remote_addr, limits.max_failures_per_address)):
-        count, oldest = session.execute(failures.where(where)).one()
-        if count >= limit:
-            retry = int((oldest + timedelta(seconds=limits.window_seconds) - now).total_seconds())
-            raise TooManyAttempts(retry)
-    user = session.scalar(select(User).where(User.username == username)
+    attempt = session.get(LoginAttempt, attempt_id)
+    if attempt is None or attempt.succeeded is not None:
+        raise Invalid(f"login attempt {attempt_id} is not pending", "attempt")
+    counted = select(func.count(), func.min(LoginAttempt.at)).where(
+        or_(LoginAttempt.succeeded.is_(False), LoginAttempt.succeeded.is_(None)),
+        LoginAttempt.at >= attempt.at - timedelta(seconds=limits.window_seconds))
+    pair = (LoginAttempt.username == attempt.username, LoginAttempt.remote_addr == attempt.remote_addr)
+    for where, limit in ((pair, limits.max_failures),
+                         ((LoginAttempt.remote_addr == attempt.remote_addr,), limits.max_failures_per_address)):
+        count, oldest = session.execute(counted.where(*where)).one()
+        if count > limit:
+            session.delete(attempt)
+            session.flush()
+            raise TooManyAttempts(int((oldest + timedelta(seconds=limits.window_seconds) - now).total_seconds()))
+    user = session.scalar(select(User).where(User.username == attempt.username)
                           .options(selectinload(User.granted_collections)))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and bool(user and user.active)
-    session.add(LoginAttempt(username=username, remote_addr=remote_addr[:64], succeeded=ok, at=now))
+    attempt.succeeded = ok
     if ok:
         assert user is not None
         user.last_login_at = now
+        session.execute(delete(LoginAttempt).where(*pair, LoginAttempt.succeeded.is_(False)))
     session.flush()
     return user if ok else None
 

@@ -87,12 +87,13 @@ def login() -> Any:
         limits = accounts.LoginLimits(settings["login_max_failures"], settings["login_max_failures_per_address"],
                                       settings["login_window_seconds"])
         session = db_session()
+        attempt = accounts.reserve_login(session, form.username.data or "", request.remote_addr or "unknown")
+        session.commit()  # counted by every other login from now on, before this password is checked
         try:
-            user = accounts.authenticate(session, form.username.data or "", form.password.data or "",
-                                         request.remote_addr or "unknown", limits)
+            user = accounts.authenticate(session, attempt, form.password.data or "", limits)
             session.commit()
         except accounts.TooManyAttempts as exc:
-            session.rollback()
+            session.commit()  # the refused attempt's reservation is taken back
             response = Response(render_template("login.html", form=form, error=str(exc).capitalize() + "."), 429)
             response.headers["Retry-After"] = str(max(exc.retry_after, 1))
             return response

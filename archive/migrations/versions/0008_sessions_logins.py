@@ -30,9 +30,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sessions_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.alter_column('succeeded', existing_type=sa.Boolean(), nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM login_attempts WHERE succeeded IS NULL")
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.alter_column('succeeded', existing_type=sa.Boolean(), nullable=False)
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sessions_user_id'))
     op.drop_table('sessions')
