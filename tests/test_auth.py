@@ -356,3 +356,18 @@ def test_a_success_clears_its_pair_and_a_lock_ends_with_its_window(archive: Arch
         attempt = accounts.reserve_login(session, name, "192.0.2.10", now=later)
         session.commit()
         assert accounts.authenticate(session, attempt, PASSWORD, limits, now=later) is not None
+
+
+def test_the_csrf_token_is_rotated_at_login(client: FlaskClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("researcher")
+    before = csrf_token(client)
+    response = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": before})
+    assert response.status_code == 302
+    # A token an attacker planted or read before the login is worthless after it ...
+    refused = client.post("/logout", data={"csrf_token": before})
+    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    assert name in client.get("/").get_data(as_text=True)  # still logged in
+    # ... and the page after the login carries a fresh one that works.
+    after = csrf_token(client, "/")
+    assert after != before
+    assert client.post("/logout", data={"csrf_token": after}).status_code == 302
