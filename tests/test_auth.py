@@ -371,3 +371,30 @@ def test_the_csrf_token_is_rotated_at_login(client: FlaskClient, make_user) -> N
     after = csrf_token(client, "/")
     assert after != before
     assert client.post("/logout", data={"csrf_token": after}).status_code == 302
+
+
+def test_every_account_changes_its_own_password_and_its_other_logins_end(app, client: FlaskClient, make_user,  # type: ignore[no-untyped-def]
+                                                                          archive: Archive) -> None:
+    from archive.models import AuditEntry
+    restricted = _item(archive, AccessLevel.restricted)
+    name = make_user("researcher")
+    other = app.test_client()
+    log_in(client, name)
+    log_in(other, name)
+    assert client.get("/account/password").status_code == 200
+    wrong = client.post("/account/password", data={"old_password": "not my password", "new_password": "a new long secret",
+                                                   "csrf_token": csrf_token(client, "/account/password")})
+    assert wrong.status_code == 400 and "not your current password" in wrong.get_data(as_text=True)
+    short = client.post("/account/password", data={"old_password": PASSWORD, "new_password": "short",
+                                                   "csrf_token": csrf_token(client, "/account/password")})
+    assert short.status_code == 400 and "at least 10 characters" in short.get_data(as_text=True)
+    done = client.post("/account/password", data={"old_password": PASSWORD, "new_password": "a new long secret",
+                                                  "csrf_token": csrf_token(client, "/account/password")})
+    assert done.status_code == 302
+    assert _can_open(client, restricted)      # this browser stays logged in
+    assert not _can_open(other, restricted)   # the other one is logged out
+    log_in(other, name, "a new long secret")
+    with archive.Session() as session:
+        entry = session.query(AuditEntry).filter_by(object_type="user").order_by(AuditEntry.id.desc()).first()
+        assert entry is not None and entry.actor == name and "password_hash" in entry.changes
+    assert app.test_client().get("/account/password").status_code == 302  # anonymous: log in first

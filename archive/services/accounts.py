@@ -100,6 +100,21 @@ def set_password(session: Session, username: str, password: str) -> User:
     return user
 
 
+def change_own_password(session: Session, viewer: Viewer, old_password: str, new_password: str) -> User:
+    """The viewer's own new password, given the current one; every login of the account ends."""
+    user = session.get(User, viewer.user_id) if viewer.user_id is not None else None
+    if user is None or not user.active:
+        raise NotFound("your account")
+    if not check_password_hash(user.password_hash, old_password):
+        raise Invalid("that is not your current password", "old_password")
+    if old_password == new_password:
+        raise Invalid("the new password must differ from the current one", "new_password")
+    try:
+        return set_password(session, user.username, new_password)
+    except Invalid as exc:
+        raise Invalid(str(exc), "new_password") from exc
+
+
 def set_active(session: Session, username: str, active: bool) -> User:
     """Deactivate (its logins end and it cannot log in) or reactivate an account."""
     user = get_user(session, username)

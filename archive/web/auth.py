@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length
 from archive.web.context import current_archive, current_viewer, db_session
 from archive.access import EDITORS
 from archive.models import Role, User
-from archive.services import accounts
+from archive.services import Invalid, accounts
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -62,11 +62,17 @@ def require_role(*roles: Role) -> Callable[[F], F]:
 
 editors_only = require_role(*EDITORS)
 admins_only = require_role(Role.admin)
+accounts_only = require_role(*accounts.ACCOUNT_ROLES)
 
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+class PasswordForm(FlaskForm):
+    old_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1000)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
 
 
 def _safe_next(target: str | None) -> str:
@@ -128,6 +134,35 @@ def logout() -> Any:
     g.pop("viewer", None)
     flash("Logged out.")
     return redirect(url_for("pages.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@accounts_only
+def change_password() -> Any:
+    """Every account changes its own password here; its other logins end, this browser stays in."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        session = db_session()
+        try:
+            user = accounts.change_own_password(session, current_viewer(), form.old_password.data or "",
+                                                form.new_password.data or "")
+        except Invalid as exc:
+            session.rollback()
+            getattr(form, exc.field if exc.field in ("old_password", "new_password") else "new_password").errors = [
+                str(exc).capitalize() + "."]
+            return render_template("account_password.html", form=form), 400
+        token = accounts.start_session(session, user, user_agent=request.user_agent.string,
+                                       remote_addr=request.remote_addr or "")
+        session.commit()
+        logout_user()
+        cookie.clear()
+        login_user(LoginUser(user, token))
+        flash("Your password is changed; any other browser logged in as you has been logged out.")
+        return redirect(url_for("pages.home"))
+    if request.method == "POST":
+        status = 400
+    return render_template("account_password.html", form=form), status
 
 
 def _load_user(token: str) -> LoginUser | None:
