@@ -238,7 +238,7 @@ def demo() -> None:
 
 @commands.group("users")
 def users_group() -> None:
-    """Accounts: create, list, set roles, grant confidential collections."""
+    """Accounts: create, list, set roles and passwords, deactivate, grant confidential collections."""
 
 
 def _fail(exc: Exception) -> None:
@@ -288,6 +288,50 @@ def users_set_role(username: str, role: str) -> None:
     except (Invalid, NotFound) as exc:
         _fail(exc)
     click.echo(f"user {username} is now {role}")
+
+
+@users_group.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password as one line from standard input.")
+@with_appcontext
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Give an account a new password; its logins end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with current_archive().session() as session:
+            accounts.set_password(session, username, password)
+    except (Invalid, NotFound) as exc:
+        _fail(exc)
+    click.echo(f"user {username} has a new password; their logins have ended")
+
+
+@users_group.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def users_deactivate(username: str) -> None:
+    """Stop an account from logging in; its logins end."""
+    try:
+        with current_archive().session() as session:
+            accounts.set_active(session, username, False)
+    except (Invalid, NotFound) as exc:
+        _fail(exc)
+    click.echo(f"user {username} is deactivated")
+
+
+@users_group.command("reactivate")
+@click.argument("username")
+@with_appcontext
+def users_reactivate(username: str) -> None:
+    """Let a deactivated account log in again."""
+    try:
+        with current_archive().session() as session:
+            accounts.set_active(session, username, True)
+    except (Invalid, NotFound) as exc:
+        _fail(exc)
+    click.echo(f"user {username} may log in again")
 
 
 @users_group.command("grant")

@@ -391,8 +391,26 @@ class User(Base):
                                                                  order_by="Collection.title")
 
 
+class LoginSession(Base):
+    """One logged-in browser. Its cookie carries only a random token; the row keeps the token's
+    sha256, so a copy of the database opens no session. Deleting the row logs the browser out."""
+    __tablename__ = "sessions"
+
+    id: Mapped[intpk]
+    #: sha256 hex of the cookie's token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[created_ts]
+    #: Last request seen, refreshed at most once a minute; the idle lifetime counts from here.
+    last_seen_at: Mapped[created_ts]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(Base):
-    """One try to log in, kept to rate-limit guessing across processes."""
+    """One try to log in, kept to rate-limit guessing across processes and web nodes."""
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
                       Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"))
@@ -400,7 +418,8 @@ class LoginAttempt(Base):
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(80))
     remote_addr: Mapped[str] = mapped_column(String(64))
-    succeeded: Mapped[bool]
+    #: None while the password is being checked (the attempt is reserved first and counts as a failure).
+    succeeded: Mapped[bool | None]
     at: Mapped[created_ts]
 
 

@@ -60,12 +60,15 @@ SETTINGS: tuple[Setting, ...] = (
             "them. false: they only play the web proxy and see the thumbnails; nothing is offered to download."),
     Setting("per_page", 24, "Items per page in the browse grid and the API when none is asked for."),
     Setting("max_per_page", 100, "Largest page size the browse grid and the API give; larger requests are clamped."),
-    Setting("login_max_failures", 5, "Failed logins allowed for one username within login_window_seconds "
-            "before further tries are refused until the window has passed."),
+    Setting("login_max_failures", 5, "Failed logins allowed for one username from one network address "
+            "within login_window_seconds before further tries of that pair are refused until the window has "
+            "passed (other addresses, the owner's among them, are not locked out)."),
     Setting("login_max_failures_per_address", 20, "Failed logins allowed from one network address within "
             "login_window_seconds."),
     Setting("login_window_seconds", 900, "The window, in seconds, over which failed logins are counted."),
     Setting("session_cookie_secure", False, "Send the session cookie over HTTPS only (set true behind TLS)."),
+    Setting("session_idle_minutes", 120, "A login ends after this many minutes without a request."),
+    Setting("session_lifetime_hours", 24, "A login ends this many hours after it began, however busy."),
     Setting("max_upload_bytes", 10 * 1024**3, "Largest request the web app accepts, in bytes: the sum of "
             "the files of one browser upload. Larger ones are refused (413) before anything is stored."),
     Setting("defer_thumbnails", False, "true: crossings ingest records each file without its thumbnails, "

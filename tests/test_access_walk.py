@@ -93,6 +93,7 @@ ROUTES: dict[str, Route] = {
     # accounts
     "auth.login": Route("none"),
     "auth.logout": Route("none", ok=frozenset({302})),
+    "auth.change_password": Route("none", who=frozenset(MAY_SEE) - {"anonymous"}),
     # editing
     "edit.edit_item": Route("item", who=EDIT),
     "edit.credit_item": Route("item", who=EDIT),

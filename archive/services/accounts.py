@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive.access import Viewer
-from archive.models import Collection, LoginAttempt, Role, User
+from archive.models import Collection, LoginAttempt, LoginSession, Role, User
 from archive.services import Invalid, NotFound
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
@@ -80,17 +81,116 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_role(session: Session, username: str, role: Role | str) -> User:
+    """Change the account's role; its logins end, so it starts afresh with the new role."""
     user = get_user(session, username)
-    user.role = _role(role)
+    role = _role(role)
+    if user.role != role:
+        user.role = role
+        end_sessions(session, user)
     session.flush()
     return user
 
 
 def set_password(session: Session, username: str, password: str) -> User:
+    """A new password; every login made with the old one ends."""
     user = get_user(session, username)
     user.password_hash = _password(password)
+    end_sessions(session, user)
     session.flush()
     return user
+
+
+def change_own_password(session: Session, viewer: Viewer, old_password: str, new_password: str) -> User:
+    """The viewer's own new password, given the current one; every login of the account ends."""
+    user = session.get(User, viewer.user_id) if viewer.user_id is not None else None
+    if user is None or not user.active:
+        raise NotFound("your account")
+    if not check_password_hash(user.password_hash, old_password):
+        raise Invalid("that is not your current password", "old_password")
+    if old_password == new_password:
+        raise Invalid("the new password must differ from the current one", "new_password")
+    try:
+        return set_password(session, user.username, new_password)
+    except Invalid as exc:
+        raise Invalid(str(exc), "new_password") from exc
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Deactivate (its logins end and it cannot log in) or reactivate an account."""
+    user = get_user(session, username)
+    user.active = active
+    if not active:
+        end_sessions(session, user)
+    session.flush()
+    return user
+
+
+# -- logins kept in the database ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionLifetimes:
+    idle: timedelta
+    absolute: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, object]) -> SessionLifetimes:
+        return cls(idle=timedelta(minutes=float(settings["session_idle_minutes"])),  # type: ignore[arg-type]
+                   absolute=timedelta(hours=float(settings["session_lifetime_hours"])))  # type: ignore[arg-type]
+
+
+#: last_seen_at is written at most this often, so that a busy browser is not a write per request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def start_session(session: Session, user: User, *, user_agent: str = "", remote_addr: str = "",
+                  now: datetime | None = None) -> str:
+    """Record a new login of `user`; returns its random token (only its hash is stored)."""
+    now = now or datetime.now(timezone.utc)
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+                             user_agent=user_agent[:200], remote_addr=remote_addr[:64]))
+    session.flush()
+    return token
+
+
+def resume_session(session: Session, token: str, lifetimes: SessionLifetimes, *,
+                   now: datetime | None = None) -> User | None:
+    """The active account whose live login `token` is, or None; a login past its lifetimes is deleted."""
+    now = now or datetime.now(timezone.utc)
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token))
+                         .options(selectinload(LoginSession.user).selectinload(User.granted_collections)))
+    if row is None:
+        return None
+    if (not row.user.active or now - row.last_seen_at > lifetimes.idle
+            or now - row.created_at > lifetimes.absolute):
+        session.delete(row)
+        session.flush()
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        session.flush()
+    return row.user
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out the browser holding `token` (nothing if it is unknown)."""
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log out every browser of `user`."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def prune_sessions(session: Session, lifetimes: SessionLifetimes, *, now: datetime | None = None) -> None:
+    """Delete logins past their idle or absolute lifetime (they no longer open anything anyway)."""
+    now = now or datetime.now(timezone.utc)
+    session.execute(delete(LoginSession).where(or_(LoginSession.last_seen_at < now - lifetimes.idle,
+                                                   LoginSession.created_at < now - lifetimes.absolute)))
 
 
 def grant(session: Session, username: str, collection_id: int) -> User:
@@ -114,35 +214,60 @@ def revoke(session: Session, username: str, collection_id: int) -> User:
 
 @dataclass(frozen=True)
 class LoginLimits:
+    #: Failed logins allowed for one username from one address (the pair) within the window.
     max_failures: int
+    #: Failed logins allowed from one address over all usernames within the window.
     max_failures_per_address: int
     window_seconds: int
 
 
-def authenticate(session: Session, username: str, password: str, remote_addr: str, limits: LoginLimits,
-                 *, now: datetime | None = None) -> User | None:
-    """The active user whose password this is, or None; refuses with TooManyAttempts when guessing.
+def reserve_login(session: Session, username: str, remote_addr: str, *, now: datetime | None = None) -> int:
+    """Record a login attempt as pending, before its password is checked; returns its id.
 
-    Every attempt is recorded (the caller commits), so the limit holds across processes.
+    The caller commits it at once, so that every process counting attempts sees it: that is what
+    keeps simultaneous guesses from all slipping under the limit (see authenticate).
+    """
+    attempt = LoginAttempt(username=username.strip().lower()[:80], remote_addr=remote_addr[:64], succeeded=None,
+                           at=now or datetime.now(timezone.utc))
+    session.add(attempt)
+    session.flush()
+    return attempt.id
+
+
+def authenticate(session: Session, attempt_id: int, password: str, limits: LoginLimits,
+                 *, now: datetime | None = None) -> User | None:
+    """The active user whose password this is, or None; TooManyAttempts while the attempt's
+    username and address, or its address alone, has failed too often within the window.
+
+    `attempt_id` is a committed reserve_login. The limits count failed and still-pending attempts,
+    this one included, so of any number tried at once at most the limit get their password checked
+    (some may be refused early, never too many let through). Failures count per username *and*
+    address, so a stranger guessing elsewhere cannot lock the owner out; a success clears its pair.
+    A refused attempt leaves no row, so waiting out the window always ends the lock.
     """
     now = now or datetime.now(timezone.utc)
-    username = username.strip().lower()[:80]
-    since = now - timedelta(seconds=limits.window_seconds)
-    failures = select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.succeeded.is_(False),
-                                                                    LoginAttempt.at >= since)
-    for where, limit in ((LoginAttempt.username == username, limits.max_failures),
-                         (LoginAttempt.remote_addr == remote_addr, limits.max_failures_per_address)):
-        count, oldest = session.execute(failures.where(where)).one()
-        if count >= limit:
-            retry = int((oldest + timedelta(seconds=limits.window_seconds) - now).total_seconds())
-            raise TooManyAttempts(retry)
-    user = session.scalar(select(User).where(User.username == username)
+    attempt = session.get(LoginAttempt, attempt_id)
+    if attempt is None or attempt.succeeded is not None:
+        raise Invalid(f"login attempt {attempt_id} is not pending", "attempt")
+    counted = select(func.count(), func.min(LoginAttempt.at)).where(
+        or_(LoginAttempt.succeeded.is_(False), LoginAttempt.succeeded.is_(None)),
+        LoginAttempt.at >= attempt.at - timedelta(seconds=limits.window_seconds))
+    pair = (LoginAttempt.username == attempt.username, LoginAttempt.remote_addr == attempt.remote_addr)
+    for where, limit in ((pair, limits.max_failures),
+                         ((LoginAttempt.remote_addr == attempt.remote_addr,), limits.max_failures_per_address)):
+        count, oldest = session.execute(counted.where(*where)).one()
+        if count > limit:
+            session.delete(attempt)
+            session.flush()
+            raise TooManyAttempts(int((oldest + timedelta(seconds=limits.window_seconds) - now).total_seconds()))
+    user = session.scalar(select(User).where(User.username == attempt.username)
                           .options(selectinload(User.granted_collections)))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and bool(user and user.active)
-    session.add(LoginAttempt(username=username, remote_addr=remote_addr[:64], succeeded=ok, at=now))
+    attempt.succeeded = ok
     if ok:
         assert user is not None
         user.last_login_at = now
+        session.execute(delete(LoginAttempt).where(*pair, LoginAttempt.succeeded.is_(False)))
     session.flush()
     return user if ok else None
 
