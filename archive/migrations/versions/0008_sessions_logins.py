@@ -2,7 +2,7 @@
 sha256), and login attempts that may be pending (reserved before the password is checked)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 11:50:00
 """
 from alembic import op
