@@ -258,7 +258,8 @@ def test_an_item_exact_or_seen_only_by_editors_needs_no_access_copy(archive: Arc
         bulk_edit(session, SYSTEM, [other], access=AccessLevel.restricted)
     assert len(_jobs(archive, other, ACCESS_JOB)) == 1
     # The safe defaults (restricted, about 10 km) withhold the original: ingest queues its copy.
-    by_default = _ingest(archive, access_gps_jpeg(tmp_path / "d.jpg"), access=None, location_precision=None)
+    by_default = _ingest(archive, access_gps_jpeg(tmp_path / "d.jpg", size=(200, 150)),  # not a duplicate of a.jpg
+                         access=None, location_precision=None)
     assert len(_jobs(archive, by_default, ACCESS_JOB)) == 1
 
 

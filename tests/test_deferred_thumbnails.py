@@ -191,7 +191,9 @@ def test_cli_defers_by_flag_or_setting_and_says_what_is_left(files: Path, tmp_pa
         result = crossings(data, "verify")
         assert result.returncode == 0, result.stderr  # pending thumbnails are not missing ones
         result = crossings(data, "worker", "--once")
-        assert result.returncode == 0 and "2 job(s) run" in result.stderr
+        # the two deferred thumbnails, and the recording's proxy (withheld at the default precision)
+        assert result.returncode == 0 and "3 job(s) run" in result.stderr
+        assert "(make_proxy, item 2) done" in result.stderr
         assert set(derivative_shapes(archive)["voice.opus"]) == {"grid", "page"}
     finally:
         archive.close()
