@@ -148,9 +148,13 @@
   });
 
   // A refused upload comes back with its form open, far below the top of the page: go to the message.
+  // Focused again at the load event: under load Chromium can take an earlier focus back (see item.js).
   var refused = section.querySelector(".transcript-upload[open] [aria-invalid='true']");
   if (refused) {
     refused.focus();
+    if (document.readyState !== "complete") {
+      window.addEventListener("load", function () { refused.focus(); }, { once: true });
+    }
   }
 
   Array.prototype.forEach.call(section.querySelectorAll("form[data-confirm]"), function (form) {
