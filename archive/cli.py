@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archive.app import create_app, current_archive
-from archive.models import AccessLevel, JobState, LocationPrecision, MediaFile
+from archive.models import AccessLevel, CollectionGrant, JobState, LocationPrecision, MediaFile
 from archive.services import Invalid, NotFound, accounts, counted, jobs
 from archive.services.fixity import verify_store
 from archive.services.ingest import IngestOptions, display_path, ingest_paths
@@ -242,7 +242,7 @@ def users_group() -> None:
 
 
 def _fail(exc: Exception) -> None:
-    raise click.ClickException(str(exc)) from exc
+    raise click.ClickException(f"not found: {exc}" if isinstance(exc, NotFound) else str(exc)) from exc
 
 
 @users_group.command("create")
@@ -271,9 +271,18 @@ def users_list() -> None:
     """List accounts with their roles and granted collections."""
     with current_archive().Session() as session:
         for user in accounts.list_users(session):
-            grants = ", ".join(f"{c.id}:{c.title}" for c in user.granted_collections) or "-"
+            grants = ", ".join(_grant_text(g) for g in user.grants) or "-"
             state = "" if user.active else " (disabled)"
             click.echo(f"{user.username}\t{user.role.value}{state}\tgrants: {grants}")
+
+
+def _grant_text(grant: CollectionGrant) -> str:
+    """`ID:Title`, with its end: "until DAY", or "expired DAY" once past."""
+    text = f"{grant.collection_id}:{grant.collection.title}"
+    if grant.expires_on is None:
+        return text
+    state = "until" if grant.in_force(accounts.today()) else "expired"
+    return f"{text} ({state} {grant.expires_on.isoformat()})"
 
 
 @users_group.command("set-role")
@@ -337,15 +346,19 @@ def users_reactivate(username: str) -> None:
 @users_group.command("grant")
 @click.argument("username")
 @click.argument("collection_id", type=int)
+@click.option("--until", "until", metavar="YYYY-MM-DD",
+              help="The grant's last day (UTC, included); granting again without it removes the end.")
 @with_appcontext
-def users_grant(username: str, collection_id: int) -> None:
-    """Let an account see a collection's confidential items."""
+def users_grant(username: str, collection_id: int, until: str | None) -> None:
+    """Let an account see a collection's confidential items, until a day if given."""
     try:
+        expires = accounts.parse_expiry(until)
         with current_archive().session() as session:
-            accounts.grant(session, username, collection_id)
+            accounts.grant(session, username, collection_id, expires=expires)
     except (Invalid, NotFound) as exc:
         _fail(exc)
-    click.echo(f"user {username} may now see confidential items of collection {collection_id}")
+    end = f" until the end of {expires.isoformat()} (UTC)" if expires else ""
+    click.echo(f"user {username} may now see confidential items of collection {collection_id}{end}")
 
 
 @users_group.command("revoke")

@@ -368,11 +368,21 @@ class TimeRange(Base):
     leg: Mapped[Leg | None] = relationship()
 
 
-user_collections = Table(
-    "user_collections", Base.metadata,
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+class CollectionGrant(Base):
+    """An account may see a collection's confidential items, through the end of `expires_on`
+    (a UTC day, included) when it is set. An expired grant stays, so the accounts page and the
+    log can say what it was; it opens nothing."""
+    __tablename__ = "user_collections"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True,
+                                               index=True)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+    collection: Mapped[Collection] = relationship()
+
+    def in_force(self, today: date) -> bool:
+        return self.expires_on is None or today <= self.expires_on
 
 
 class User(Base):
@@ -387,8 +397,9 @@ class User(Base):
     created_at: Mapped[created_ts]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    granted_collections: Mapped[list[Collection]] = relationship(secondary=user_collections,
-                                                                 order_by="Collection.title")
+    #: In force or expired; an expiry is changed by replacing the grant, so the log records old and new.
+    grants: Mapped[list[CollectionGrant]] = relationship(cascade="all, delete-orphan",
+                                                         order_by=CollectionGrant.collection_id)
 
 
 class LoginSession(Base):

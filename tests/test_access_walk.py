@@ -124,7 +124,15 @@ ROUTES: dict[str, Route] = {
     "admin.empty": Route("none", who=ADMIN),
     "admin.log": Route("none", who=ADMIN),
     "admin.log_csv": Route("none", who=ADMIN),
-    "admin.users": Route("none", who=ADMIN),
+    # accounts (admins): the walk's posts act on the researcher, who has no grant to revoke
+    "accounts.index": Route("none", who=ADMIN),
+    "accounts.create": Route("none", who=ADMIN, ok=frozenset({201, 400})),
+    "accounts.account": Route("none", who=ADMIN, values={"username": "researcher"}),
+    "accounts.role": Route("none", who=ADMIN, values={"username": "researcher"}),
+    "accounts.activity": Route("none", who=ADMIN, values={"username": "researcher"}),
+    "accounts.reset_password": Route("none", who=ADMIN, values={"username": "researcher"}),
+    "accounts.grant": Route("none", who=ADMIN, values={"username": "researcher"}),
+    "accounts.revoke": Route("none", who=ADMIN, values={"username": "archivist_granted", "collection_id": 1}),
     # geography editing (archivists and admins)
     "geo_edit.index": Route("none", who=EDIT),
     "geo_edit.place_suggestions": Route("none", who=EDIT),

@@ -60,6 +60,8 @@ PAGES = {
     "country": "/countries/la",
     "edit": "/items/{item}/edit",
     "admin": "/admin/log",
+    "accounts": "/admin/users",
+    "account": "/admin/users/axe-admin",
 }
 
 

@@ -6,19 +6,21 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive.access import Viewer
-from archive.models import Collection, LoginAttempt, LoginSession, Role, User
+from archive.models import Collection, CollectionGrant, LoginAttempt, LoginSession, Role, User
 from archive.services import Invalid, NotFound
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 MIN_PASSWORD = 10
 ACCOUNT_ROLES = (Role.admin, Role.archivist, Role.researcher)
+#: Load an account with its grants and their collections' titles.
+_WITH_GRANTS = selectinload(User.grants).selectinload(CollectionGrant.collection)
 # A hash to check against when the username is unknown, so that both cases take as long.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
@@ -31,10 +33,17 @@ class TooManyAttempts(Exception):
         self.retry_after = retry_after
 
 
-def viewer_for(user: User) -> Viewer:
-    """The access-policy view of an account."""
+def today() -> date:
+    """The UTC day, which decides whether a grant is in force."""
+    return datetime.now(timezone.utc).date()
+
+
+def viewer_for(user: User, *, on: date | None = None) -> Viewer:
+    """The access-policy view of an account: its role and the grants in force `on` (today).
+    Made afresh for every request, so a grant stops opening anything the day after it expires."""
+    on = on or today()
     return Viewer(role=user.role, user_id=user.id, name=user.username,
-                  granted_collections=frozenset(c.id for c in user.granted_collections))
+                  granted_collections=frozenset(g.collection_id for g in user.grants if g.in_force(on)))
 
 
 def _role(value: Role | str) -> Role:
@@ -47,6 +56,15 @@ def _role(value: Role | str) -> Role:
     return role
 
 
+#: Letters and digits no one misreads when copying a password from a screen (no 0/O, 1/l/I).
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def generate_password() -> str:
+    """A new random password to hand over once: four groups of four (about 93 bits), e.g. k7Rm-x2Qp-9fTz-W4hc."""
+    return "-".join("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4))
+
+
 def _password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise Invalid(f"the password must have at least {MIN_PASSWORD} characters", "password")
@@ -55,7 +73,7 @@ def _password(password: str) -> str:
 
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower())
-                          .options(selectinload(User.granted_collections)))
+                          .options(_WITH_GRANTS))
     if user is None:
         raise NotFound(f"user {username!r}")
     return user
@@ -76,8 +94,16 @@ def create_user(session: Session, username: str, password: str, role: Role | str
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).options(selectinload(User.granted_collections))
+    return list(session.scalars(select(User).options(_WITH_GRANTS)
                                 .order_by(User.username)))
+
+
+def _keep_an_admin(session: Session, user: User, field: str) -> None:
+    """Refuse to leave the archive without an active admin, who alone could undo it from the web."""
+    others = session.scalar(select(func.count(User.id)).where(User.role == Role.admin, User.active.is_(True),
+                                                            User.id != user.id))
+    if user.role is Role.admin and user.active and not others:
+        raise Invalid(f"the only active admin is {user.username}; make another account an admin first", field)
 
 
 def set_role(session: Session, username: str, role: Role | str) -> User:
@@ -85,10 +111,19 @@ def set_role(session: Session, username: str, role: Role | str) -> User:
     user = get_user(session, username)
     role = _role(role)
     if user.role != role:
+        if role is not Role.admin:
+            _keep_an_admin(session, user, "role")
         user.role = role
         end_sessions(session, user)
     session.flush()
     return user
+
+
+def reset_password(session: Session, username: str) -> str:
+    """Give the account a generated password (every login ends); return it, to be shown once."""
+    password = generate_password()
+    set_password(session, username, password)
+    return password
 
 
 def set_password(session: Session, username: str, password: str) -> User:
@@ -118,6 +153,8 @@ def change_own_password(session: Session, viewer: Viewer, old_password: str, new
 def set_active(session: Session, username: str, active: bool) -> User:
     """Deactivate (its logins end and it cannot log in) or reactivate an account."""
     user = get_user(session, username)
+    if not active:
+        _keep_an_admin(session, user, "active")
     user.active = active
     if not active:
         end_sessions(session, user)
@@ -162,7 +199,8 @@ def resume_session(session: Session, token: str, lifetimes: SessionLifetimes, *,
     """The active account whose live login `token` is, or None; a login past its lifetimes is deleted."""
     now = now or datetime.now(timezone.utc)
     row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token))
-                         .options(selectinload(LoginSession.user).selectinload(User.granted_collections)))
+                         .options(selectinload(LoginSession.user).selectinload(User.grants)
+                                  .selectinload(CollectionGrant.collection)))
     if row is None:
         return None
     if (not row.user.active or now - row.last_seen_at > lifetimes.idle
@@ -174,6 +212,15 @@ def resume_session(session: Session, token: str, lifetimes: SessionLifetimes, *,
         row.last_seen_at = now
         session.flush()
     return row.user
+
+
+def live_logins(session: Session, lifetimes: SessionLifetimes, *, now: datetime | None = None) -> dict[int, int]:
+    """How many browsers each account is logged in on now (accounts with none are left out)."""
+    now = now or datetime.now(timezone.utc)
+    rows = session.execute(select(LoginSession.user_id, func.count()).where(
+        LoginSession.last_seen_at >= now - lifetimes.idle, LoginSession.created_at >= now - lifetimes.absolute)
+        .group_by(LoginSession.user_id))
+    return {user_id: count for user_id, count in rows}
 
 
 def end_session(session: Session, token: str) -> None:
@@ -193,21 +240,47 @@ def prune_sessions(session: Session, lifetimes: SessionLifetimes, *, now: dateti
                                                    LoginSession.created_at < now - lifetimes.absolute)))
 
 
-def grant(session: Session, username: str, collection_id: int) -> User:
-    """Let the user see the collection's confidential items."""
+def parse_expiry(raw: str | None, *, on: date | None = None) -> date | None:
+    """A grant's last day from YYYY-MM-DD text (blank: no end); a day already past is refused."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(f"{raw!r} is not a date; write the grant's last day as YYYY-MM-DD, e.g. 2027-06-30",
+                      "expires") from None
+    if day < (on or today()):
+        raise Invalid(f"{day.isoformat()} is already past; a grant's last day is today or later", "expires")
+    return day
+
+
+def grant(session: Session, username: str, collection_id: int, *, expires: date | None = None) -> User:
+    """Let the user see the collection's confidential items, through the end of `expires` (UTC) if given.
+
+    Granting again sets the new end (or none). The grant is replaced rather than edited, so the
+    audit trail's entry for the account shows the old and the new end side by side."""
     user = get_user(session, username)
     collection = session.get(Collection, collection_id)
     if collection is None:
         raise NotFound(f"collection {collection_id}")
-    if collection not in user.granted_collections:
-        user.granted_collections.append(collection)
+    current = next((g for g in user.grants if g.collection_id == collection_id), None)
+    if current is not None and current.expires_on == expires:
+        return user
+    if current is not None:
+        user.grants.remove(current)
+    user.grants.append(CollectionGrant(collection=collection, expires_on=expires))
     session.flush()
     return user
 
 
 def revoke(session: Session, username: str, collection_id: int) -> User:
+    """Take back a grant (in force or expired); NotFound when there is none."""
     user = get_user(session, username)
-    user.granted_collections = [c for c in user.granted_collections if c.id != collection_id]
+    current = next((g for g in user.grants if g.collection_id == collection_id), None)
+    if current is None:
+        raise NotFound(f"a grant of collection {collection_id} to {user.username}")
+    user.grants.remove(current)
     session.flush()
     return user
 
@@ -261,7 +334,7 @@ def authenticate(session: Session, attempt_id: int, password: str, limits: Login
             session.flush()
             raise TooManyAttempts(int((oldest + timedelta(seconds=limits.window_seconds) - now).total_seconds()))
     user = session.scalar(select(User).where(User.username == attempt.username)
-                          .options(selectinload(User.granted_collections)))
+                          .options(_WITH_GRANTS))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and bool(user and user.active)
     attempt.succeeded = ok
     if ok:
@@ -280,7 +353,7 @@ def ensure_demo_users(session: Session) -> list[tuple[str, Role, str]]:
     made = []
     for username, role in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            password = secrets.token_urlsafe(12)
+            password = generate_password()
             create_user(session, username, password, role)
             made.append((username, role, password))
     return made

@@ -23,8 +23,8 @@ from sqlalchemy import Select, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from archive.access import SYSTEM, Viewer, item_filter
-from archive.models import (AuditEntry, BorderCrossing, Collection, Credit, Item, Journey, Leg, Person, Place, Role,
-                            Tag, TimeRange, Transcript, User)
+from archive.models import (AuditEntry, BorderCrossing, Collection, CollectionGrant, Credit, Item, Journey, Leg,
+                            Person, Place, Role, Tag, TimeRange, Transcript, User)
 from archive.services import Invalid, Paginated
 
 AUDITED: dict[type, str] = {Item: "item", Collection: "collection", Person: "person", Credit: "credit",
@@ -35,7 +35,7 @@ QUIET = {"id", "version", "created_at", "updated_at", "date_lower", "date_upper"
 #: Fields whose values are never written to the log, only that they changed.
 SECRET = {"password_hash"}
 #: Many-to-many relationships worth recording, by model.
-RELATIONS = {Item: ("tags", "places", "legs"), User: ("granted_collections",), Journey: ("people",)}
+RELATIONS = {Item: ("tags", "places", "legs"), User: ("grants",), Journey: ("people",)}
 #: One-to-many relationships recorded as their length: a transcript's hundreds of cues would swamp
 #: the log, and that they were replaced, and how many there are now, is what a reader needs.
 COUNTED = {Transcript: ("segments",)}
@@ -99,6 +99,9 @@ def _label(obj: Any) -> str:
                 f"{_named(obj, 'to_place', f'place {obj.to_place_id}')}")
     if isinstance(obj, User):
         return obj.username
+    if isinstance(obj, CollectionGrant):
+        title = _named(obj, "collection", f"collection {obj.collection_id}")
+        return f"{title} (until {obj.expires_on.isoformat()})" if obj.expires_on else title
     if isinstance(obj, Credit):
         work = (_named(obj, "item", f"item {obj.item_id}") if obj.item_id is not None
                 else _named(obj, "collection", f"collection {obj.collection_id}"))

@@ -6,7 +6,7 @@ from flask import Flask, Response
 from werkzeug.routing import IntegerConverter, Map
 
 from archive.models import AccessLevel
-from archive.web import admin, api, editing, files, pages
+from archive.web import accounts, admin, api, editing, files, pages
 from archive.web import ranges, tags  # time-range tags and the tag vocabulary
 from archive.web import vendor  # Leaflet from node_modules/, for the offline maps
 from archive.web import transcripts  # captions, the transcript panel, exports and uploads
@@ -35,7 +35,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(ranges.bp)
     app.register_blueprint(tags.bp)
     app.register_blueprint(transcripts.bp)
-    app.register_blueprint(admin.bp)  # trash, histories, audit log, accounts
+    app.register_blueprint(admin.bp)  # trash, histories, audit log
+    app.register_blueprint(accounts.bp)  # admins manage accounts and grants
     app.register_blueprint(editing.bp)  # forms, uploads and bulk edits for archivists
     app.register_blueprint(vendor.bp)
     app.register_blueprint(search.bp)  # full-text search: /search and /api/search

@@ -1,7 +1,7 @@
-"""The trash, object histories, the audit log and the list of accounts.
+"""The trash, object histories and the audit log (accounts: archive.web.accounts).
 
 Archivists and admins move items to the trash; admins alone see the trash, restore from it and
-empty it, read the global log and the accounts. The public never sees who changed what.
+empty it and read the global log. The public never sees who changed what.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from archive.models import AuditEntry
-from archive.services import Invalid, NotFound, accounts, audit, counted, trash
+from archive.services import Invalid, NotFound, audit, counted, trash
 from archive.access import may_edit
 from archive.web.auth import admins_only, editors_only
 from archive.web.context import current_archive, current_viewer, db_session
@@ -35,7 +35,7 @@ ACTION_LABELS = {
     "bulk_edit": "Bulk edit", "merge": "Merged", "rename": "Renamed",
 }
 FIELD_LABELS = {
-    "collection_id": "Collection", "date_shot": "Date shot", "granted_collections": "Granted collections",
+    "collection_id": "Collection", "date_shot": "Date shot", "grants": "Confidential collections",
     "password_hash": "Password", "person_id": "Person", "item_id": "Item", "tag_id": "Tag",
     "parent_id": "Broader term", "start_sec": "Start (s)", "end_sec": "End (s)",
 }
@@ -219,7 +219,7 @@ def object_url(object_type: str, obj: Any) -> str | None:
     if object_type == "tag":
         return url_for("pages.browse", tag=obj.name)
     if object_type == "user":
-        return url_for("admin.users", _anchor=f"user-{obj.username}")
+        return url_for("accounts.account", username=obj.username)
     return None
 
 
@@ -256,11 +256,3 @@ def log_csv() -> Response:
     # stream_with_context keeps the request (and its database session) open while rows go out.
     return Response(stream_with_context(audit.export_csv(db_session(), query)), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
-# -- accounts ---------------------------------------------------------------------------------
-
-@bp.get("/admin/users")
-@admins_only
-def users() -> str:
-    return render_template("admin_users.html", users=accounts.list_users(db_session()))
