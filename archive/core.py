@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive import db
 from archive.access import SYSTEM, Viewer
-from archive.models import AccessLevel, LocationPrecision, MediaFile
+from archive.models import AccessLevel, AppSecret, LocationPrecision, MediaFile
 from archive.search import SearchIndex
 from archive.services import audit  # importing it registers the listener that records every change
 from archive.services import search_sync  # registers the listeners that keep the search index in step
@@ -29,6 +30,30 @@ def _check_choice(settings: dict[str, Any], name: str, choices: type[enum.Enum])
     except ValueError:
         allowed = ", ".join(c.value for c in choices)
         raise SettingsError(f"setting {name!r} must be one of {allowed}, got {settings[name]!r}") from None
+
+
+def shared_secret(engine: Engine, name: str, make: Callable[[], str]) -> str:
+    """The secret `name` from the app_secrets table; the first caller stores `make()` and every other gets that.
+
+    Two processes starting at once may both find no row and both insert: the primary key lets one
+    win, the other's insert fails, and both then read the winner's value. Core statements rather
+    than the ORM, so the audit listener never records a secret. The read and the insert run in
+    separate transactions: SQLite refuses to turn a read transaction whose snapshot another writer
+    has moved past into a write one, while a transaction that starts by writing waits its turn.
+    """
+    table = AppSecret.__table__
+    query = select(table.c.value).where(table.c.name == name)
+    with engine.connect() as conn:
+        value = conn.scalar(query)
+    if value is not None:
+        return value
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(name=name, value=make()))
+    except IntegrityError:
+        pass  # another process stored it first; theirs is read below
+    with engine.connect() as conn:
+        return conn.scalars(query).one()
 
 
 class Archive:
@@ -74,14 +99,13 @@ class Archive:
         return self._index
 
     def secret_key(self) -> str:
-        """The configured secret key, else one kept in the data root (made once)."""
+        """The configured secret key, else the one kept in the database (made once, by whichever process is first)."""
         if self.settings["secret_key"]:
             return self.settings["secret_key"]
-        path = self.data_root / "secret_key"
-        if not path.exists():
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        # A data root from before the key moved into the database keeps its key, and its logins.
+        legacy = self.data_root / "secret_key"
+        return shared_secret(self.engine, "secret_key",
+                             lambda: legacy.read_text().strip() if legacy.is_file() else secrets.token_hex(32))
 
     @contextmanager
     def session(self, actor: Viewer = SYSTEM) -> Iterator[Session]:

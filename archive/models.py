@@ -434,6 +434,19 @@ class LoginAttempt(Base):
     at: Mapped[created_ts]
 
 
+class AppSecret(Base):
+    """A secret every process of the archive must share, such as the key that signs session cookies.
+
+    Kept in the database rather than a file per node, so that web nodes over one database sign and
+    accept the same cookies; made once by whichever process starts first (see Archive.secret_key).
+    """
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[created_ts]
+
+
 class AuditEntry(Base):
     """One recorded change: who, when, what object, which fields with old and new values."""
     __tablename__ = "audit_log"
