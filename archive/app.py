@@ -34,4 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    # Under gunicorn (archive/server-logging.json) each worker says when it can take requests;
+    # elsewhere INFO is not shown.
+    app.logger.info("ready: %s", archive.data_root)
     return app

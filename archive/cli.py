@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -155,6 +156,35 @@ def worker(once: bool) -> None:
         return
     if once:
         err.print(f"{count} job(s) run")
+
+
+@commands.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Web server processes (default: the web_workers setting; 0 there: one per core, 2 to 8).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="Requests one process handles at once (default: the web_threads setting, 4 unless changed).")
+@with_appcontext
+def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve the archive with gunicorn (crossings run is Flask's development server, for --debug work).
+
+    SIGHUP reloads gracefully: new processes with the code and settings now on disk take over
+    while the old ones finish their requests. SIGTERM or Ctrl-C stops it.
+    """
+    from archive.server import gunicorn_cmd, web_concurrency
+    archive = current_archive()
+    workers, threads = web_concurrency(archive.settings, workers, threads)
+    # Opening the archive here ran the migrations and made the shared secret key once, before any
+    # worker starts; gunicorn's workers open it again for themselves after they are forked.
+    archive.close()
+    err.print(f"serving {archive.data_root} at http://{host}:{port} with {workers} processes of {threads} "
+              "threads; Ctrl-C stops it", markup=False, soft_wrap=True)
+    cmd = gunicorn_cmd(host, port, workers, threads)
+    sys.stderr.flush()
+    # Replaced rather than run as a child: the master must not have imported the app, so that a
+    # reload loads it afresh, and a signal sent to this process (or its group) goes to gunicorn.
+    os.execv(cmd[0], cmd)
 
 
 @commands.group("db")

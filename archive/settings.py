@@ -27,7 +27,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "", "SQLAlchemy URL of the catalogue database. Empty: a SQLite file "
             "crossings.sqlite3 in the data root."),
     Setting("secret_key", "", "Key that signs session cookies. Empty: a random key kept in the "
-            "data root (secret_key file), made on first start."),
+            "database, made on first start, so every web node over one database shares it (a data root's "
+            "secret_key file from an older version is taken over, so its logins stay valid)."),
     Setting("default_access", "restricted", "Access level given to items added from now on (ingest, "
             "upload, the demo) when none is asked for: public, restricted or confidential. Restricted: "
             "footage of people in flight is seen by accounts only until an archivist publishes it."),
@@ -76,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
             "them, so a large batch is catalogued sooner (more than twice as fast for 12-megapixel JPEGs); "
             "until then items show their kind in grids. crossings ingest --defer-thumbnails or "
             "--thumbnails-now decides for one run. Browser uploads always make them at once."),
+    Setting("web_workers", 0, "Processes of the web server (crossings serve). 0: one per core, at least 2 "
+            "and at most 8 (the worker's ffmpeg needs the cores too; threads cover requests that wait)."),
+    Setting("web_threads", 4, "Requests one web server process handles at once, each in a thread."),
     Setting("worker_threads", 2, "Jobs one worker runs at once (this machine has 2 cores; a proxy encode "
             "already uses several)."),
     Setting("worker_poll_seconds", 2.0, "How often an idle worker looks for queued jobs, in seconds."),
