@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the background worker and the web server together; Ctrl-C stops both.
+# Run the background worker and the web server (gunicorn, through `crossings serve`) together;
+# Ctrl-C stops both. `crossings run` remains Flask's development server, for --debug work.
 # Usage: scripts/serve.sh [HOST [PORT]]   (default 127.0.0.1 5000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ crossings=${CROSSINGS_BIN:-.venv/bin/crossings}
 groups=()
 stop() {
     # Each command leads its own process group (setsid below), so signalling the
-    # group also reaches what it started: the worker's ffmpeg, a reloader's child.
+    # group also reaches what it started: the worker's ffmpeg, gunicorn's workers.
     ((${#groups[@]})) || return 0
     local pid
     for pid in "${groups[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
@@ -35,7 +36,7 @@ trap 'exit 129' HUP
 # reaches this script (not the new sessions), its INT trap exits, EXIT stops both.
 setsid "$crossings" worker &
 groups+=($!)
-setsid "$crossings" run --host "$host" --port "$port" &
+setsid "$crossings" serve --host "$host" --port "$port" &
 server=$!
 groups+=("$server")
 wait "$server"
