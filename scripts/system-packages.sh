@@ -7,8 +7,9 @@ set -euo pipefail
 # capture time in every carrier (XMP, IPTC, QuickTime keys, GPMF and other embedded tracks); chromium for browser
 # tests; the fonts so CJK, Thai, Lao and Latin text render the same on every machine
 # (place names along the route are written in all of them; chromium maps sans-serif to
-# Arial, which fonts-liberation stands in for).
-DEBIAN_PACKAGES=(ffmpeg libimage-exiftool-perl chromium fonts-noto-cjk fonts-thai-tlwg-ttf fonts-lao fonts-dejavu-core fonts-liberation)
+# Arial, which fonts-liberation stands in for); PostgreSQL, the catalogue for several machines,
+# which the tests start a throwaway cluster of (tests/databases.py).
+DEBIAN_PACKAGES=(ffmpeg libimage-exiftool-perl postgresql chromium fonts-noto-cjk fonts-thai-tlwg-ttf fonts-lao fonts-dejavu-core fonts-liberation)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

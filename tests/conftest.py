@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from archive.app import create_app
 from archive.core import Archive
 from archive.models import AccessLevel, LocationPrecision
+from databases import PostgresServer
 
 # Keep the developer's own settings out of the tests.
 _ENV_PREFIX = "CROSSINGS_"
@@ -37,10 +38,59 @@ def data_root(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+#: The catalogues every test that touches the database runs on (browser tests: the first only).
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that uses the database once per backend, and a browser test once: what it
+    checks is the page, and the pages' queries are the same on both."""
+    if "database_backend" in metafunc.fixturenames:
+        browser = metafunc.definition.get_closest_marker("browser") is not None
+        metafunc.parametrize("database_backend", BACKENDS[:1] if browser else BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """This test process's PostgreSQL (tests/databases.py), started on first use."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def settings(data_root: Path) -> dict[str, object]:
+def database_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def new_catalogue(request: pytest.FixtureRequest, backend: str, *, migrated: bool = True) -> str:
+    """A database URL of its own on `backend` for the requesting fixture ("" for SQLite: the archive's
+    own file in its data root), dropped when that fixture ends. For fixtures of a wider scope than a
+    test, which parametrize themselves with params=BACKENDS."""
+    if backend == "sqlite":
+        return ""
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database(migrated=migrated)
+    request.addfinalizer(lambda: server.drop_database(url))
+    return url
+
+
+@pytest.fixture
+def database_url(database_backend: str, request: pytest.FixtureRequest) -> str:
+    """The catalogue of the test's archive: "" for SQLite, else a fresh migrated PostgreSQL database."""
+    return new_catalogue(request, database_backend)
+
+
+@pytest.fixture
+def unmigrated_database_url(database_backend: str, request: pytest.FixtureRequest) -> str:
+    """As database_url, with no schema at all: for tests of the migrations themselves."""
+    return new_catalogue(request, database_backend, migrated=False)
+
+
+@pytest.fixture
+def settings(data_root: Path, database_url: str) -> dict[str, object]:
     """Overrides for the archive under test; tests may add to it before `app`/`archive` are made."""
-    return {"data": str(data_root), "secret_key": "test"}
+    return {"data": str(data_root), "secret_key": "test", "database_url": database_url}
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from archive.core import Archive
 from archive.models import AccessLevel, AuditEntry, Collection, Item, ItemKind, Segment, Tag, TimeRange, Transcript
-from conftest import csrf_token, log_in
+from conftest import BACKENDS, csrf_token, log_in, new_catalogue
 from test_web import add_item
 
 LEVELS = ("public", "restricted", "conf_granted", "conf_other", "trashed")
@@ -160,24 +160,25 @@ SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "rang
           "leg": "leg_id"}
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The archive the GET walks read (they change nothing, so one serves them all)."""
-    return build_world(tmp_path_factory.mktemp("walk"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The archive the GET walks read (they change nothing, so one serves them all), on each catalogue."""
+    return build_world(tmp_path_factory.mktemp("walk"), new_catalogue(request, request.param))
 
 
 @pytest.fixture
-def fresh_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def fresh_world(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> dict[str, Any]:
     """An archive of its own for a walk that posts: allowed posts may trash or change things."""
-    return build_world(tmp_path_factory.mktemp("walk-post"))
+    return build_world(tmp_path_factory.mktemp("walk-post"), database_url)
 
 
-def build_world(data: Any) -> dict[str, Any]:
+def build_world(data: Any, database_url: str = "") -> dict[str, Any]:
     """One archive with an item at every level, and the accounts to look at it."""
     from archive.app import create_app
     from archive.services import accounts
 
-    app = create_app({"data": str(data), "secret_key": "walk", "offer_access_copy_downloads": True})
+    app = create_app({"data": str(data), "database_url": database_url, "secret_key": "walk",
+                      "offer_access_copy_downloads": True})
     app.config.update(TESTING=True)
     archive: Archive = app.extensions["crossings"]
     with archive.session() as session:

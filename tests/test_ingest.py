@@ -6,33 +6,35 @@ import errno
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from archive.core import Archive
+from archive.db import make_engine
 from archive.models import AccessLevel, Derivative, Item, Job, JobState, MediaFile
 from archive.services.ingest import AS_AUDIO_WARNING, IngestOptions, display_path, ingest_paths
 from archive.store import Store
-from conftest import PUBLISHED
+from conftest import BACKENDS, PUBLISHED, new_catalogue
 from mediagen import (make_audio, make_heic, make_jpeg, make_one_picture_recording, make_pictureless_video,
                       make_png_bomb, make_text, make_tiff, make_video, probe, truncate)
 
 CROSSINGS = str(Path(sys.executable).with_name("crossings"))
 
 
-def crossings(data: Path, *args: str, env: dict[str, str] | None = None,
+def crossings(data: Path, *args: str, env: dict[str, str] | None = None, database_url: str = "",
               timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the real `crossings` command against the data root `data`."""
+    """Run the real `crossings` command against the data root `data` and its catalogue (conftest.database_url)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")}
-    full_env.update({"CROSSINGS_DATA": str(data), **(env or {})})
+    full_env.update({"CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url, **(env or {})})
     return subprocess.run([CROSSINGS, *args], capture_output=True, text=True, env=full_env, timeout=timeout,
                           stdin=subprocess.DEVNULL)
 
@@ -40,6 +42,10 @@ def crossings(data: Path, *args: str, env: dict[str, str] | None = None,
 def ingest_json(data: Path, *args: str, **kw: Any) -> tuple[int, dict[str, Any], str]:
     result = crossings(data, "ingest", "--json", *args, **kw)
     return result.returncode, json.loads(result.stdout), result.stderr
+
+
+def open_archive(data: Path, database_url: str) -> Archive:
+    return Archive.open({"data": str(data), "database_url": database_url})
 
 
 def regular_files(folder: Path) -> set[str]:
@@ -77,20 +83,34 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def ingested(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict[str, Any]]:
+@dataclass(frozen=True)
+class Ingested:
+    """The corpus ingested once per catalogue backend: its data root, catalogue, exit code and summary."""
+    data: Path
+    database_url: str
+    code: int
+    summary: dict[str, Any]
+
+    def open(self) -> Archive:
+        return open_archive(self.data, self.database_url)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def ingested(corpus: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Ingested:
     data = tmp_path_factory.mktemp("data")
+    url = new_catalogue(request, request.param)
     code, summary, _ = ingest_json(data, str(corpus), "--collection", "Field tapes", "--access", "restricted",
-                                   "--location-precision", "exact")  # exact: proxies only where browsers need them
-    return data, code, summary
+                                   "--location-precision", "exact",  # exact: proxies only where browsers need them
+                                   database_url=url)
+    return Ingested(data, url, code, summary)
 
 
-def test_ingest_catalogues_every_format(ingested: tuple[Path, int, dict[str, Any]]) -> None:
-    data, code, summary = ingested
+def test_ingest_catalogues_every_format(ingested: Ingested) -> None:
+    data, code, summary = ingested.data, ingested.code, ingested.summary
     assert code == 0, summary["failed"]
     assert summary["failed"] == [] and summary["duplicates"] == []
     assert len(summary["ingested"]) == len(FORMATS)
-    archive = Archive.open({"data": str(data)})
+    archive = ingested.open()
     with archive.Session() as session:
         for entry in summary["ingested"]:
             name = Path(entry["path"]).name
@@ -112,9 +132,9 @@ def test_ingest_catalogues_every_format(ingested: tuple[Path, int, dict[str, Any
             assert bool(proxy_jobs) == wants_proxy, name
 
 
-def test_ingest_reads_gps_rotation_and_dates(ingested: tuple[Path, int, dict[str, Any]]) -> None:
-    data, _, summary = ingested
-    archive = Archive.open({"data": str(data)})
+def test_ingest_reads_gps_rotation_and_dates(ingested: Ingested) -> None:
+    data, summary = ingested.data, ingested.summary
+    archive = ingested.open()
     by_name = {Path(e["path"]).name: e["item_id"] for e in summary["ingested"]}
     with archive.Session() as session:
         phone = session.get(Item, by_name["phone.mov"])
@@ -128,8 +148,8 @@ def test_ingest_reads_gps_rotation_and_dates(ingested: tuple[Path, int, dict[str
         assert jpeg.date_shot == "2019-05-02"
 
 
-def test_derivatives_carry_no_gps(ingested: tuple[Path, int, dict[str, Any]]) -> None:
-    data, _, _ = ingested
+def test_derivatives_carry_no_gps(ingested: Ingested) -> None:
+    data = ingested.data
     thumbs = list((data / "derivatives").rglob("*.webp"))
     assert thumbs
     for thumb in thumbs:
@@ -138,9 +158,9 @@ def test_derivatives_carry_no_gps(ingested: tuple[Path, int, dict[str, Any]]) ->
             assert "exif" not in img.info and "xmp" not in img.info, thumb
 
 
-def test_ingest_twice_adds_nothing(ingested: tuple[Path, int, dict[str, Any]], corpus: Path) -> None:
-    data, _, first = ingested
-    code, again, stderr = ingest_json(data, str(corpus))
+def test_ingest_twice_adds_nothing(ingested: Ingested, corpus: Path) -> None:
+    data, first = ingested.data, ingested.summary
+    code, again, stderr = ingest_json(data, str(corpus), database_url=ingested.database_url)
     assert code == 0
     assert again["ingested"] == [] and again["failed"] == []
     assert sorted((d["path"], d["item_id"]) for d in again["duplicates"]) == \
@@ -148,24 +168,24 @@ def test_ingest_twice_adds_nothing(ingested: tuple[Path, int, dict[str, Any]], c
     assert f"{len(FORMATS)} already in the archive" in stderr
 
 
-def test_ingest_never_changes_originals(corpus: Path, tmp_path: Path) -> None:
+def test_ingest_never_changes_originals(corpus: Path, tmp_path: Path, database_url: str) -> None:
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.iterdir()}
     source = corpus / "gps.jpg"
-    code, summary, _ = ingest_json(tmp_path / "data", str(source))
+    code, summary, _ = ingest_json(tmp_path / "data", str(source), database_url=database_url)
     assert code == 0 and len(summary["ingested"]) == 1
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.iterdir()} == before
 
 
-def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: tuple[Path, int, dict[str, Any]],
-                                                    tmp_path: Path) -> None:
+def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: Ingested,
+                                                    tmp_path: Path, database_url: str) -> None:
     # Work on a copy of the module's archive so other tests see it unchanged.
-    data, _, summary = ingested
+    data, summary = ingested.data, ingested.summary
     code, one, _ = ingest_json(tmp_path / "d", str(Path(next(e["path"] for e in summary["ingested"]
-                                                               if e["path"].endswith("hevc.mkv")))))
+                                                               if e["path"].endswith("hevc.mkv")))), database_url=database_url)
     assert code == 0
-    result = crossings(tmp_path / "d", "worker", "--once")
+    result = crossings(tmp_path / "d", "worker", "--once", database_url=database_url)
     assert result.returncode == 0, result.stderr
-    archive = Archive.open({"data": str(tmp_path / "d")})
+    archive = open_archive(tmp_path / "d", database_url)
     with archive.Session() as session:
         job = session.scalars(select(Job)).one()
         assert job.state is JobState.done, job.error
@@ -177,22 +197,22 @@ def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: tuple[Path, int, d
         assert int(video["height"]) <= 720
 
 
-def test_failed_job_keeps_stderr_and_can_be_retried(corpus: Path, tmp_path: Path) -> None:
+def test_failed_job_keeps_stderr_and_can_be_retried(corpus: Path, tmp_path: Path, database_url: str) -> None:
     data = tmp_path / "d"
-    code, _, _ = ingest_json(data, str(corpus / "mpeg4.avi"))
+    code, _, _ = ingest_json(data, str(corpus / "mpeg4.avi"), database_url=database_url)
     assert code == 0
     # An unknown x264 preset makes ffmpeg fail with a message on stderr.
-    result = crossings(data, "worker", "--once", env={"CROSSINGS_PROXY_PRESET": "no-such-preset"})
+    result = crossings(data, "worker", "--once", env={"CROSSINGS_PROXY_PRESET": "no-such-preset"}, database_url=database_url)
     assert result.returncode == 0
-    archive = Archive.open({"data": str(data)})
+    archive = open_archive(data, database_url)
     with archive.Session() as session:
         job = session.scalars(select(Job)).one()
         assert job.state is JobState.failed
         assert "preset" in job.error.lower()
         job_id = job.id
-    assert "failed" in crossings(data, "jobs", "list").stdout
-    assert crossings(data, "jobs", "retry", str(job_id)).returncode == 0
-    assert crossings(data, "worker", "--once").returncode == 0
+    assert "failed" in crossings(data, "jobs", "list", database_url=database_url).stdout
+    assert crossings(data, "jobs", "retry", str(job_id), database_url=database_url).returncode == 0
+    assert crossings(data, "worker", "--once", database_url=database_url).returncode == 0
     with archive.Session() as session:
         job = session.get(Job, job_id)
         assert job.state is JobState.done and job.attempts == 2
@@ -222,9 +242,9 @@ def bad_folder(tmp_path: Path, corpus: Path) -> Path:
     return folder
 
 
-def test_ingest_reports_each_bad_file_and_carries_on(bad_folder: Path, tmp_path: Path) -> None:
+def test_ingest_reports_each_bad_file_and_carries_on(bad_folder: Path, tmp_path: Path, database_url: str) -> None:
     code, summary, stderr = ingest_json(tmp_path / "data", str(bad_folder),
-                                        env={"CROSSINGS_MAX_IMAGE_PIXELS": "50000000"})
+                                        env={"CROSSINGS_MAX_IMAGE_PIXELS": "50000000"}, database_url=database_url)
     assert code == 1
     failed = {Path(f["path"]).name: f["reason"] for f in summary["failed"]}
     assert failed["empty.mp4"] == "empty file (0 bytes)"
@@ -246,7 +266,7 @@ def test_ingest_reports_each_bad_file_and_carries_on(bad_folder: Path, tmp_path:
 
 
 def test_ingest_reports_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        corpus: Path) -> None:
+                                        corpus: Path, database_url: str) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     secret = make_jpeg(folder / "locked.jpg", image=Image.new("RGB", (32, 32), "red"))
@@ -260,41 +280,41 @@ def test_ingest_reports_unreadable_file(tmp_path: Path, monkeypatch: pytest.Monk
                 raise PermissionError(errno.EACCES, "Permission denied", str(source))
             return real_stage(self, source)
         monkeypatch.setattr(Store, "stage", stage)
-    archive = Archive.open({"data": str(tmp_path / "data")})
+    archive = open_archive(tmp_path / "data", database_url)
     report = ingest_paths(archive, [folder], IngestOptions())
     assert [Path(f["path"]).name for f in report.failed] == ["locked.jpg"]
     assert report.failed[0]["reason"] == "permission denied: cannot read the file"
     assert [Path(i["path"]).name for i in report.ingested] == ["open.jpg"]
 
 
-def test_ingest_times_out_a_hanging_ffprobe(corpus: Path, tmp_path: Path) -> None:
+def test_ingest_times_out_a_hanging_ffprobe(corpus: Path, tmp_path: Path, database_url: str) -> None:
     code, summary, _ = ingest_json(tmp_path / "data", str(corpus / "h264.mp4"), str(corpus / "gps.jpg"),
-                                   env={"CROSSINGS_FFPROBE_TIMEOUT": "0.001"})
+                                   env={"CROSSINGS_FFPROBE_TIMEOUT": "0.001"}, database_url=database_url)
     assert code == 1
     assert [Path(i["path"]).name for i in summary["ingested"]] == ["gps.jpg"]  # Pillow needs no ffprobe
     assert "timed out" in summary["failed"][0]["reason"]
 
 
-def test_ingest_same_content_twice_in_one_batch(corpus: Path, tmp_path: Path) -> None:
+def test_ingest_same_content_twice_in_one_batch(corpus: Path, tmp_path: Path, database_url: str) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("a.jpg", "b.jpg", "c.jpg"):
         (folder / name).write_bytes((corpus / "gps.jpg").read_bytes())
-    code, summary, _ = ingest_json(tmp_path / "data", str(folder))
+    code, summary, _ = ingest_json(tmp_path / "data", str(folder), database_url=database_url)
     assert code == 0
     assert len(summary["ingested"]) == 1 and len(summary["duplicates"]) == 2
     assert {d["item_id"] for d in summary["duplicates"]} == {summary["ingested"][0]["item_id"]}
 
 
-def test_ingest_of_missing_path_fails_cleanly(tmp_path: Path) -> None:
-    code, summary, _ = ingest_json(tmp_path / "data", str(tmp_path / "nowhere"))
+def test_ingest_of_missing_path_fails_cleanly(tmp_path: Path, database_url: str) -> None:
+    code, summary, _ = ingest_json(tmp_path / "data", str(tmp_path / "nowhere"), database_url=database_url)
     assert code == 1
     assert summary["failed"] == [{"path": str(tmp_path / "nowhere"), "reason": "no such file or directory"}]
 
 
 # -- interruption ----------------------------------------------------------------------------
 
-def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path) -> None:
+def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path, database_url: str) -> None:
     folder = tmp_path / "batch"
     folder.mkdir()
     for n in range(40):
@@ -303,29 +323,31 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path) -> N
     for n in range(3):
         make_video(folder / f"clip-{n}.mkv", codec="libx265", duration=3, size=(640, 360))
     data = tmp_path / "data"
-    proc = subprocess.Popen([CROSSINGS, "ingest", str(folder)], env={**os.environ, "CROSSINGS_DATA": str(data)},
+    env = {**os.environ, "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url}
+    proc = subprocess.Popen([CROSSINGS, "ingest", str(folder)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    db_file = data / "crossings.sqlite3"
+    # Watched through its own engine, without migrating: the ingest makes the schema itself.
+    catalogue = make_engine(database_url or f"sqlite:///{data / 'crossings.sqlite3'}")
     deadline = time.monotonic() + 120
     count = 0
     while time.monotonic() < deadline and proc.poll() is None:
-        if db_file.exists():
-            try:
-                with sqlite3.connect(db_file, timeout=5) as conn:
-                    count = conn.execute("SELECT count(*) FROM media_files").fetchone()[0]
-            except sqlite3.OperationalError:
-                count = 0
-            if count >= 5:
-                break
+        try:
+            with catalogue.connect() as conn:
+                count = conn.execute(text("SELECT count(*) FROM media_files")).scalar_one()
+        except DBAPIError:  # no database file or no table yet
+            count = 0
+        if count >= 5:
+            break
         time.sleep(0.02)
     assert proc.poll() is None, "the batch finished before it could be interrupted; make it bigger"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 
     store = Store(data)
-    with sqlite3.connect(db_file) as conn:
-        recorded = {row[0] for row in conn.execute("SELECT sha256 FROM media_files")}
-        derived = [row[0] for row in conn.execute("SELECT path FROM derivatives")]
+    with catalogue.connect() as conn:
+        recorded = set(conn.execute(text("SELECT sha256 FROM media_files")).scalars())
+        derived = list(conn.execute(text("SELECT path FROM derivatives")).scalars())
+    catalogue.dispose()
     stored = {p.name for p in (data / "originals").rglob("*") if p.is_file()}
     assert 0 < len(recorded) < 43
     # No record without its file...
@@ -335,43 +357,77 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path) -> N
     # which the next command clears.
     in_flight = {p.name for p in (data / "tmp" / "intents").glob("*")}
     assert stored - recorded <= in_flight
-    archive = Archive.open({"data": str(data)})
+    archive = open_archive(data, database_url)
     archive.recover()
     assert {p.name for p in (data / "originals").rglob("*") if p.is_file()} == recorded
     assert [p for p in (data / "tmp").iterdir() if p.name not in ("intents", ".lock")] == []
 
-    code, summary, _ = ingest_json(data, str(folder))
+    code, summary, _ = ingest_json(data, str(folder), database_url=database_url)
     assert code == 0, summary["failed"]
     assert len(summary["ingested"]) + len(summary["duplicates"]) == 43
     assert len(summary["duplicates"]) == len(recorded)
-    result = crossings(data, "verify")
+    result = crossings(data, "verify", database_url=database_url)
     assert result.returncode == 0, result.stderr
+
+
+def test_two_ingests_of_the_same_files_at_once_store_and_catalogue_each_once(corpus: Path, tmp_path: Path,
+                                                                              database_url: str) -> None:
+    """Two machines ingesting overlapping folders: each content is one item and one stored file, and
+    every file is in one of the two summaries as ingested and in the other as a duplicate."""
+    data = tmp_path / "data"
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, names in ((first, ("gps.jpg", "h264.mp4", "voice.opus")), (second, ("gps.jpg", "h264.mp4", "scan.tif"))):
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_bytes((corpus / name).read_bytes())
+    assert crossings(data, "db", "upgrade", database_url=database_url).returncode == 0
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")},
+           "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url}
+    runs = [subprocess.Popen([CROSSINGS, "ingest", "--json", str(folder)], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) for folder in (first, second)]
+    summaries = []
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        summaries.append(json.loads(out))
+
+    ingested = [entry for summary in summaries for entry in summary["ingested"]]
+    duplicates = [entry for summary in summaries for entry in summary["duplicates"]]
+    assert sorted(Path(e["path"]).name for e in ingested) == ["gps.jpg", "h264.mp4", "scan.tif", "voice.opus"]
+    assert sorted(Path(e["path"]).name for e in duplicates) == ["gps.jpg", "h264.mp4"]
+    archive = open_archive(data, database_url)
+    with archive.Session() as session:
+        hashes = session.scalars(select(MediaFile.sha256)).all()
+        assert len(hashes) == len(set(hashes)) == 4
+        assert len(session.scalars(select(Item.id)).all()) == 4
+    assert len([p for p in (data / "originals").rglob("*") if p.is_file()]) == 4
+    assert crossings(data, "verify", database_url=database_url).returncode == 0
 
 
 # -- fixity ----------------------------------------------------------------------------------
 
-def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: Path, tmp_path: Path) -> None:
+def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: Path, tmp_path: Path, database_url: str) -> None:
     data = tmp_path / "data"
     code, summary, _ = ingest_json(data, str(corpus / "h264.mp4"), str(corpus / "gps.jpg"),
-                                   str(corpus / "voice.opus"))
+                                   str(corpus / "voice.opus"), database_url=database_url)
     assert code == 0
-    assert crossings(data, "verify").returncode == 0
+    assert crossings(data, "verify", database_url=database_url).returncode == 0
 
-    archive = Archive.open({"data": str(data)})
+    archive = open_archive(data, database_url)
     with archive.Session() as session:
         medias = {m.original_name: m for m in session.scalars(select(MediaFile))}
         video_story = data / medias["h264.mp4"].derivative("storyboard").path
         still_grid = data / medias["gps.jpg"].derivative("grid").path
     video_story.unlink()
     still_grid.unlink()
-    result = crossings(data, "verify")
+    result = crossings(data, "verify", database_url=database_url)
     assert result.returncode == 1
     assert "missing storyboard" in result.stderr and "missing grid" in result.stderr
 
-    result = crossings(data, "verify", "--repair")
+    result = crossings(data, "verify", "--repair", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert video_story.is_file() and still_grid.is_file()
-    assert crossings(data, "verify").returncode == 0
+    assert crossings(data, "verify", database_url=database_url).returncode == 0
 
     original = data / archive.store.original_relpath(medias["voice.opus"].sha256)
     original.chmod(0o644)
@@ -379,7 +435,7 @@ def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: 
         fh.write(b"bit rot")
     other = data / archive.store.original_relpath(medias["gps.jpg"].sha256)
     other.unlink()
-    result = crossings(data, "verify", "--repair", "--json")
+    result = crossings(data, "verify", "--repair", "--json", database_url=database_url)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert [c["original_name"] for c in report["changed"]] == ["voice.opus"]
@@ -389,7 +445,7 @@ def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: 
 
 
 def test_ingest_writes_the_search_index_once_per_batch_and_leaves_nothing_behind(tmp_path: Path,
-                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                                monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     from archive.access import SYSTEM
     from archive.models import SearchOutbox
     from archive.search import SearchRequest
@@ -399,7 +455,7 @@ def test_ingest_writes_the_search_index_once_per_batch_and_leaves_nothing_behind
     folder.mkdir()
     for n, colour in enumerate(("teal", "olive", "navy")):
         Image.new("RGB", (64, 48), colour).save(folder / f"mekong_{colour}_{n}.jpg")
-    archive = Archive.open({"data": str(tmp_path / "data")})
+    archive = open_archive(tmp_path / "data", database_url)
     syncs = []
     real_sync = search_sync.sync_index
     monkeypatch.setattr(search_sync, "sync_index", lambda a, **kw: syncs.append(1) or real_sync(a, **kw))

@@ -272,6 +272,7 @@ def test_cli_set_access_never_waits_for_an_answer_without_a_terminal(settings: d
     item_id = add_item(archive, "Clip", access=AccessLevel.restricted)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")}
     env["CROSSINGS_DATA"] = str(settings["data"])
+    env["CROSSINGS_DATABASE_URL"] = str(settings["database_url"])
     crossings = str(Path(sys.executable).with_name("crossings"))
 
     for stdin in (subprocess.DEVNULL, subprocess.PIPE):  # an empty stdin, and one left open

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive import mediatools, transcripts
@@ -450,6 +451,9 @@ class _Batch:
             if sha in self.claimed:
                 return True
             self.claimed.add(sha)
+        return self._recorded(sha)
+
+    def _recorded(self, sha: str) -> bool:
         with self.archive.Session() as session:
             return session.scalar(select(MediaFile.id).where(MediaFile.sha256 == sha)) is not None
 
@@ -525,6 +529,15 @@ class _Batch:
                     item_id = record(session, self.archive, prepared, self.options).id
         except Invalid as exc:
             self.fail(path, str(exc))
+            return
+        except IntegrityError as exc:
+            # Another ingest (another process or machine) recorded the same content between our
+            # look-up and our commit: the unique checksum kept it to one item, and this file is a
+            # copy of it. The bytes we placed are the same content, at the same address.
+            if not self._recorded(prepared.staged.sha256):
+                self.fail(path, f"the catalogue refused the record: {exc.orig}")
+                return
+            self.copies.append((path, prepared.staged.sha256))
             return
         finally:
             prepared.staged.path.unlink(missing_ok=True)
