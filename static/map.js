@@ -363,6 +363,7 @@
       if (layer.setZIndexOffset) { layer.setZIndexOffset(1000 + (layer.crossingsKind === "crossing" ? CROSSING_Z : 0)); }
     });
     this.highlighted = layers;
+    if (this.labels) { this.labels.emphasise(layers); }
     if (layers.length && options && options.pan) {
       this.fit(id, { animate: true });
     }
@@ -381,6 +382,7 @@
       if (layer.setZIndexOffset) { layer.setZIndexOffset(layer.crossingsKind === "crossing" ? CROSSING_Z : 0); }
     });
     this.highlighted = keep;
+    if (this.labels) { this.labels.emphasise(keep); }
   };
 
   // Let a click on the map place a draggable pin; onPick({lat, lon}) on every move. With

@@ -8,9 +8,10 @@
 // and lays them out again whenever the view changes (labels.layout()).
 //
 // Placement is greedy, in order of importance: every marker is an obstacle, then each stop label
-// takes the first side of its marker (right, left, above, below) that covers no marker, no label
-// already placed and no map control, and stays on the map; then places, countries, crossings the
-// same way. A label with no such side is hidden until a zoom gives it room. Labels are never
+// takes the first side of its marker (right, left, above, below, then the corners) that covers no
+// marker, no label already placed and no map control, and stays on the map; then places,
+// countries, crossings the same way, the names of highlighted markers (a leg hovered in the
+// timeline) before all. A label with no such side is hidden until a zoom gives it room. Labels are never
 // interactive (pointer-events: none, below the marker pane): a click meant for a marker reaches it.
 (function () {
   "use strict";
@@ -125,6 +126,12 @@
     this.layoutSoon();
   };
 
+  // Name these layers first (map.js's highlighted ones), whatever their kind.
+  Labels.prototype.emphasise = function (layers) {
+    this.entries.forEach(function (entry) { entry.emphasised = layers.indexOf(entry.layer) >= 0; });
+    this.layout();
+  };
+
   Labels.prototype.layoutSoon = function () {
     var labels = this;
     if (this.pending) { return; }
@@ -188,8 +195,10 @@
     var m = this.markBox(entry.layer);
     var cx = (m[0] + m[2]) / 2;
     var cy = (m[1] + m[3]) / 2;
+    var inset = (m[2] - m[0]) / 4;  // a corner label still touches its marker
     return [[m[2] + GAP, cy - h / 2], [m[0] - GAP - w, cy - h / 2],
-            [cx - w / 2, m[1] - GAP - h], [cx - w / 2, m[3] + GAP]]
+            [cx - w / 2, m[1] - GAP - h], [cx - w / 2, m[3] + GAP],
+            [m[2] - inset, m[1] - h], [m[2] - inset, m[3]], [m[0] + inset - w, m[1] - h], [m[0] + inset - w, m[3]]]
       .map(function (c) { return [c[0], c[1], c[0] + w, c[1] + h]; });
   };
 
@@ -216,7 +225,8 @@
       taken.push([r.left - origin.left, r.top - origin.top, r.right - origin.left, r.bottom - origin.top]);
     });
     var entries = this.entries.slice().sort(function (a, b) {
-      return (PRIORITY[a.kind] - PRIORITY[b.kind]) || (a.rank - b.rank) || (a.order - b.order);
+      return (Number(!!b.emphasised) - Number(!!a.emphasised)) || (PRIORITY[a.kind] - PRIORITY[b.kind])
+        || (a.rank - b.rank) || (a.order - b.order);
     });
     entries.forEach(function (entry) {
       if (entry.layer) { taken.push(labels.markBox(entry.layer)); }

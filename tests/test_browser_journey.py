@@ -198,6 +198,15 @@ def test_journey_map_names_countries_and_stops_apart_and_keeps_markers_clickable
     assert page.locator("#journey-map .leaflet-popup-content strong").inner_text() == "Vientiane"
     page.evaluate("CrossingsMap.get(document.getElementById('journey-map')).then(h => h.map.closePopup())")
 
+    # At this zoom Changbai (1) gives way to Hyesan (S) beside it; hovering leg 1 in the timeline
+    # names the stop it reaches first, and Hyesan moves to make room.
+    assert "Changbai" not in {label["text"] for label in visible_labels(page, "stop")}
+    page.hover("#leg-1 .timeline__route")
+    assert {"Hyesan", "Changbai"} <= {label["text"] for label in visible_labels(page, "stop")}
+    assert_labels_apart(page)
+    page.locator("#journey-map").screenshot(path=ARTIFACTS / "journey-labels-leg1.png")
+    page.mouse.move(5, 5)
+
     # Hyesan (S) and Changbai (1), 2.7 km apart on the Yalu: zoomed in on them, both named and apart.
     _zoom(page, "h.map.setView(h.layers('leg-1')[0].getBounds().getCenter(), 8, {animate: false})")
     assert {"Hyesan", "Changbai"} <= {label["text"] for label in visible_labels(page, "stop")}
