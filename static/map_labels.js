@@ -3,16 +3,17 @@
 // Vietnam or Laos), and each stop, crossing and place beside its marker.
 //
 // Load it after leaflet.js and before map.js (all with defer). map.js makes one Labels per map:
-//   labels.addCountry(feature)       a base-layer outline with properties {name, label_point}
-//   labels.addMark(layer, text, rank) a drawn marker or circle; its name (may be empty) beside it
-// and lays them out again whenever the view changes (labels.layout()).
+//   labels.addCountry(feature)               a base-layer outline, properties {name, label_point}
+//   labels.addMark(layer, text, kind, rank)  a drawn stop, crossing or place and its name (or "")
+//   labels.emphasise(layers)                 the highlighted layers, named before all others
+// and the labels are laid out again whenever the view changes (labels.layout()).
 //
 // Placement is greedy, in order of importance: every marker is an obstacle, then each stop label
 // takes the first side of its marker (right, left, above, below, then the corners) that covers no
 // marker, no label already placed and no map control, and stays on the map; then places,
-// countries, crossings the same way, the names of highlighted markers (a leg hovered in the
-// timeline) before all. A label with no such side is hidden until a zoom gives it room. Labels are never
-// interactive (pointer-events: none, below the marker pane): a click meant for a marker reaches it.
+// countries, crossings the same way. A label with no such side is hidden until a zoom (or a
+// highlight) gives it room. Labels are never interactive (pointer-events: none, under the marker
+// pane): a click meant for a marker reaches it.
 (function () {
   "use strict";
 
@@ -55,8 +56,8 @@
     return result;
   }
 
-  // The polygon holding the label point, and its outer ring's bounds: the room a name has. The
-  // whole feature's would do for France only if French Guiana counted as room in Paris.
+  // The polygon holding the label point, and its outer ring's bounds: the room a name has (not
+  // the whole feature's, which for France would reach French Guiana).
   function roomOf(feature, point) {
     var geometry = feature.geometry;
     var polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
@@ -233,7 +234,7 @@
       // Measured once, all before any label moves: reading sizes between writes would lay out
       // the page again for each of some 240 countries.
       var element = entry.label && entry.label.getElement();
-      if (element && !entry.size) { entry.size = [element.offsetWidth, element.offsetHeight]; }
+      if (element && !(entry.size && entry.size[0])) { entry.size = [element.offsetWidth, element.offsetHeight]; }
     });
     entries.forEach(function (entry) {
       var element = entry.label && entry.label.getElement();

@@ -160,6 +160,12 @@ def test_archive_map_draws_places_and_filters_them(demo_site: dict[str, Any]) ->
     page.select_option("select[name=journey]", str(demo_site["journey_id"]))
     wait_until(page, f"document.querySelectorAll('#places-map path.map-place').length < {everything}")
     assert places.count() >= 9  # the route's stops and crossing points
+    # Each place drawn has its name, and only those: the names of the places filtered out went with them.
+    wait_until(page, "document.querySelectorAll('#places-map .map-label--place').length"
+                     " === document.querySelectorAll('#places-map path.map-place').length")
+    named = page.evaluate("""() => Array.from(document.querySelectorAll('#places-map .map-label--place:not(.is-hidden)'))
+        .map(label => label.textContent)""")
+    assert {"Kunming", "Hanoi", "Seoul"} <= set(named)
     assert f"journey={demo_site['journey_id']}" in page.url
 
     # The place and country pages, for a person to look at: a place's popup link leads there.
