@@ -2,8 +2,9 @@
 """Convert world-atlas's Natural Earth country outlines into the map's committed base data.
 
 Writes static/geodata/countries.geojson (the base layer the browser draws: one feature per
-country, properties {iso2, name}) and archive/geodata/country_points.json (a representative
-point inside each country, keyed by ISO 3166-1 alpha-2). Both are committed, so neither the app
+country, properties {iso2, name, label_point}, label_point being the [lon, lat] where the map
+writes its name) and archive/geodata/country_points.json (the same representative point inside
+each country, keyed by ISO 3166-1 alpha-2). Both are committed, so neither the app
 nor `make setup` runs this; regenerate after upgrading world-atlas in package.json:
 
     npm ci && .venv/bin/python scripts/build-geodata.py
@@ -270,12 +271,14 @@ def build(source: Path, tolerance: float = TOLERANCE) -> tuple[dict, dict]:
             continue
         geometry = ({"type": "Polygon", "coordinates": polygons[0]} if len(polygons) == 1
                     else {"type": "MultiPolygon", "coordinates": polygons})
-        feature = {"type": "Feature", "properties": {"iso2": country.alpha_2 if country else None, "name": name},
+        lon, lat = representative_point(entry["polygons"])
+        label_point = [round(lon, DECIMALS), round(lat, DECIMALS)]
+        feature = {"type": "Feature", "properties": {"iso2": country.alpha_2 if country else None, "name": name,
+                                                     "label_point": label_point},
                    "geometry": geometry}
         if country:
             feature["id"] = country.alpha_2
-            lon, lat = representative_point(entry["polygons"])
-            points[country.alpha_2] = {"name": name, "lat": round(lat, 3), "lon": round(lon, 3)}
+            points[country.alpha_2] = {"name": name, "lat": label_point[1], "lon": label_point[0]}
         features.append(feature)
     collection = {"type": "FeatureCollection",
                   "source": f"Natural Earth 1:50m via world-atlas ({source.name}); public domain",

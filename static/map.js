@@ -17,6 +17,8 @@
 //   crossingsmap:select  a feature was clicked or, for markers, activated with the keyboard
 //   crossingsmap:pick    the picking pin was placed or dragged (detail {lat, lon})
 //
+// With static/map_labels.js loaded first, countries, stops, crossings and places carry their names.
+//
 // Features to draw are GeoJSON with [longitude, latitude] order; properties.kind chooses how:
 //   "route" or "leg" (LineString)  a line; "stop" (Point) a numbered marker (properties.number);
 //   "crossing" (Point)             a crossing marker; "place" (Point) a circle sized by
@@ -131,7 +133,19 @@
     this.stops = [];
     this.crossings = [];
     this.pin = null;
+    var Labels = window.CrossingsMapLabels && window.CrossingsMapLabels.Labels;
+    this.labels = Labels ? new Labels(map) : null;
+    var labels = this.labels;
+    if (labels) {
+      this.overlay.on("layerremove", function (event) { labels.remove(event.layer); });
+    }
   }
+
+  // The layer's name beside it, placed with the other labels (map_labels.js); rank orders those
+  // of one kind, lowest first.
+  Handle.prototype.label = function (layer, kind, properties, rank) {
+    if (this.labels) { this.labels.addMark(layer, properties.name || "", kind, rank); }
+  };
 
   Handle.prototype.emit = function (name, detail) {
     this.element.dispatchEvent(new CustomEvent("crossingsmap:" + name, { bubbles: true, detail: detail }));
@@ -190,6 +204,7 @@
                                              alt: String(title), riseOnHover: true });
     var id = options.id !== undefined ? options.id : (point.type === "Feature" ? featureId(point) : null);
     this.track(marker, id, "stop", properties);
+    this.label(marker, "stop", properties, this.stopCount);
     this.stops.push(marker);
     this.spreadSoon();
     return marker;
@@ -228,6 +243,7 @@
       var dx = 0;
       while (!clear(at.x + dx, at.y) && dx < STOP_SPACING * 8) { dx += STOP_SPACING; }
       label.style.translate = dx ? dx + "px 0" : "";
+      marker.crossingsShift = [dx, 0];  // where its labels and the others' must keep clear of
       placed.push(L.point(at.x + dx, at.y));
       if (dx) { placed.push(at); }  // the marker itself stays on its place: keep clear of it too
     });
@@ -252,8 +268,10 @@
         }
       }
       element.style.translate = offset[0] || offset[1] ? offset[0] + "px " + offset[1] + "px" : "";
+      marker.crossingsShift = offset;
       placed.push(L.point(at.x + offset[0], at.y + offset[1]));
     });
+    if (this.labels) { this.labels.layout(); }  // markers moved: their names follow
   };
 
   // A border crossing at a [lon, lat] point (or a Point feature).
@@ -266,7 +284,9 @@
     var id = options.id !== undefined ? options.id : (point.type === "Feature" ? featureId(point) : null);
     this.crossings.push(marker);
     this.spreadSoon();
-    return this.track(marker, id, "crossing", properties);
+    this.track(marker, id, "crossing", properties);
+    this.label(marker, "crossing", properties, 0);
+    return marker;
   };
 
   // A place as a circle whose size follows properties.count; its popup links properties.url.
@@ -275,7 +295,9 @@
     var properties = options.properties || point.properties || {};
     var circle = L.circleMarker(latLngOf(point), { radius: placeRadius(properties.count), className: "map-place" });
     var id = options.id !== undefined ? options.id : (point.type === "Feature" ? featureId(point) : null);
-    return this.track(circle, id, "place", properties);
+    this.track(circle, id, "place", properties);
+    this.label(circle, "place", properties, -(Number(properties.count) || 0));  // busiest first
+    return circle;
   };
 
   // Draw a Feature or FeatureCollection, each feature as its properties.kind asks.
@@ -341,6 +363,7 @@
       if (layer.setZIndexOffset) { layer.setZIndexOffset(1000 + (layer.crossingsKind === "crossing" ? CROSSING_Z : 0)); }
     });
     this.highlighted = layers;
+    if (this.labels) { this.labels.emphasise(layers); }
     if (layers.length && options && options.pan) {
       this.fit(id, { animate: true });
     }
@@ -359,6 +382,7 @@
       if (layer.setZIndexOffset) { layer.setZIndexOffset(layer.crossingsKind === "crossing" ? CROSSING_Z : 0); }
     });
     this.highlighted = keep;
+    if (this.labels) { this.labels.emphasise(keep); }
   };
 
   // Let a click on the map place a draggable pin; onPick({lat, lon}) on every move. With
@@ -446,6 +470,9 @@
         // Under the features and not interactive: outlines are the ground, not something to click.
         handle.base = L.geoJSON(results[0], { interactive: false, style: { className: "map-country" } });
         handle.base.addTo(map).bringToBack();
+        if (handle.labels) {
+          results[0].features.forEach(function (feature) { handle.labels.addCountry(feature); });
+        }
         map.attributionControl.addAttribution("Outlines: Natural Earth");
       }
       if (results[1]) {

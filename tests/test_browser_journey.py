@@ -41,6 +41,38 @@ def assert_numbers_apart(page: Page) -> None:
             assert abs(ax - bx) >= size or abs(ay - by) >= size, f"stops {a} and {b} overlap: {boxes}"
 
 
+def visible_labels(page: Page, kind: str = "") -> list[dict[str, Any]]:
+    """The journey map's names as drawn: text and box in pixels, of one kind (country, stop...) or all."""
+    return page.evaluate("""kind => Array.from(document.querySelectorAll(
+            '#journey-map .map-label' + (kind ? '--' + kind : '') + ':not(.is-hidden)'))
+        .map(label => { const r = label.getBoundingClientRect();
+                        return {text: label.textContent, box: [r.left, r.top, r.right, r.bottom]}; })""", kind)
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
+def assert_labels_apart(page: Page) -> None:
+    """No two names on the journey map overlap, and none covers a stop's number or a crossing."""
+    labels = visible_labels(page)
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            assert not _overlap(a["box"], b["box"]), f"{a['text']!r} and {b['text']!r} overlap: {a} {b}"
+    marks = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '#journey-map .map-stop span, #journey-map .map-crossing span'))
+        .map(mark => { const r = mark.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
+    covering = [(label["text"], mark) for label in labels for mark in marks if _overlap(label["box"], mark)]
+    assert covering == []
+
+
+def _zoom(page: Page, script: str) -> None:
+    """Run `script` on the journey map's handle `h`, then wait for its zoom to end and the names to move."""
+    page.evaluate("""script => CrossingsMap.get(document.getElementById('journey-map')).then(h =>
+        new Promise(done => { h.map.once('moveend', () => setTimeout(done, 50)); new Function('h', script)(h); }))""",
+                  script)
+
+
 def test_demo_journey_page_draws_the_route_and_keeps_timeline_and_map_in_step(demo_site: dict[str, Any]) -> None:
     page: Page = demo_site["page"]
     base = demo_site["base"]
@@ -128,6 +160,12 @@ def test_archive_map_draws_places_and_filters_them(demo_site: dict[str, Any]) ->
     page.select_option("select[name=journey]", str(demo_site["journey_id"]))
     wait_until(page, f"document.querySelectorAll('#places-map path.map-place').length < {everything}")
     assert places.count() >= 9  # the route's stops and crossing points
+    # Each place drawn has its name, and only those: the names of the places filtered out went with them.
+    wait_until(page, "document.querySelectorAll('#places-map .map-label--place').length"
+                     " === document.querySelectorAll('#places-map path.map-place').length")
+    named = page.evaluate("""() => Array.from(document.querySelectorAll('#places-map .map-label--place:not(.is-hidden)'))
+        .map(label => label.textContent)""")
+    assert {"Kunming", "Hanoi", "Seoul"} <= set(named)
     assert f"journey={demo_site['journey_id']}" in page.url
 
     # The place and country pages, for a person to look at: a place's popup link leads there.
@@ -141,3 +179,51 @@ def test_archive_map_draws_places_and_filters_them(demo_site: dict[str, Any]) ->
     page.screenshot(path=ARTIFACTS / "country.png", full_page=True)
     outside = [url for url in demo_site["requests"] if not url.startswith("http://127.0.0.1:")]
     assert outside == [] and demo_site["errors"] == []
+
+
+def test_journey_map_names_countries_and_stops_apart_and_keeps_markers_clickable(demo_site: dict[str, Any]) -> None:
+    page: Page = demo_site["page"]
+    page.goto(f"{demo_site['base']}/journeys/{demo_site['journey_id']}")
+    page.evaluate(READY)
+    wait_until(page, "document.querySelectorAll('#journey-map .map-label--stop:not(.is-hidden)').length > 0")
+    # The whole route: the countries it crosses are named inside them, and most stops beside their numbers.
+    assert {"China", "Laos", "Thailand"} <= {label["text"] for label in visible_labels(page, "country")}
+    assert {"Shenyang", "Kunming", "Hanoi", "Vientiane", "Bangkok", "Seoul"} <= \
+        {label["text"] for label in visible_labels(page, "stop")}
+    assert_labels_apart(page)
+    page.locator("#journey-map").screenshot(path=ARTIFACTS / "journey-labels.png")
+
+    # A name never takes a click: at its middle the map beneath it answers, not the name.
+    under = page.evaluate("""() => Array.from(document.querySelectorAll('#journey-map .map-label:not(.is-hidden)'))
+        .filter(label => { const r = label.getBoundingClientRect();
+                           const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                           return top && label.contains(top); }).map(label => label.textContent)""")
+    assert under == []
+    # ...and the stop it names is clicked as before (Playwright refuses a click another element would catch).
+    page.locator("#journey-map .map-stop", has_text="5").click()
+    assert page.locator("#journey-map .leaflet-popup-content strong").inner_text() == "Vientiane"
+    page.evaluate("CrossingsMap.get(document.getElementById('journey-map')).then(h => h.map.closePopup())")
+
+    # At this zoom Changbai (1) gives way to Hyesan (S) beside it; hovering leg 1 in the timeline
+    # names the stop it reaches first, and Hyesan moves to make room.
+    assert "Changbai" not in {label["text"] for label in visible_labels(page, "stop")}
+    page.hover("#leg-1 .timeline__route")
+    assert {"Hyesan", "Changbai"} <= {label["text"] for label in visible_labels(page, "stop")}
+    assert_labels_apart(page)
+    page.locator("#journey-map").screenshot(path=ARTIFACTS / "journey-labels-leg1.png")
+    page.mouse.move(5, 5)
+
+    # Hyesan (S) and Changbai (1), 2.7 km apart on the Yalu: zoomed in on them, both named and apart.
+    _zoom(page, "h.map.setView(h.layers('leg-1')[0].getBounds().getCenter(), 8, {animate: false})")
+    assert {"Hyesan", "Changbai"} <= {label["text"] for label in visible_labels(page, "stop")}
+    assert_labels_apart(page)
+    page.locator("#journey-map").screenshot(path=ARTIFACTS / "journey-labels-yalu.png")
+    page.locator("#journey-map .map-stop", has_text="1").click()
+    assert page.locator("#journey-map .leaflet-popup-content strong").inner_text() == "Changbai"
+    page.evaluate("CrossingsMap.get(document.getElementById('journey-map')).then(h => h.map.closePopup())")
+
+    for step in ("h.map.zoomOut(2, {animate: false})", "h.map.setZoom(2, {animate: false})",
+                 "h.fit(null, {animate: false})"):
+        _zoom(page, step)
+        assert_labels_apart(page)
+    assert demo_site["errors"] == []

@@ -28,6 +28,7 @@ FIXTURE_PAGE = """<!doctype html>
   <link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css">
   <link rel="stylesheet" href="/static/crossings.css">
   <script src="/static/vendor/leaflet/leaflet.js" defer></script>
+  <script src="/static/map_labels.js" defer></script>
   <script src="/static/map.js" defer></script>
 </head>
 <body>

@@ -62,7 +62,7 @@ def test_countries_geojson_is_a_feature_collection_of_named_countries(countries:
     assert countries["type"] == "FeatureCollection"
     assert len(countries["features"]) > 200
     for feature in countries["features"]:
-        assert set(feature["properties"]) == {"iso2", "name"}, feature["properties"]
+        assert set(feature["properties"]) == {"iso2", "name", "label_point"}, feature["properties"]
         assert feature["properties"]["name"]
         assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert by_code["KP"]["properties"]["name"] == "North Korea"
@@ -104,6 +104,21 @@ def test_every_country_point_is_inside_its_drawn_outline(by_code: dict[str, dict
     assert set(points) == set(by_code)
     outside = [code for code, p in points.items()
                if not any(_inside(p["lon"], p["lat"], polygon) for polygon in _polygons(by_code[code]))]
+    assert outside == []
+
+
+def test_every_outline_carries_its_label_point_inside_it(countries: dict[str, Any]) -> None:
+    """The map writes a country's name at label_point: inside the country (a bounding-box centre is
+    not, for Vietnam or Laos), and for a coded country the same point the server uses."""
+    points = json.loads(POINTS.read_text(encoding="utf-8"))
+    outside = []
+    for feature in countries["features"]:
+        properties = feature["properties"]
+        lon, lat = properties["label_point"]
+        if not any(_inside(lon, lat, polygon) for polygon in _polygons(feature)):
+            outside.append(properties["name"])
+        if properties["iso2"]:
+            assert [points[properties["iso2"]]["lon"], points[properties["iso2"]]["lat"]] == [lon, lat]
     assert outside == []
 
 
