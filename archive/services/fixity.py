@@ -61,30 +61,35 @@ def nightly_share(total: int, days: int) -> int:
     return math.ceil(total / days) if total and days > 0 else 0
 
 
-def least_recently_checked(session: Session, limit: int) -> list[int]:
-    """Ids of the `limit` originals checked longest ago, never-checked ones first."""
-    return list(session.scalars(select(MediaFile.id).outerjoin(FixityCheck)
-                                .order_by(FixityCheck.checked_at.asc().nulls_first(), MediaFile.id).limit(limit)))
+def least_recently_checked(session: Session, limit: int, *, before: datetime | None = None) -> list[int]:
+    """Ids of the `limit` originals checked longest ago (never-checked ones first), leaving out those
+    checked since `before`."""
+    stmt = select(MediaFile.id).outerjoin(FixityCheck)
+    if before is not None:
+        stmt = stmt.where((FixityCheck.checked_at.is_(None)) | (FixityCheck.checked_at < before))
+    return list(session.scalars(stmt.order_by(FixityCheck.checked_at.asc().nulls_first(), MediaFile.id)
+                                .limit(max(limit, 0))))
 
 
 def run_nightly_check(archive: Archive, job: Job) -> None:
     """The nightly job: re-hash the least recently checked 1/fixity_days of the originals.
 
     Each check is committed on its own, so a worker killed halfway loses only the file it was
-    hashing: the job's next attempt starts from the originals still least recently checked.
+    hashing, and the job's next attempt (after the lease runs out) checks only the rest of the
+    night's share: what was checked since the period began counts towards it.
     """
+    began = datetime.fromisoformat(job.payload.get("period_start") or job.created_at.isoformat())
     with archive.Session() as session:
         total = session.scalar(select(func.count(MediaFile.id))) or 0
-        ids = least_recently_checked(session, nightly_share(total, archive.settings["fixity_days"]))
-    started = datetime.fromisoformat(job.payload["period_start"]) if "period_start" in job.payload else None
+        done = session.scalar(select(func.count(FixityCheck.media_file_id))
+                              .where(FixityCheck.checked_at >= began)) or 0
+        ids = least_recently_checked(session, nightly_share(total, archive.settings["fixity_days"]) - done,
+                                     before=began)
     for media_id in ids:
         with archive.session() as session:
             media = session.get(MediaFile, media_id)
-            if media is None:  # purged since the list was made
-                continue
-            if started is not None and (check := session.get(FixityCheck, media_id)) and check.checked_at >= started:
-                continue  # an attempt of tonight's job before this one got here already
-            check_original(archive, session, media)
+            if media is not None:  # else purged since the list was made
+                check_original(archive, session, media)
 
 
 @dataclass
