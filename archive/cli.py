@@ -16,9 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archive import db
 from archive.app import create_app, current_archive
-from archive.models import AccessLevel, CollectionGrant, JobState, LocationPrecision, MediaFile
+from archive.models import AccessLevel, CollectionGrant, Job, JobState, LocationPrecision, MediaFile
 from archive.services import Invalid, NotFound, accounts, counted, jobs
-from archive.services.fixity import verify_store
+from archive.services.fixity import fixity_status, verify_store
 from archive.services.ingest import IngestOptions, display_path, ingest_paths
 from archive.settings import SettingsError
 
@@ -112,11 +112,17 @@ def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, 
 
 @commands.command()
 @click.option("--repair", is_flag=True, help="Re-make missing derivatives (originals are never changed).")
+@click.option("--report", is_flag=True, help="Hash nothing: report what the recorded checks (the nightly ones "
+              "and earlier runs of verify) found, and how many originals are overdue.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document on stdout.")
 @with_appcontext
-def verify(repair: bool, as_json: bool) -> None:
+def verify(repair: bool, report: bool, as_json: bool) -> None:
     """Fixity check: re-hash every stored original, look for missing derivatives."""
     archive = current_archive()
+    if report:
+        if repair:
+            raise click.UsageError("--report hashes and repairs nothing; leave out --repair")
+        _fixity_report(as_json)
     archive.recover()
     with archive.session() as session:
         total = session.scalar(select(func.count(MediaFile.id))) or 0
@@ -142,11 +148,35 @@ def verify(repair: bool, as_json: bool) -> None:
     sys.exit(0 if report.intact else 1)
 
 
+def _fixity_report(as_json: bool) -> None:
+    archive = current_archive()
+    days = archive.settings["fixity_days"]
+    with archive.Session() as session:
+        status = fixity_status(session, days=days)
+    if as_json:
+        sys.stdout.write(json.dumps(status.as_json(), ensure_ascii=False) + "\n")
+    for entry in status.failures:
+        found = f", found sha256 {entry['actual_sha256']}" if entry["actual_sha256"] else ""
+        err.print(f"{entry['result'].upper()} original of item {entry['item_id']} ({entry['original_name']}), "
+                  f"sha256 {entry['sha256']}{found}; last checked {entry['checked_at']}, failing since "
+                  f"{entry['failing_since']}", markup=False)
+    for run in status.last_runs[:1]:
+        err.print(f"last nightly check: {run['period_start']} by {run['worker']}, job {run['job_id']} {run['state']}",
+                  markup=False)
+    err.print(f"{status.originals} originals: {counted(len(status.failures), 'failure')}, "
+              f"{status.never_checked} never checked, {status.overdue} not checked within {days} days")
+    sys.exit(1 if status.failures else 0)
+
+
 @commands.command()
-@click.option("--once", is_flag=True, help="Work the queued jobs, then exit.")
+@click.option("--once", is_flag=True, help="Work the queued jobs that are due, then exit (periodic jobs, such as "
+              "the nightly fixity check, are left to the workers that keep running).")
 @with_appcontext
 def worker(once: bool) -> None:
-    """Run background jobs (web proxies, deferred thumbnails) queued in the database."""
+    """Run background jobs (web proxies, deferred thumbnails, the nightly fixity check) from the database.
+
+    Run one on each machine that should share the work: they take jobs from the same database.
+    """
     from archive.worker import run
     archive = current_archive()
     if not once:
@@ -252,8 +282,23 @@ def jobs_list(state: str | None) -> None:
     """List jobs, newest first."""
     with current_archive().Session() as session:
         for job in jobs.list_jobs(session, state=JobState(state) if state else None):
-            last = (job.error.strip().splitlines() or [""])[-1]
-            click.echo(f"{job.id}\t{job.kind}\titem {job.item_id}\t{job.state.value}\t{job.attempts}\t{last}")
+            click.echo(f"{job.id}\t{job.kind}\titem {job.item_id}\t{_job_state(job)}\t{job.attempts}\t"
+                       f"{_last_line(job.error)}")
+            for failure in job.failures[:-1] if job.error else job.failures:  # earlier reasons, oldest first
+                click.echo(f"\t\tattempt {failure['attempt']} failed {failure['at']} on {failure['worker']}: "
+                           f"{_last_line(failure['error'])}")
+
+
+def _last_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[-1]
+
+
+def _job_state(job: Job) -> str:
+    if job.state is JobState.queued and job.not_before:
+        return f"queued (retry from {job.not_before:%Y-%m-%d %H:%M:%S} UTC)"
+    if job.state is JobState.running:
+        return f"running on {job.worker}"
+    return job.state.value
 
 
 @jobs_group.command("retry")

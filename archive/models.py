@@ -336,14 +336,58 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[JobState] = mapped_column(_enum(JobState), default=JobState.queued)
     attempts: Mapped[int] = mapped_column(default=0)
-    error: Mapped[long_text]
+    error: Mapped[long_text]  #: the reason of the latest failed attempt
+    #: Every failed attempt, oldest first: {"attempt", "at" (ISO 8601 UTC), "worker", "error"}.
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     worker: Mapped[short_str] = mapped_column(default="")
     created_at: Mapped[created_ts]
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: A running job belongs to its worker until then; the worker's heartbeat moves it on, and once
+    #: it has passed (the worker was killed) any worker may take the job again.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: A queued retry waits until then (exponential backoff); None: at once.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     item: Mapped[Item | None] = relationship(back_populates="jobs")
+
+
+class PeriodicRun(Base):
+    """One period's run of a periodic job (the nightly fixity check). Every worker tries to insert
+    the row when the period begins; the unique (name, period_start) lets exactly one succeed, and
+    that one queues the job."""
+    __tablename__ = "periodic_runs"
+    __table_args__ = (UniqueConstraint("name", "period_start"),)
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(50))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    worker: Mapped[short_str] = mapped_column(default="")  #: the worker whose insert won
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    created_at: Mapped[created_ts]
+
+    job: Mapped[Job | None] = relationship()
+
+
+class FixityResult(str, enum.Enum):
+    ok = "ok"
+    missing = "missing"   # the stored original is gone
+    changed = "changed"   # its bytes no longer hash to its checksum
+
+
+class FixityCheck(Base):
+    """The latest fixity check of one stored original; the nightly job takes the least recently checked."""
+    __tablename__ = "fixity_checks"
+
+    media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    result: Mapped[FixityResult] = mapped_column(_enum(FixityResult))
+    actual_sha256: Mapped[str] = mapped_column(String(64), default="")  #: what a changed original hashes to
+    #: When the current run of failures began (None while it is ok): how long it has been wrong.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    media: Mapped[MediaFile] = relationship()
 
 
 class TimeRange(Base):

@@ -83,8 +83,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("worker_threads", 2, "Jobs one worker runs at once (this machine has 2 cores; a proxy encode "
             "already uses several)."),
     Setting("worker_poll_seconds", 2.0, "How often an idle worker looks for queued jobs, in seconds."),
-    Setting("job_stale_seconds", 7200.0, "A running job whose worker has not been heard from for this "
-            "many seconds is taken to be dead and queued again."),
+    Setting("job_lease_seconds", 300.0, "How long a running job stays its worker's, in seconds, without word "
+            "from it. The worker renews the lease every quarter of this while the job runs; a worker killed "
+            "or cut off loses it, and then another worker (on any machine) runs the job again."),
+    Setting("job_max_attempts", 3, "Attempts a job gets: a failed attempt before the last is queued again "
+            "after a wait (job_retry_seconds, doubled after each failure), keeping its reason; after the "
+            "last it stays failed until `crossings jobs retry`."),
+    Setting("job_retry_seconds", 60.0, "Seconds a job waits after its first failed attempt before it is tried "
+            "again; the wait doubles after each further failure."),
+    Setting("fixity_days", 30, "Every stored original is re-hashed within this many days: each night a worker "
+            "checks the least recently checked 1/fixity_days of them (crossings verify --report and "
+            "/admin/fixity show what failed). 0: no nightly check."),
+    Setting("fixity_hour", 2, "Hour of the day (0-23, UTC) from which the nightly fixity check is due; the "
+            "first worker to look after it runs that night's check, the others do not."),
     Setting("map_tile_url", "", "Optional tile server URL template drawn under the maps, e.g. "
             "https://tile.example.org/{z}/{x}/{y}.png. Empty: the maps draw only the built-in country "
             "outlines and need no internet. When set, its server is added to the pages' "

@@ -120,6 +120,7 @@ ROUTES: dict[str, Route] = {
     "admin.delete_item": Route("item", who=EDIT),
     # administration
     "admin.trash_page": Route("none", who=ADMIN),
+    "admin.fixity": Route("none", who=ADMIN),
     "admin.restore": Route("none", who=ADMIN),
     "admin.empty": Route("none", who=ADMIN),
     "admin.log": Route("none", who=ADMIN),

@@ -108,6 +108,7 @@ def test_a_failed_thumbnails_job_keeps_its_reason_and_verify_queues_it_again(fil
     original.chmod(0o644)
     original.write_bytes(kept[:len(kept) // 3])  # cut short, as a disk error would
 
+    archive.settings["job_max_attempts"] = 1  # its last attempt: it stays failed rather than waiting to retry
     worker.run(archive, once=True, log=lambda line: None)
     with archive.Session() as session:
         job = session.scalars(select(Job)).one()

@@ -201,8 +201,9 @@ def test_failed_job_keeps_stderr_and_can_be_retried(corpus: Path, tmp_path: Path
     data = tmp_path / "d"
     code, _, _ = ingest_json(data, str(corpus / "mpeg4.avi"), database_url=database_url)
     assert code == 0
-    # An unknown x264 preset makes ffmpeg fail with a message on stderr.
-    result = crossings(data, "worker", "--once", env={"CROSSINGS_PROXY_PRESET": "no-such-preset"}, database_url=database_url)
+    # An unknown x264 preset makes ffmpeg fail with a message on stderr; one attempt only, so it stays failed.
+    result = crossings(data, "worker", "--once", env={"CROSSINGS_PROXY_PRESET": "no-such-preset",
+                                                      "CROSSINGS_JOB_MAX_ATTEMPTS": "1"}, database_url=database_url)
     assert result.returncode == 0
     archive = open_archive(data, database_url)
     with archive.Session() as session:

@@ -1,18 +1,26 @@
-"""Fixity: re-hash every stored original and check every derivative is present."""
+"""Fixity: re-hash stored originals and check every derivative is present.
+
+`crossings verify` checks everything at once; the nightly job (FIXITY_JOB, queued once a night by
+whichever worker looks first) checks the least recently checked share of the originals, so that
+each is checked within fixity_days. Both record each original's latest check (FixityCheck), which
+`crossings verify --report` and /admin/fixity show without hashing anything.
+"""
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import mediatools
-from archive.models import Derivative, Job, JobState, MediaFile
+from archive.models import Derivative, FixityCheck, FixityResult, Job, JobState, MediaFile, PeriodicRun
 from archive.services import jobs
 from archive.services.access_copies import ACCESS, ACCESS_JOB, needs_access_copy
 from archive.services.ingest import (PROXY_JOB, THUMBNAILS_JOB, Refused, make_derivatives, needs_proxy,
@@ -21,6 +29,105 @@ from archive.store import sha256_file
 
 if TYPE_CHECKING:
     from archive.core import Archive
+
+#: The nightly re-check's job kind (and periodic schedule name).
+FIXITY_JOB = "fixity_check"
+
+
+def check_original(archive: Archive, session: Session, media: MediaFile,
+                   now: datetime | None = None) -> FixityCheck:
+    """Hash one stored original against its checksum and record the outcome as its latest check."""
+    now = now or datetime.now(timezone.utc)
+    path = archive.store.root / archive.store.original_relpath(media.sha256)
+    actual = ""
+    if not path.is_file():
+        result = FixityResult.missing
+    else:
+        actual = sha256_file(path)
+        result = FixityResult.ok if actual == media.sha256 else FixityResult.changed
+    check = session.get(FixityCheck, media.id) or FixityCheck(media_file_id=media.id)
+    was_failing = check.result not in (None, FixityResult.ok)
+    check.checked_at = now
+    check.result = result
+    check.actual_sha256 = "" if result is FixityResult.ok else actual
+    check.failing_since = None if result is FixityResult.ok else (check.failing_since if was_failing else now)
+    session.add(check)
+    session.flush()
+    return check
+
+
+def nightly_share(total: int, days: int) -> int:
+    """Originals one night checks so that all `total` are checked within `days` nights."""
+    return math.ceil(total / days) if total and days > 0 else 0
+
+
+def least_recently_checked(session: Session, limit: int, *, before: datetime | None = None) -> list[int]:
+    """Ids of the `limit` originals checked longest ago (never-checked ones first), leaving out those
+    checked since `before`."""
+    stmt = select(MediaFile.id).outerjoin(FixityCheck)
+    if before is not None:
+        stmt = stmt.where((FixityCheck.checked_at.is_(None)) | (FixityCheck.checked_at < before))
+    return list(session.scalars(stmt.order_by(FixityCheck.checked_at.asc().nulls_first(), MediaFile.id)
+                                .limit(max(limit, 0))))
+
+
+def run_nightly_check(archive: Archive, job: Job) -> None:
+    """The nightly job: re-hash the least recently checked 1/fixity_days of the originals.
+
+    Each check is committed on its own, so a worker killed halfway loses only the file it was
+    hashing, and the job's next attempt (after the lease runs out) checks only the rest of the
+    night's share: what was checked since the period began counts towards it.
+    """
+    began = datetime.fromisoformat(job.payload.get("period_start") or job.created_at.isoformat())
+    with archive.Session() as session:
+        total = session.scalar(select(func.count(MediaFile.id))) or 0
+        done = session.scalar(select(func.count(FixityCheck.media_file_id))
+                              .where(FixityCheck.checked_at >= began)) or 0
+        ids = least_recently_checked(session, nightly_share(total, archive.settings["fixity_days"]) - done,
+                                     before=began)
+    for media_id in ids:
+        with archive.session() as session:
+            media = session.get(MediaFile, media_id)
+            if media is not None:  # else purged since the list was made
+                check_original(archive, session, media)
+
+
+@dataclass
+class FixityStatus:
+    """What the recorded checks say, without hashing anything (verify --report, /admin/fixity)."""
+    originals: int
+    never_checked: int
+    overdue: int  #: not checked within fixity_days (the never checked included)
+    failures: list[dict[str, Any]]
+    last_runs: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"originals": self.originals, "never_checked": self.never_checked, "overdue": self.overdue,
+                "failures": self.failures, "last_runs": self.last_runs}
+
+
+def fixity_status(session: Session, *, days: int, now: datetime | None = None) -> FixityStatus:
+    now = now or datetime.now(timezone.utc)
+    originals = session.scalar(select(func.count(MediaFile.id))) or 0
+    checked = session.scalar(select(func.count(FixityCheck.media_file_id))) or 0
+    recent = session.scalar(select(func.count(FixityCheck.media_file_id))
+                            .where(FixityCheck.checked_at >= now - timedelta(days=max(days, 1)))) or 0
+    rows = session.execute(select(FixityCheck, MediaFile).join(MediaFile)
+                           .where(FixityCheck.result != FixityResult.ok)
+                           .order_by(FixityCheck.failing_since, MediaFile.id)).all()
+    failures = [{"item_id": media.item_id, "original_name": media.original_name, "sha256": media.sha256,
+                 "result": check.result.value, "actual_sha256": check.actual_sha256,
+                 "checked_at": check.checked_at.isoformat(timespec="seconds"),
+                 "failing_since": check.failing_since.isoformat(timespec="seconds") if check.failing_since else None}
+                for check, media in rows]
+    runs = session.execute(select(PeriodicRun, Job).outerjoin(Job, PeriodicRun.job_id == Job.id)
+                           .where(PeriodicRun.name == FIXITY_JOB)
+                           .order_by(PeriodicRun.period_start.desc()).limit(7)).all()
+    last_runs = [{"period_start": run.period_start.isoformat(timespec="seconds"), "worker": run.worker,
+                  "job_id": run.job_id, "state": job.state.value if job else "gone",
+                  "error": job.error if job else ""}
+                 for run, job in runs]
+    return FixityStatus(originals, originals - checked, originals - recent, failures, last_runs)
 
 
 @dataclass
@@ -59,15 +166,12 @@ def verify_store(archive: Archive, session: Session, *, repair: bool = False,
         report.checked += 1
         where = {"item_id": media.item_id, "sha256": media.sha256, "original_name": media.original_name}
         path = archive.store.root / archive.store.original_relpath(media.sha256)
-        original_ok = False
-        if not path.is_file():
+        check = check_original(archive, session, media)
+        original_ok = check.result is FixityResult.ok
+        if check.result is FixityResult.missing:
             report.missing.append(where)
-        else:
-            actual = sha256_file(path)
-            if actual != media.sha256:
-                report.changed.append({**where, "actual_sha256": actual})
-            else:
-                original_ok = True
+        elif check.result is FixityResult.changed:
+            report.changed.append({**where, "actual_sha256": check.actual_sha256})
         gone = [d for d in media.derivatives if not (archive.store.root / d.path).is_file()]
         for d in gone:
             report.missing_derivatives.append({**where, "kind": d.kind, "path": d.path})

@@ -1,4 +1,4 @@
-"""The trash, object histories and the audit log (accounts: archive.web.accounts).
+"""The trash, object histories, the audit log and fixity (accounts: archive.web.accounts).
 
 Archivists and admins move items to the trash; admins alone see the trash, restore from it and
 empty it and read the global log. The public never sees who changed what.
@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from archive.models import AuditEntry
 from archive.services import Invalid, NotFound, audit, counted, trash
+from archive.services.fixity import fixity_status
 from archive.access import may_edit
 from archive.web.auth import admins_only, editors_only
 from archive.web.context import current_archive, current_viewer, db_session
@@ -256,3 +257,13 @@ def log_csv() -> Response:
     # stream_with_context keeps the request (and its database session) open while rows go out.
     return Response(stream_with_context(audit.export_csv(db_session(), query)), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+# -- fixity -----------------------------------------------------------------------------------
+
+@bp.get("/admin/fixity")
+@admins_only
+def fixity() -> str:
+    """What the nightly checks found: originals missing or changed, and how far behind the checks are."""
+    days = current_archive().settings["fixity_days"]
+    return render_template("admin_fixity.html", status=fixity_status(db_session(), days=days), days=days)
