@@ -3,16 +3,16 @@ retries with backoff (not_before, the reasons of every failed attempt in failure
 periodic_runs (one row per periodic job and period, the unique pair lets one worker win), and
 fixity_checks (the latest check of each original, for the nightly re-check)
 
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-04 10:00:00
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-03 16:10:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
