@@ -136,6 +136,10 @@ def _coerce(setting: Setting, raw: Any, source: str) -> Any:
     raise SettingsError(f"{source}: setting {setting.name!r} wants a {kind.__name__}, got {raw!r}")
 
 
+#: Settings that were renamed: an older configuration's name is read as the new one.
+RENAMED = {"job_stale_seconds": "job_lease_seconds"}
+
+
 def load_settings(overrides: dict[str, Any] | None = None,
                   environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Return every setting's value: defaults, then the config file, then the environment, then overrides."""
@@ -149,14 +153,19 @@ def load_settings(overrides: dict[str, Any] | None = None,
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"{path}: cannot read the configuration file: {exc}") from exc
         for name, raw in data.items():
+            name = RENAMED.get(name, name)
             if name not in _BY_NAME:
                 raise SettingsError(f"{path}: unknown setting {name!r}")
             values[name] = _coerce(_BY_NAME[name], raw, str(path))
+    for old, new in RENAMED.items():
+        if f"CROSSINGS_{old.upper()}" in environ and f"CROSSINGS_{new.upper()}" not in environ:
+            values[new] = _coerce(_BY_NAME[new], environ[f"CROSSINGS_{old.upper()}"], f"CROSSINGS_{old.upper()}")
     for setting in SETTINGS:
         env_name = f"CROSSINGS_{setting.name.upper()}"
         if env_name in environ:
             values[setting.name] = _coerce(setting, environ[env_name], env_name)
     for name, raw in (overrides or {}).items():
+        name = RENAMED.get(name, name)
         if name not in _BY_NAME:
             raise SettingsError(f"overrides: unknown setting {name!r}")
         values[name] = _coerce(_BY_NAME[name], raw, "overrides")

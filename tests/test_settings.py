@@ -46,3 +46,13 @@ def test_bad_values_name_the_setting(tmp_path: Path) -> None:
     config.write_text("no_such_setting = 1\n")
     with pytest.raises(SettingsError, match="unknown setting 'no_such_setting'"):
         load_settings(environ={"CROSSINGS_CONFIG": str(config)})
+
+
+def test_a_renamed_setting_is_read_under_its_new_name(tmp_path: Path) -> None:
+    config = tmp_path / "crossings.toml"
+    config.write_text("job_stale_seconds = 90\n")  # the name before job leases
+    assert load_settings(environ={"CROSSINGS_CONFIG": str(config)})["job_lease_seconds"] == 90
+    assert load_settings(environ={"CROSSINGS_JOB_STALE_SECONDS": "45"})["job_lease_seconds"] == 45
+    assert load_settings(environ={"CROSSINGS_JOB_STALE_SECONDS": "45",
+                                  "CROSSINGS_JOB_LEASE_SECONDS": "60"})["job_lease_seconds"] == 60
+    assert load_settings({"job_stale_seconds": 30})["job_lease_seconds"] == 30
