@@ -196,7 +196,8 @@ def test_archivist_uploads_a_transcript_from_the_item_page(app: Flask, archive: 
         page.get_by_role("button", name="Import transcript").click()
         error = page.locator("#tr-file-error")
         assert error.inner_text() == "clip.fr.srt, line 6: cue ends (00:00:03.000) before it starts (00:00:05.000)"
-        assert page.evaluate("document.activeElement.id") == "tr-file"  # the reader is taken to the message
+        # The reader is taken to the message once the deferred scripts have run (error text comes first).
+        wait_until(page, "document.activeElement !== null && document.activeElement.id === 'tr-file'", 10_000)
         assert page.get_by_role("tab").count() == 2
 
         page.get_by_label("File").set_input_files(str(good))
