@@ -129,6 +129,38 @@ def test_upload_form_starts_at_the_defaults_and_takes_a_precision(client: FlaskC
                                                                                        "location_precision")
 
 
+def test_new_places_journeys_and_legs_start_at_the_defaults(client: FlaskClient, archive: Archive, login) -> None:
+    """A safe house or a route is as sensitive as footage: the forms for new ones start restricted at about
+    10 km, and a client leaving the fields out gets the same."""
+    from archive.models import Journey, Leg, Place
+    login("archivist")
+    place_form = text(client.get("/places/new"))
+    journey_form = text(client.get("/journeys/new"))
+    assert '<option value="restricted" selected>' in field_html(place_form, "access")
+    assert '<option value="km10" selected>' in field_html(place_form, "precision")
+    assert '<option value="restricted" selected>' in field_html(journey_form, "access")
+
+    made = client.post("/places/new", data={"csrf_token": csrf_token(client, "/places/new"), "name": "Safe house",
+                                            "latitude": "21.03", "longitude": "105.85", "country": "VN"})
+    other = client.post("/places/new", data={"csrf_token": csrf_token(client, "/places/new"), "name": "Ferry",
+                                             "latitude": "21.5", "longitude": "105.2", "country": "VN"})
+    route = client.post("/journeys/new", data={"csrf_token": csrf_token(client, "/journeys/new"), "title": "Route"})
+    assert made.status_code == other.status_code == route.status_code == 303
+    with archive.Session() as session:
+        house = session.scalar(select(Place).where(Place.name == "Safe house"))
+        ferry = session.scalar(select(Place).where(Place.name == "Ferry"))
+        journey = session.scalar(select(Journey).where(Journey.title == "Route"))
+        assert (house.access, house.precision) == (AccessLevel.restricted, LocationPrecision.km10)
+        assert journey.access is AccessLevel.restricted
+    edit = f"/journeys/{journey.id}/edit"
+    assert '<option value="km10" selected>' in field_html(text(client.get(edit)), "precision")
+    leg = client.post(f"/journeys/{journey.id}/legs", data={"csrf_token": csrf_token(client, edit),
+                                                          "from_place_id": str(house.id), "to_place_id": str(ferry.id)})
+    assert leg.status_code == 303, text(leg)
+    with archive.Session() as session:
+        assert session.scalar(select(Leg.precision).where(Leg.journey_id == journey.id)) is LocationPrecision.km10
+
+
 # -- what publishing shows ------------------------------------------------------------------------
 
 def test_publication_preview_counts_gps_transcripts_and_originals(archive: Archive) -> None:

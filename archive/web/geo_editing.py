@@ -49,6 +49,19 @@ def _form(names: tuple[str, ...]) -> dict[str, str]:
     return {name: request.form.get(name, "") for name in names}
 
 
+def _new_record_defaults() -> dict[str, str]:
+    """What a new place, journey or leg starts at, as a new item does: the archive's default access and
+    published precision (restricted, about 10 km unless changed), so nothing is public until chosen."""
+    settings = current_archive().settings
+    return {"access": settings["default_access"], "precision": settings["default_location_precision"]}
+
+
+def _with_defaults(values: dict[str, str]) -> dict[str, str]:
+    """A new record's form values, a field left out or empty taking its default (see _new_record_defaults)."""
+    return {**values, **{name: default for name, default in _new_record_defaults().items()
+                         if name in values and not values[name].strip()}}
+
+
 #: Up to this many places a place field is a drop-down list of them all; beyond it (a GeoNames
 #: import brings thousands) a text field that suggests places as the editor types, which the
 #: services read as place_by_reference does.
@@ -132,8 +145,7 @@ def index() -> ResponseReturnValue:
 def render_place_form(place: Place | None, values: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None) -> str:
     session, viewer = db_session(), current_viewer()
-    shown = {**(place_values(place) if place else {"access": "public", "precision": "exact", "kind": "other"}),
-             **(values or {})}
+    shown = {**(place_values(place) if place else {**_new_record_defaults(), "kind": "other"}), **(values or {})}
     uses = places.place_uses(session, viewer, place) if place is not None else []
     return render_template("edit_place.html", place=place, values=shown, errors=errors or {}, uses=uses,
                            kinds=_options(PlaceKind), countries=country_options("No country"),
@@ -154,7 +166,7 @@ def new_place() -> ResponseReturnValue:
     if request.method == "GET":
         return render_place_form(None)
     session = db_session()
-    values = _form(PLACE_FORM)
+    values = _with_defaults(_form(PLACE_FORM))
     try:
         place = places.create_place(session, current_viewer(), **_place_fields(values))
     except Invalid as exc:
@@ -279,11 +291,12 @@ def render_journey_form(journey: Journey | None, values: dict[str, str] | None =
                         errors: dict[str, str] | None = None, leg_form: dict[str, str] | None = None,
                         leg_errors: dict[str, str] | None = None) -> str:
     session, viewer = db_session(), current_viewer()
-    shown = {**(journey_values(journey) if journey else {"access": "public"}), **(values or {})}
+    shown = {**(journey_values(journey) if journey else {"access": _new_record_defaults()["access"]}), **(values or {})}
     collection_options = [("", "No collection")] + [(c.id, c.title) for c in known_collections(session, viewer)]
     return render_template("edit_journey.html", journey=journey, values=shown, errors=errors or {},
                            collection_options=collection_options, access_options=ACCESS_OPTIONS,
-                           leg_form={"mode": "other", "precision": "exact", **(leg_form or {})},
+                           leg_form={"mode": "other", "precision": _new_record_defaults()["precision"],
+                                     **(leg_form or {})},
                            leg_errors=leg_errors or {}, **leg_form_context(viewer))
 
 
@@ -293,7 +306,7 @@ def new_journey() -> ResponseReturnValue:
     if request.method == "GET":
         return render_journey_form(None)
     session = db_session()
-    values = _form(JOURNEY_FORM)
+    values = _with_defaults(_form(JOURNEY_FORM))
     try:
         journey = journeys.create_journey(session, current_viewer(), **_journey_fields(values))
     except Invalid as exc:
@@ -337,7 +350,7 @@ def delete_journey(journey_id: int) -> ResponseReturnValue:
 @editors_only
 def add_leg(journey_id: int) -> ResponseReturnValue:
     session, viewer = db_session(), current_viewer()
-    values = _form(LEG_FORM)
+    values = _with_defaults(_form(LEG_FORM))
     try:
         leg = legs.add_leg(session, viewer, journey_id, **values)
     except Invalid as exc:
