@@ -13,7 +13,7 @@ import pytest
 
 from archive.access import ANONYMOUS, SYSTEM, Viewer
 from archive.models import Role
-from archive.search import (CollectionDoc, ItemDoc, SearchIndex, SearchRequest, SegmentDoc, TranscriptDoc)
+from archive.search import (CollectionDoc, ItemDoc, WhooshIndex, SearchRequest, SegmentDoc, TranscriptDoc)
 from archive.search import index as index_module
 
 RESEARCHER = Viewer(Role.researcher, name="r")
@@ -53,26 +53,26 @@ COLLECTIONS = [CollectionDoc(1, "Crossing the Yalu", "c1", synopsis="A documenta
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> SearchIndex:
-    ix = SearchIndex(tmp_path / "index")
+def index(tmp_path: Path) -> WhooshIndex:
+    ix = WhooshIndex(tmp_path / "index")
     ix.update(DOCS, collections=COLLECTIONS)
     yield ix
     ix.close()
 
 
-def ids(index: SearchIndex, q: str, viewer: Viewer = SYSTEM, **kw: object) -> list[int]:
+def ids(index: WhooshIndex, q: str, viewer: Viewer = SYSTEM, **kw: object) -> list[int]:
     return [i.item_id for i in index.search(SearchRequest(q=q, **kw), viewer).items]
 
 
 # -- analysis and matching ---------------------------------------------------------------------------
 
-def test_accent_folding_and_stemming(index: SearchIndex) -> None:
+def test_accent_folding_and_stemming(index: WhooshIndex) -> None:
     assert ids(index, "evenements") == [1]
     assert ids(index, "Événement") == [1]
     assert ids(index, "crossing river", ANONYMOUS) == [1, 3]  # crossed, crossing: one stem
 
 
-def test_phrases_match_exactly_with_stop_words(index: SearchIndex) -> None:
+def test_phrases_match_exactly_with_stop_words(index: WhooshIndex) -> None:
     assert ids(index, '"crossed the river"') == [1]
     assert ids(index, '"crossed a river"') == [3]
     hits = index.search(SearchRequest(q='"crossed the river"'), SYSTEM).items[0].hits
@@ -82,7 +82,7 @@ def test_phrases_match_exactly_with_stop_words(index: SearchIndex) -> None:
     assert ids(index, '"the river was warm"') == []
 
 
-def test_phrases_of_stop_words_are_checked_against_the_text(index: SearchIndex) -> None:
+def test_phrases_of_stop_words_are_checked_against_the_text(index: WhooshIndex) -> None:
     assert ids(index, '"at the"') == [2]  # "spoken at the river"
     assert ids(index, '"the at"') == []
     assert ids(index, '"at the river"') == [2]
@@ -90,7 +90,7 @@ def test_phrases_of_stop_words_are_checked_against_the_text(index: SearchIndex) 
 
 
 def test_three_word_phrase_needs_its_words_together(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     ix.update([ItemDoc(1, "Pairs apart", "video", "public", "v1", transcripts=(TranscriptDoc(1, "en", "transcript", (
         seg(1, 0.0, "We crossed the bridge at dawn."), seg(2, 4.0, "Later the river rose."))),)),
         ItemDoc(2, "Together", "video", "public", "v1", transcripts=(TranscriptDoc(2, "en", "transcript", (
@@ -105,12 +105,12 @@ def test_three_word_phrase_needs_its_words_together(tmp_path: Path) -> None:
     ix.close()
 
 
-def test_phrase_never_spans_two_segments(index: SearchIndex) -> None:
+def test_phrase_never_spans_two_segments(index: WhooshIndex) -> None:
     assert ids(index, '"night the guards"') == []  # "...at night." + "The guards..."
     assert ids(index, '"bridge then"') == []
 
 
-def test_cjk_queries_find_the_cue(index: SearchIndex) -> None:
+def test_cjk_queries_find_the_cue(index: WhooshIndex) -> None:
     for q, item, start in (("압록강", 1, 1.0), ("압록강을", 1, 1.0), ("鸭绿江", 3, 0.0), ("东京", None, None),
                            ("東京", 3, 9.0)):
         response = index.search(SearchRequest(q=q), ANONYMOUS)
@@ -122,7 +122,7 @@ def test_cjk_queries_find_the_cue(index: SearchIndex) -> None:
         assert "<mark>" in response.items[0].hits[0].snippet_html
 
 
-def test_prefix_search(index: SearchIndex) -> None:
+def test_prefix_search(index: WhooshIndex) -> None:
     assert ids(index, "hye*") == [1]
     assert ids(index, "chang*") == [1]  # longer than the indexed grams
     assert ids(index, "kunm*", ANONYMOUS) == []
@@ -132,14 +132,14 @@ def test_prefix_search(index: SearchIndex) -> None:
     assert "at least 3 letters" in short.message
 
 
-def test_or_and_exclude(index: SearchIndex) -> None:
+def test_or_and_exclude(index: WhooshIndex) -> None:
     assert ids(index, "bridge OR boat", sort="date_shot") == [3, 1]
     assert ids(index, "river -bridge", ANONYMOUS) == [3]
     assert ids(index, "river NOT boat", ANONYMOUS) == [1]
     assert ids(index, "(bridge OR boat) hyesan") == [1]
 
 
-def test_field_queries(index: SearchIndex) -> None:
+def test_field_queries(index: WhooshIndex) -> None:
     assert ids(index, "title:market") == [3]
     assert ids(index, "speaker:kim bridge") == [1]
     assert ids(index, "speaker:driver river") == [1]
@@ -164,7 +164,7 @@ def test_field_queries(index: SearchIndex) -> None:
     ("title: river", "title: needs a value"),
     ("river -", None),
 ])
-def test_query_syntax_errors_give_a_message_and_a_best_effort_search(index: SearchIndex, q: str,
+def test_query_syntax_errors_give_a_message_and_a_best_effort_search(index: WhooshIndex, q: str,
                                                                      message: str | None) -> None:
     response = index.search(SearchRequest(q=q), SYSTEM)
     assert response.total_items >= 1
@@ -172,7 +172,7 @@ def test_query_syntax_errors_give_a_message_and_a_best_effort_search(index: Sear
         assert message in (response.message or "")
 
 
-def test_no_query_string_raises(index: SearchIndex) -> None:
+def test_no_query_string_raises(index: WhooshIndex) -> None:
     rng = random.Random(4)
     alphabet = 'ab "():-*|&ORANDNOT압록 title:speaker:\\\'\x00'
     for _ in range(300):
@@ -183,14 +183,14 @@ def test_no_query_string_raises(index: SearchIndex) -> None:
 
 # -- results ------------------------------------------------------------------------------------------
 
-def test_snippets_are_escaped_html_with_marks_and_timecodes(index: SearchIndex) -> None:
+def test_snippets_are_escaped_html_with_marks_and_timecodes(index: WhooshIndex) -> None:
     response = index.search(SearchRequest(q="boat"), SYSTEM)
     [hit] = response.items[0].hits
     assert (hit.start, hit.end, hit.segment_id, hit.transcript_id, hit.language) == (5.0, 8.0, 301, 30, "zh-Hans")
     assert hit.snippet_html == "They crossed a river by <mark>boat</mark>, &lt;script&gt;!"
 
 
-def test_results_grouped_by_item_with_best_hits_in_time_order(index: SearchIndex) -> None:
+def test_results_grouped_by_item_with_best_hits_in_time_order(index: WhooshIndex) -> None:
     response = index.search(SearchRequest(q="river", hits_per_item=2), ANONYMOUS)
     assert [i.item_id for i in response.items] == [1, 3]
     first = response.items[0]
@@ -200,13 +200,13 @@ def test_results_grouped_by_item_with_best_hits_in_time_order(index: SearchIndex
     assert [h.start for h in spread.hits] == [12.0, 30.5]
 
 
-def test_items_matched_on_metadata_only_have_no_hits(index: SearchIndex) -> None:
+def test_items_matched_on_metadata_only_have_no_hits(index: WhooshIndex) -> None:
     response = index.search(SearchRequest(q="hyesan"), SYSTEM)
     assert [(i.item_id, i.hits) for i in response.items] == [(1, [])]
     assert index.search(SearchRequest(q="tag:market"), SYSTEM).items[0].hits == []
 
 
-def test_facets_count_items_the_viewer_may_see(index: SearchIndex) -> None:
+def test_facets_count_items_the_viewer_may_see(index: WhooshIndex) -> None:
     response = index.search(SearchRequest(q="river"), SYSTEM)
     facets = {name: {v.value: v.count for v in values} for name, values in response.facets.items()}
     assert facets["kind"] == {"video": 1, "audio": 1, "still": 1}
@@ -221,7 +221,7 @@ def test_facets_count_items_the_viewer_may_see(index: SearchIndex) -> None:
     assert "Lee" not in {v.value for v in anonymous.facets["speaker"]}
 
 
-def test_facet_filters_or_within_and_across(index: SearchIndex) -> None:
+def test_facet_filters_or_within_and_across(index: WhooshIndex) -> None:
     assert ids(index, "", filters={"kind": ["video", "still"]}, sort="date_shot") == [3, 1, 4]
     assert ids(index, "", filters={"kind": ["video"], "tag": ["river"]}) == [1]
     response = index.search(SearchRequest(q="", filters={"kind": ["video"]}), SYSTEM)
@@ -233,7 +233,7 @@ def test_facet_filters_or_within_and_across(index: SearchIndex) -> None:
     assert {h.speaker for h in hits} == {"Kim Soon-ja"}
 
 
-def test_sort_by_date_and_pagination(index: SearchIndex) -> None:
+def test_sort_by_date_and_pagination(index: WhooshIndex) -> None:
     assert ids(index, "", sort="date_shot") == [3, 1, 4, 2]
     assert ids(index, "", sort="-date_shot") == [2, 4, 1, 3]
     pages = [ids(index, "", sort="date_shot", page=p, per_page=3) for p in (1, 2, 3)]
@@ -242,7 +242,7 @@ def test_sort_by_date_and_pagination(index: SearchIndex) -> None:
     assert response.total_items == 4 and response.pages == 2
 
 
-def test_collections_synopses_are_searchable(index: SearchIndex) -> None:
+def test_collections_synopses_are_searchable(index: WhooshIndex) -> None:
     response = index.search(SearchRequest(q="mekong"), ANONYMOUS)
     assert response.total_items == 0
     assert [(c.collection_id, c.title) for c in response.collections] == [(1, "Crossing the Yalu")]
@@ -251,7 +251,7 @@ def test_collections_synopses_are_searchable(index: SearchIndex) -> None:
 
 # -- access ---------------------------------------------------------------------------------------------
 
-def test_a_word_only_in_a_confidential_transcript_reveals_nothing(index: SearchIndex) -> None:
+def test_a_word_only_in_a_confidential_transcript_reveals_nothing(index: WhooshIndex) -> None:
     for viewer in (ANONYMOUS, RESEARCHER):
         for q in ("zebrafinch", "zebrafnch", "zebra*", '"zebrafinch codeword"'):
             response = index.search(SearchRequest(q=q), viewer)
@@ -268,7 +268,7 @@ def test_a_word_only_in_a_confidential_transcript_reveals_nothing(index: SearchI
     assert index.search(SearchRequest(q="zebrafnch"), GRANTED).suggestion == "zebrafinch"
 
 
-def test_collections_are_known_only_through_visible_items(index: SearchIndex) -> None:
+def test_collections_are_known_only_through_visible_items(index: WhooshIndex) -> None:
     assert index.search(SearchRequest(q="sealed testimonies"), ANONYMOUS).collections == []
     assert index.search(SearchRequest(q="sealed testimonies"), RESEARCHER).collections == []
     for viewer in (GRANTED, SYSTEM):
@@ -279,19 +279,19 @@ def test_collections_are_known_only_through_visible_items(index: SearchIndex) ->
     assert index.search(SearchRequest(q="sealed"), RESEARCHER).collections == []
 
 
-def test_restricted_items_need_an_account(index: SearchIndex) -> None:
+def test_restricted_items_need_an_account(index: WhooshIndex) -> None:
     assert ids(index, "kunming", ANONYMOUS) == []
     assert ids(index, "kunming", RESEARCHER) == [4]
 
 
-def test_did_you_mean_suggests_visible_words(index: SearchIndex) -> None:
+def test_did_you_mean_suggests_visible_words(index: WhooshIndex) -> None:
     response = index.search(SearchRequest(q="guarsd bridge"), ANONYMOUS)
     assert response.total_items == 0 and response.suggestion == "guards bridge"
     assert index.search(SearchRequest(q="rivr"), ANONYMOUS).suggestion == "river"
     assert index.search(SearchRequest(q="river"), ANONYMOUS).suggestion is None
 
 
-def test_json_shape(index: SearchIndex) -> None:
+def test_json_shape(index: WhooshIndex) -> None:
     data = index.search(SearchRequest(q="bridge"), ANONYMOUS).as_json()
     assert data["total"] == 1 and data["suggestion"] is None
     [item] = data["items"]
@@ -316,7 +316,7 @@ def test_request_from_a_multidict_keeps_repeated_facets() -> None:
 
 # -- the index as a shared resource ----------------------------------------------------------------------
 
-def test_searcher_is_reused_and_refreshed_not_reopened(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_searcher_is_reused_and_refreshed_not_reopened(index: WhooshIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     opened = []
     real_open = index_module.View.open
     monkeypatch.setattr(index_module.View, "open", classmethod(lambda cls, *a: opened.append(1) or real_open(*a)))
@@ -328,7 +328,7 @@ def test_searcher_is_reused_and_refreshed_not_reopened(index: SearchIndex, monke
     assert len(opened) <= 1  # refreshed, not reopened
 
 
-def test_writers_wait_for_each_other_across_threads(index: SearchIndex) -> None:
+def test_writers_wait_for_each_other_across_threads(index: WhooshIndex) -> None:
     errors: list[BaseException] = []
 
     def add(n: int) -> None:
@@ -347,11 +347,11 @@ def test_writers_wait_for_each_other_across_threads(index: SearchIndex) -> None:
 
 
 def _add_in_process(path: str, n: int) -> None:
-    ix = SearchIndex(path)
+    ix = WhooshIndex(path)
     ix.update([ItemDoc(200 + n, f"Process item {n} vientiane", "video", "public", "v1")])
 
 
-def test_writers_wait_for_each_other_across_processes(index: SearchIndex) -> None:
+def test_writers_wait_for_each_other_across_processes(index: WhooshIndex) -> None:
     ctx = multiprocessing.get_context("fork")
     with index.lock():  # hold the lock while the processes start: they must wait, not fail
         procs = [ctx.Process(target=_add_in_process, args=(str(index.path), n)) for n in range(3)]
@@ -365,7 +365,7 @@ def test_writers_wait_for_each_other_across_processes(index: SearchIndex) -> Non
     assert sorted(ids(index, "vientiane")) == [200, 201, 202]
 
 
-def test_readers_are_not_blocked_by_a_writer(index: SearchIndex) -> None:
+def test_readers_are_not_blocked_by_a_writer(index: WhooshIndex) -> None:
     with index.lock():
         started = time.perf_counter()
         result: list[list[int]] = []
@@ -375,7 +375,7 @@ def test_readers_are_not_blocked_by_a_writer(index: SearchIndex) -> None:
         assert result and time.perf_counter() - started < 5
 
 
-def test_rebuild_swaps_in_a_new_index(index: SearchIndex) -> None:
+def test_rebuild_swaps_in_a_new_index(index: WhooshIndex) -> None:
     assert ids(index, "river")
     index.rebuild([ItemDoc(9, "Only Bangkok now", "video", "public", "v2")], [])
     assert ids(index, "river") == [] and ids(index, "bangkok") == [9]
@@ -385,7 +385,7 @@ def test_rebuild_swaps_in_a_new_index(index: SearchIndex) -> None:
 def test_small_commits_are_merged_when_idle_or_too_many(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_module, "MAX_SEGMENTS", 10)
     monkeypatch.setattr(index_module, "IDLE_MERGE", 0.3)
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
 
     def add(n: int) -> None:
         ix.update([ItemDoc(n, f"Item {n} seoul", "video", "public", "v1",

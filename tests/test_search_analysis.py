@@ -11,7 +11,7 @@ from archive.access import ANONYMOUS, SYSTEM
 from archive.core import Archive
 from archive.demo.build import load_demo
 from archive.models import AccessLevel
-from archive.search import ItemDoc, SearchIndex, SearchRequest, SegmentDoc, TranscriptDoc, analysis
+from archive.search import ItemDoc, WhooshIndex, SearchRequest, SegmentDoc, TranscriptDoc, analysis
 from archive.transcripts.formats import parse_vtt
 
 
@@ -25,20 +25,20 @@ def clip(id_: int, language: str, *texts: str, title: str = "Clip", description:
                    transcripts=(TranscriptDoc(id_, language, "transcript", segments),))
 
 
-def search(index: SearchIndex, q: str, **kw: object):
+def search(index: WhooshIndex, q: str, **kw: object):
     return index.search(SearchRequest(q=q, **kw), SYSTEM)
 
 
-def ids(index: SearchIndex, q: str, **kw: object) -> list[int]:
+def ids(index: WhooshIndex, q: str, **kw: object) -> list[int]:
     return [i.item_id for i in search(index, q, **kw).items]
 
 
 @pytest.fixture
 def make_index(tmp_path: Path):
-    opened: list[SearchIndex] = []
+    opened: list[WhooshIndex] = []
 
-    def make(docs: list[ItemDoc], **kw: object) -> SearchIndex:
-        ix = SearchIndex(tmp_path / f"ix{len(opened)}", **kw)
+    def make(docs: list[ItemDoc], **kw: object) -> WhooshIndex:
+        ix = WhooshIndex(tmp_path / f"ix{len(opened)}", **kw)
         ix.update(docs)
         opened.append(ix)
         return ix
@@ -201,8 +201,8 @@ def test_the_catalogue_language_stems_titles_and_descriptions(make_index, tmp_pa
     english = make_index(docs, catalogue_language="en")
     assert ids(english, "brücke") == []
     # An index made with another catalogue language is not used: it is rebuilt.
-    assert not SearchIndex(tmp_path / "ix0", catalogue_language="en").exists()
-    assert SearchIndex(tmp_path / "ix0", catalogue_language="de-AT").exists()
+    assert not WhooshIndex(tmp_path / "ix0", catalogue_language="en").exists()
+    assert WhooshIndex(tmp_path / "ix0", catalogue_language="de-AT").exists()
 
 
 def test_the_catalogue_language_setting_reaches_the_index(tmp_path: Path) -> None:
