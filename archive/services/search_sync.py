@@ -19,6 +19,7 @@ snapshot: whoever writes last has read the newest committed state, so no update 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections import defaultdict
@@ -42,7 +43,9 @@ log = logging.getLogger(__name__)
 #: Item columns whose change rewrites the item's search documents.
 INDEXED_ITEM_FIELDS = ("title", "description", "kind", "date_shot", "date_lower", "date_upper", "creator",
                        "language", "access", "collection_id", "deleted_at")
-INDEXED_COLLECTION_FIELDS = ("title", "synopsis", "description")
+#: Collection columns indexed: CollectionDoc's fields, which are named as the columns (all but id and
+#: version). Watched, read and fingerprinted from this one list.
+INDEXED_COLLECTION_FIELDS = tuple(f.name for f in dataclasses.fields(CollectionDoc) if f.name not in ("id", "version"))
 #: Place, journey and time range columns whose change rewrites the documents of the items they concern.
 INDEXED_PLACE_FIELDS = ("name", "alt_names", "country_code", "access")
 INDEXED_JOURNEY_FIELDS = ("title", "access", "collection_id")
@@ -497,11 +500,12 @@ def load_item_docs(session: Session, ids: Iterable[int]) -> tuple[list[ItemDoc],
 
 
 def _collection_doc(c: Any) -> CollectionDoc:
-    return CollectionDoc(c.id, c.title, _digest(c.title, c.synopsis, c.description), c.synopsis, c.description)
+    values = {name: getattr(c, name) for name in INDEXED_COLLECTION_FIELDS}
+    return CollectionDoc(id=c.id, version=_digest(*values.values()), **values)
 
 
 def load_collection_docs(session: Session, ids: Iterable[int] | None) -> tuple[list[CollectionDoc], set[int]]:
-    stmt = select(Collection.id, Collection.title, Collection.synopsis, Collection.description)
+    stmt = select(Collection.id, *(getattr(Collection, name) for name in INDEXED_COLLECTION_FIELDS))
     wanted = None if ids is None else sorted(set(ids))
     if wanted is not None:
         stmt = stmt.where(Collection.id.in_(wanted))
