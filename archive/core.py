@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from archive import db
 from archive.access import SYSTEM, Viewer
 from archive.models import AccessLevel, AppSecret, LocationPrecision, MediaFile
-from archive.search import SearchIndex
+from archive.search import SearchEngine, SearchIndex, WhooshIndex
 from archive.services import audit  # importing it registers the listener that records every change
-from archive.services import search_sync  # registers the listeners that keep the search index in step
+from archive.services import search_sync
 from archive.settings import SettingsError, load_settings
 from archive.store import Store
 
@@ -70,8 +70,10 @@ class Archive:
         self.migration: tuple[str | None, str] | None = None
         _check_choice(settings, "default_access", AccessLevel)  # fail early on a misspelt level
         _check_choice(settings, "default_location_precision", LocationPrecision)
+        _check_choice(settings, "search_engine", SearchEngine)
         # Search: sessions know their archive, so that a commit can update the index (search_sync).
         self.Session.configure(info={"archive": self})
+        search_sync.keep_in_step(self.Session)
         #: Update the search index after each commit that changed what it holds (else: sync_index later).
         self.index_on_commit = True
         self._index: SearchIndex | None = None
@@ -93,10 +95,17 @@ class Archive:
 
     @property
     def index(self) -> SearchIndex:
-        """The full-text search index (a cache of the database, see archive.services.search_sync)."""
+        """The full-text search index of the `search_engine` setting (a cache of the database, see
+        archive.services.search_sync)."""
         if self._index is None:
-            self._index = SearchIndex(self.index_dir, catalogue_language=self.settings["catalogue_language"])
+            self._index = self._open_index()
         return self._index
+
+    def _open_index(self) -> SearchIndex:
+        # Adding an engine: a SearchEngine value, a case here, and an entry in tests/test_search_contract.py.
+        match SearchEngine(self.settings["search_engine"]):
+            case SearchEngine.whoosh:
+                return WhooshIndex(self.index_dir, catalogue_language=self.settings["catalogue_language"])
 
     def secret_key(self) -> str:
         """The configured secret key, else the one kept in the database (made once, by whichever process is first)."""

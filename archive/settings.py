@@ -106,6 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
             "written in: search stems their words with its Snowball stemmer (transcripts are stemmed in "
             "their own language). A language without a stemmer (zh, ko, th...) stems nothing. Changing it "
             "rebuilds the search index."),
+    Setting("search_engine", "whoosh", "The engine behind full-text search (archive.search.SearchEngine). "
+            "whoosh: an index in files under the data root (index/), nothing else to run."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

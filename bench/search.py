@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.access import ANONYMOUS, SYSTEM  # noqa: E402
-from archive.search import (CollectionDoc, ItemDoc, SearchIndex, SearchRequest, SegmentDoc,  # noqa: E402
+from archive.search import (CollectionDoc, ItemDoc, WhooshIndex, SearchRequest, SegmentDoc,  # noqa: E402
                             TranscriptDoc)
 
 SEED = 20260412
@@ -178,7 +178,7 @@ class Corpus:
 
 def build_whoosh(size: int, path: Path, procs: int) -> dict[str, Any]:
     corpus = Corpus(size)
-    index = SearchIndex(path)
+    index = WhooshIndex(path)
     started = time.perf_counter()
     items = index.rebuild(corpus.items(), corpus.collections(), procs=procs)
     seconds = time.perf_counter() - started
@@ -284,7 +284,7 @@ def whoosh_query(q: str, kind: str) -> str:
     return q
 
 
-def time_whoosh(index: SearchIndex, queries: dict[str, list[str]], repeat: int = 2) -> dict[str, Any]:
+def time_whoosh(index: WhooshIndex, queries: dict[str, list[str]], repeat: int = 2) -> dict[str, Any]:
     out: dict[str, Any] = {}
     index.search(SearchRequest(q="warm up"), SYSTEM)
     for name, qs in queries.items():
@@ -340,7 +340,7 @@ def time_fts(path: Path, queries: dict[str, list[str]], *, facets: bool, repeat:
     return out
 
 
-def time_updates(index: SearchIndex, corpus: Corpus, queries: dict[str, list[str]], adds: int = 40,
+def time_updates(index: WhooshIndex, corpus: Corpus, queries: dict[str, list[str]], adds: int = 40,
                  pause: float = 0.0, first_id: int = 10**7) -> dict[str, Any]:
     """Add 300-segment transcripts (rewriting an item's documents) while a thread keeps searching,
     back to back (`pause` 0: one core busy searching all the time) or every `pause` seconds."""
@@ -406,7 +406,7 @@ def bench_size(size: int, work: Path, procs: int) -> dict[str, Any]:
     say(f"  {fts_build['segments_per_s']:,.0f} segments/s, {fts_build['size_mb']:.0f} MB")
     pristine = whoosh_path.with_name("pristine")
     shutil.copytree(whoosh_path.resolve(), pristine)  # each update run starts from the built index
-    index = SearchIndex(whoosh_path)
+    index = WhooshIndex(whoosh_path)
     say("timing whoosh queries...")
     whoosh_q = time_whoosh(index, queries)
     say("timing FTS5 queries...")
@@ -417,7 +417,7 @@ def bench_size(size: int, work: Path, procs: int) -> dict[str, Any]:
     index.close()
     shutil.rmtree(whoosh_path.resolve())
     shutil.copytree(pristine, whoosh_path.resolve())
-    index = SearchIndex(whoosh_path)
+    index = WhooshIndex(whoosh_path)
     paced = time_updates(index, corpus, queries, pause=0.1)
     index.close()
     return {"size": size, "queries": queries, "whoosh_build": whoosh_build, "fts_build": fts_build,

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from archive.access import SYSTEM
 from archive.core import Archive
-from archive.search import FacetValue, ItemDoc, SearchIndex, SearchRequest, SearchResponse, SegmentDoc, TranscriptDoc
+from archive.search import FacetValue, ItemDoc, WhooshIndex, SearchRequest, SearchResponse, SegmentDoc, TranscriptDoc
 from archive.services import Invalid
 from archive.services.filters import facet_blocks, search_filter
 from test_search_web import Corpus, _transcribe, api, corpus, page  # noqa: F401  (corpus is a fixture)
@@ -71,7 +71,7 @@ def test_language_facet_reads_as_names_and_links_by_base_code() -> None:
 # -- the engine -------------------------------------------------------------------------------------
 
 def test_dates_keep_items_whose_uncertain_interval_overlaps(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     ix.update([
         ItemDoc(1, "Spring 2019", "video", "public", "v", date_lower=date(2019, 3, 1), date_upper=date(2019, 5, 31)),
         ItemDoc(2, "A day", "video", "public", "v", date_lower=date(2019, 7, 4), date_upper=date(2019, 7, 4)),
@@ -94,7 +94,7 @@ def test_dates_keep_items_whose_uncertain_interval_overlaps(tmp_path: Path) -> N
 
 
 def test_a_language_filter_finds_segments_of_any_script(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     ix.update([ItemDoc(1, "Market", "video", "public", "v", transcripts=(
         TranscriptDoc(10, "zh-Hans", "transcript", (SegmentDoc(100, 5.0, 8.0, "我们过了鸭绿江。"),)),
         TranscriptDoc(11, "en", "transcript", (SegmentDoc(110, 1.0, 3.0, "We crossed the Yalu."),))))])

@@ -82,6 +82,8 @@ def test_a_misspelt_default_precision_is_refused_naming_the_setting(settings: di
         Archive.open({**settings, "default_location_precision": "10km"})
     with pytest.raises(SettingsError, match="default_access.*'secret'"):
         Archive.open({**settings, "default_access": "secret"})
+    with pytest.raises(SettingsError, match="search_engine.*whoosh.*'elastic'"):
+        Archive.open({**settings, "search_engine": "elastic"})
 
 
 def test_cli_ingest_takes_a_location_precision(runner: CliRunner, archive: Archive, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from archive.access import ANONYMOUS, SYSTEM, Viewer, item_filter
 from archive.core import Archive
@@ -182,6 +183,17 @@ def test_check_finds_drift_from_any_cause(archive: Archive) -> None:
     assert search_sync.check_index(archive, fix=True).fixed
     assert found(archive, "vientiane") == [first]
 
+
+
+def test_only_the_archives_own_sessions_are_watched(archive: Archive) -> None:
+    with Session(archive.engine) as session, session.begin():  # a script's own session: not the archive's
+        session.add(Item(title="Dandong by night", kind=ItemKind.video, access=AccessLevel.public))
+    assert outbox(archive) == 0 and found(archive, "dandong") == []
+    assert len(search_sync.check_index(archive).missing) == 1  # what such a session bypasses, the check finds
+    search_sync.keep_in_step(archive.Session)  # a second call must not queue every change twice
+    archive.index_on_commit = False
+    add_item(archive, "Dandong by day")
+    assert outbox(archive) == 1
 
 def test_index_rebuild_and_check_commands(archive: Archive, runner) -> None:  # type: ignore[no-untyped-def]
     ids = [add_item(archive, f"Shenyang {n}", transcript=VTT) for n in range(3)]

@@ -1,4 +1,4 @@
-"""The search index on disk: opening, the one writer at a time, rebuilding, and fresh searchers.
+"""The whoosh engine's index on disk: opening, the one writer at a time, rebuilding, and fresh searchers.
 
 * Writes are serialised across threads (an RLock) and processes (an fcntl lock on a file beside
   the index): a second writer waits its turn, it never gets whoosh's LockError.
@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from archive.search import schema as schema_mod
 from archive.search.codec import Codec
 from archive.search.storage import MemoryWriteStorage
 from archive.search.api import SearchRequest, SearchResponse
+from archive.search.contract import IndexBusy, IndexVersions
 from archive.search.documents import CollectionDoc, ItemDoc
 from archive.search.view import View, load_table
 
@@ -49,17 +49,6 @@ TIER_SEGMENTS = 8
 IDLE_MERGE = 5.0  #: seconds without writes after which small segments are merged in the background
 IDLE_MERGE_DOCS = 60_000  #: largest merge done in the background (more: `optimize` or a rebuild)
 MAX_SEGMENTS = 64  #: a commit that would leave more segments merges a tier itself
-
-
-class IndexBusy(TimeoutError):
-    """Another writer held the index longer than the caller was willing to wait."""
-
-
-@dataclass(frozen=True)
-class IndexVersions:
-    """What the index holds: item and collection ids with the version each was indexed at."""
-    items: dict[int, str]
-    collections: dict[int, str]
 
 
 def _to_merge(segments: list[Any], max_docs: int | None = None) -> list[Any]:
@@ -98,8 +87,9 @@ def _commit_policy(writer: Any, segments: list[Any]) -> list[Any]:
     return _merge(writer, segments, _to_merge(segments) or sorted(segments, key=lambda s: s.doc_count())[:2])
 
 
-class SearchIndex:
-    """Items, their transcript segments and collections, searchable as one index.
+class WhooshIndex:
+    """The whoosh engine of the search contract (archive.search.contract.SearchIndex): an index in
+    files under the data root, no server to run.
 
     The index is a cache of the database: archive.services.search_sync fills and mends it, and
     `rebuild` can always make it again. All methods may be called from any thread.

@@ -2,8 +2,8 @@
 
 1. Every flush that changes what search shows (an item's fields, tags, access, trash, its
    collection's title, its transcripts and segments; a collection's texts) writes SearchOutbox
-   rows in the same transaction, from a Session listener like the audit trail's: no service can
-   forget, and a rolled-back change queues nothing.
+   rows in the same transaction, from listeners the Archive puts on its sessionmaker
+   (`keep_in_step`): no service can forget, and a rolled-back change queues nothing.
 2. After the commit, the session's archive (`session.info["archive"]`) takes the outbox rows,
    rewrites those documents under the index's write lock, and deletes the rows only once the
    index commit is done. This runs at the edge's commit, so every caller (web, CLI, demo,
@@ -19,6 +19,7 @@ snapshot: whoever writes last has read the newest committed state, so no update 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections import defaultdict
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, event, func, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive.access import Viewer, can_see
 from archive.models import (AccessLevel, Collection, Country, Item, Journey, Leg, Place, Role, SearchOutbox, Segment,
@@ -42,7 +43,9 @@ log = logging.getLogger(__name__)
 #: Item columns whose change rewrites the item's search documents.
 INDEXED_ITEM_FIELDS = ("title", "description", "kind", "date_shot", "date_lower", "date_upper", "creator",
                        "language", "access", "collection_id", "deleted_at")
-INDEXED_COLLECTION_FIELDS = ("title", "synopsis", "description")
+#: Collection columns indexed: CollectionDoc's fields, which are named as the columns (all but id and
+#: version). Watched, read and fingerprinted from this one list.
+INDEXED_COLLECTION_FIELDS = tuple(f.name for f in dataclasses.fields(CollectionDoc) if f.name not in ("id", "version"))
 #: Place, journey and time range columns whose change rewrites the documents of the items they concern.
 INDEXED_PLACE_FIELDS = ("name", "alt_names", "country_code", "access")
 INDEXED_JOURNEY_FIELDS = ("title", "access", "collection_id")
@@ -115,7 +118,6 @@ def _linked_items(obj: Any) -> set[int]:
     return {i.id for i in (*history.added, *history.deleted) if i.id is not None}
 
 
-@event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     # Deleting a collection, a tag, a place, a leg or a journey changes its items through the
     # database's ON DELETE: note them first.
@@ -128,7 +130,6 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         noted |= noted_now
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     items: set[int] = set(session.info.pop("search_noted_items", ()))
     collections: set[int] = set()
@@ -202,7 +203,6 @@ def _after_flush(session: Session, _context: Any) -> None:
     _queue(session, items, collections)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state: Any) -> None:
     # update(Item).where(...) and delete(...) bypass flushes: queue the rows they are about to touch.
     if not (state.is_update or state.is_delete):
@@ -235,7 +235,6 @@ def _bulk_statement(state: Any) -> None:
         _queue(session, set(session.scalars(stmt.where(where) if where is not None else stmt)), set())
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if not session.info.pop("search_pending", False):
         return
@@ -248,10 +247,27 @@ def _after_commit(session: Session) -> None:
         log.exception("could not update the search index after a commit; the change waits in the outbox")
 
 
-@event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("search_pending", None)
     session.info.pop("search_noted_items", None)
+
+
+
+#: The Session events that write the outbox and sync after the commit, with their listeners.
+_LISTENERS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("before_flush", _before_flush), ("after_flush", _after_flush), ("do_orm_execute", _bulk_statement),
+    ("after_commit", _after_commit), ("after_rollback", _after_rollback))
+
+
+def keep_in_step(sessions: sessionmaker[Session]) -> None:
+    """Watch the sessions `sessions` makes: their changes queue outbox rows, their commits sync the index.
+
+    The Archive calls it on its own sessionmaker, so sessions of any other engine (another archive,
+    a script's own Session) are left alone. Calling it again on the same sessionmaker does nothing.
+    """
+    for name, listener in _LISTENERS:
+        if not event.contains(sessions, name, listener):
+            event.listen(sessions, name, listener)
 
 
 # -- 2. documents from the database ------------------------------------------------------------
@@ -484,11 +500,12 @@ def load_item_docs(session: Session, ids: Iterable[int]) -> tuple[list[ItemDoc],
 
 
 def _collection_doc(c: Any) -> CollectionDoc:
-    return CollectionDoc(c.id, c.title, _digest(c.title, c.synopsis, c.description), c.synopsis, c.description)
+    values = {name: getattr(c, name) for name in INDEXED_COLLECTION_FIELDS}
+    return CollectionDoc(id=c.id, version=_digest(*values.values()), **values)
 
 
 def load_collection_docs(session: Session, ids: Iterable[int] | None) -> tuple[list[CollectionDoc], set[int]]:
-    stmt = select(Collection.id, Collection.title, Collection.synopsis, Collection.description)
+    stmt = select(Collection.id, *(getattr(Collection, name) for name in INDEXED_COLLECTION_FIELDS))
     wanted = None if ids is None else sorted(set(ids))
     if wanted is not None:
         stmt = stmt.where(Collection.id.in_(wanted))
