@@ -174,24 +174,24 @@ def test_a_running_job_keeps_its_work_folder_when_an_ingest_starts(archive: Arch
     assert survived == [True]
 
 
-def test_cli_defers_by_flag_or_setting_and_says_what_is_left(files: Path, tmp_path: Path) -> None:
+def test_cli_defers_by_flag_or_setting_and_says_what_is_left(files: Path, tmp_path: Path, database_url: str) -> None:
     data = tmp_path / "d"
-    code, summary, stderr = ingest_json(data, "--defer-thumbnails", str(files / "portrait.jpg"))
+    code, summary, stderr = ingest_json(data, "--defer-thumbnails", str(files / "portrait.jpg"), database_url=database_url)
     assert code == 0 and len(summary["ingested"]) == 1
     assert "thumbnails of 1 item are left to the worker" in stderr
-    code, summary, stderr = ingest_json(data, str(files / "voice.opus"), env={"CROSSINGS_DEFER_THUMBNAILS": "true"})
+    code, summary, stderr = ingest_json(data, str(files / "voice.opus"), env={"CROSSINGS_DEFER_THUMBNAILS": "true"}, database_url=database_url)
     assert code == 0 and "left to the worker" in stderr
     code, summary, stderr = ingest_json(data, "--thumbnails-now", str(files / "scan.tif"),
-                                        env={"CROSSINGS_DEFER_THUMBNAILS": "true"})
+                                        env={"CROSSINGS_DEFER_THUMBNAILS": "true"}, database_url=database_url)
     assert code == 0 and "left to the worker" not in stderr
-    archive = Archive.open({"data": str(data)})
+    archive = Archive.open({"data": str(data), "database_url": database_url})
     try:
         shapes = derivative_shapes(archive)
         assert shapes["portrait.jpg"] == {} and shapes["voice.opus"] == {}
         assert set(shapes["scan.tif"]) == {"grid", "page"}
-        result = crossings(data, "verify")
+        result = crossings(data, "verify", database_url=database_url)
         assert result.returncode == 0, result.stderr  # pending thumbnails are not missing ones
-        result = crossings(data, "worker", "--once")
+        result = crossings(data, "worker", "--once", database_url=database_url)
         # the two deferred thumbnails, and the recording's proxy (withheld at the default precision)
         assert result.returncode == 0 and "3 job(s) run" in result.stderr
         assert "(make_proxy, item 2) done" in result.stderr

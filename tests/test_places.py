@@ -62,10 +62,11 @@ def test_every_country_exists_from_the_first_run(archive: Archive) -> None:
     assert countries["KP"] == "North Korea" and countries["LA"] == "Laos"
 
 
-def test_migration_upgrades_an_existing_database_and_keeps_its_rows(tmp_path: Path) -> None:
+def test_migration_upgrades_an_existing_database_and_keeps_its_rows(tmp_path: Path,
+                                                                   unmigrated_database_url: str) -> None:
     from alembic import command
 
-    archive = Archive.open({"data": str(tmp_path / "d")}, migrate=False)
+    archive = Archive.open({"data": str(tmp_path / "d"), "database_url": unmigrated_database_url}, migrate=False)
     command.upgrade(db.alembic_config(archive.engine), "0003")
     with archive.engine.begin() as conn:
         conn.execute(text("INSERT INTO items (id, title, description, kind, date_shot, creator, language, rights, "

@@ -115,20 +115,28 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def data(migrated: Path, tmp_path: Path) -> Path:
+def data(migrated: Path, tmp_path: Path, database_url: str) -> Path:
+    """The test's data root; its catalogue is a copy of `migrated`'s SQLite file, or the test's own
+    PostgreSQL database (conftest.database_url) with the same account."""
     root = tmp_path / "data"
-    shutil.copytree(migrated, root)
+    if not database_url:
+        shutil.copytree(migrated, root)
+        return root
+    archive = Archive.open({"data": str(root), "database_url": database_url})
+    with archive.session() as session:
+        accounts.create_user(session, "mina", PASSWORD, "researcher")
+    archive.close()
     return root
 
 
 @pytest.fixture
-def serve(data: Path) -> Iterator:  # type: ignore[type-arg]
+def serve(data: Path, database_url: str) -> Iterator:  # type: ignore[type-arg]
     """serve("--workers", "3", ready=3) starts `crossings serve` over the test's data root and waits
     until that many workers are ready (0: does not wait); all stop after the test."""
     started: list[Server] = []
 
     def start(*args: str, env: dict[str, str] | None = None, ready: int = 2) -> Server:
-        server = Server(data, *args, env=env)
+        server = Server(data, *args, env={"CROSSINGS_DATABASE_URL": database_url, **(env or {})})
         started.append(server)
         if ready:
             server.wait_until_ready(ready)
@@ -225,24 +233,24 @@ def test_a_login_made_by_one_server_is_accepted_by_another(serve, data: Path) ->
     assert not (data / "secret_key").exists()  # the key is in the database, not a file per node
 
 
-def test_a_data_root_secret_key_file_is_taken_over(data: Path) -> None:
+def test_a_data_root_secret_key_file_is_taken_over(data: Path, database_url: str) -> None:
     (data / "secret_key").write_text("key-from-an-older-version\n")
 
-    app = create_app({"data": str(data)})
+    app = create_app({"data": str(data), "database_url": database_url})
     app.extensions["crossings"].close()
     (data / "secret_key").unlink()  # from now on the database has it
-    again = create_app({"data": str(data)})
+    again = create_app({"data": str(data), "database_url": database_url})
 
     assert app.secret_key == again.secret_key == "key-from-an-older-version"
 
 
-def test_processes_starting_at_once_make_one_secret_key(data: Path, tmp_path: Path) -> None:
+def test_processes_starting_at_once_make_one_secret_key(data: Path, tmp_path: Path, database_url: str) -> None:
     go = tmp_path / "go"
     # Each opens the archive, then waits for the others, so that all look for the key at once.
     script = ("import sys, time, pathlib\n"
               "from archive.core import Archive\n"
               "from archive.settings import load_settings\n"
-              f"archive = Archive(load_settings({{'data': {str(data)!r}}}))\n"
+              f"archive = Archive(load_settings({{'data': {str(data)!r}, 'database_url': {database_url!r}}}))\n"
               f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.001)\n"
               "print(archive.secret_key())\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")}
@@ -254,7 +262,7 @@ def test_processes_starting_at_once_make_one_secret_key(data: Path, tmp_path: Pa
 
     assert all(proc.returncode == 0 for proc in procs)
     assert len(keys) == 1 and len(keys.pop()) == 64
-    archive = Archive.open({"data": str(data)})
+    archive = Archive.open({"data": str(data), "database_url": database_url})
     with archive.Session() as session:
         assert session.scalar(select(func.count()).select_from(AppSecret)) == 1
     archive.close()

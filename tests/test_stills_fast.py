@@ -163,12 +163,12 @@ def test_heic_derivatives(tmp_path: Path) -> None:
         assert_shows_quadrants(page)
 
 
-def test_ingest_records_the_original_size_and_drafted_thumbnails(tmp_path: Path) -> None:
+def test_ingest_records_the_original_size_and_drafted_thumbnails(tmp_path: Path, database_url: str) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     # Shown 2000x1500, coded 1500x2000: decoded at 1/2 for the 960 px page.
     stored_jpeg(folder / "turned.jpg", (2000, 1500), 6, date="2024:02:29 10:00:00")
-    archive = Archive.open({"data": str(tmp_path / "data")})
+    archive = Archive.open({"data": str(tmp_path / "data"), "database_url": database_url})
     try:
         report = ingest_paths(archive, [folder], IngestOptions())
         assert len(report.ingested) == 1, report.failed

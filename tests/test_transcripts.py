@@ -296,7 +296,7 @@ def test_cli_import_exit_codes_problems_and_export(archive: Archive, runner, tmp
 CROSSINGS = str(Path(sys.executable).with_name("crossings"))
 
 
-def test_ingest_attaches_sidecars_and_never_ingests_them(tmp_path: Path) -> None:
+def test_ingest_attaches_sidecars_and_never_ingests_them(tmp_path: Path, database_url: str) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     make_video(folder / "clip.mp4", duration=1.0)
@@ -307,7 +307,7 @@ def test_ingest_attaches_sidecars_and_never_ingests_them(tmp_path: Path) -> None
     (folder / "broken.vtt").write_text(VTT, encoding="utf-8")
     (folder / "lonely.srt").write_text(SRT, encoding="utf-8")
     data = tmp_path / "data"
-    env = {"CROSSINGS_DATA": str(data), "PATH": "/usr/bin:/bin"}
+    env = {"CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     result = subprocess.run([CROSSINGS, "ingest", "--json", "--access", "public", str(folder)], capture_output=True, text=True, env=env,
                             timeout=300)
     summary = json.loads(result.stdout)
@@ -322,7 +322,7 @@ def test_ingest_attaches_sidecars_and_never_ingests_them(tmp_path: Path) -> None
     assert failed["broken.vtt"].startswith("its media file broken.mp4 failed: ")
     assert "media file of the same name" in failed["lonely.srt"]
     assert not any(reason == "not a media file" and name.endswith((".vtt", ".srt")) for name, reason in failed.items())
-    archive = Archive.open({"data": str(data)})
+    archive = Archive.open({"data": str(data), "database_url": database_url})
     with archive.Session() as session:
         item = session.get(Item, ingested["item_id"])
         assert sorted((t.language, t.kind.value) for t in item.transcripts) == [("", "subtitles"), ("ko", "subtitles")]
