@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -179,18 +178,14 @@ def test_ingest_reads_a_batch_of_files_with_one_exiftool_call(stills: list[Path]
     assert lats == pytest.approx([LAT + i / 100 for i in range(10)])
 
 
-def test_one_call_per_batch_is_faster_than_one_per_file(tmp_path: Path) -> None:
+def test_one_call_per_batch_reads_what_one_call_each_reads(tmp_path: Path) -> None:
+    """The batch call is the fast way (bench/exiftool.py measures it): it must not read anything else."""
     paths = exiftool_write_each([(make_jpeg(tmp_path / f"{i:02d}.jpg", size=(32, 24)), xmp_gps_tags(LAT + i / 100, LON))
                                  for i in range(32)])
-    start = time.perf_counter()
     batched = mediatools.read_embedded(paths, timeout=120)
-    one_call = time.perf_counter() - start
-    start = time.perf_counter()
     single = [mediatools.read_embedded([p], timeout=60)[0] for p in paths]
-    per_file = time.perf_counter() - start
-    print(f"32 files: one exiftool call {one_call:.2f} s, one call each {per_file:.2f} s")
     assert batched == single
-    assert one_call * 3 < per_file  # perl starting up is most of a call on small files
+    assert [round(e.latitude, 2) for e in batched] == [round(LAT + i / 100, 2) for i in range(32)]
 
 
 def test_ingest_goes_on_with_a_warning_when_exiftool_fails(tmp_path: Path, archive: Archive, client: FlaskClient,
