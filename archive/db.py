@@ -128,6 +128,8 @@ def copy_catalogue(source: Engine, target: Engine, *,
                 dst.execute(table.delete())
         for table in tables:
             later = [c for c in table.columns for fk in c.foreign_keys if fk.column.table is table]
+            # Columns set on update (updated_at) keep the source's values, not the copy's time.
+            kept = [c for c in table.columns if c.onupdate is not None]
             total = src.execute(select(func.count()).select_from(table)).scalar_one()
             done = 0
             result = src.execution_options(yield_per=COPY_BATCH).execute(
@@ -135,8 +137,6 @@ def copy_catalogue(source: Engine, target: Engine, *,
             for batch in result.partitions():
                 values = [dict(row._mapping) for row in batch]
                 dst.execute(table.insert(), [{**v, **{c.name: None for c in later}} for v in values])
-                # Columns set on update (updated_at) keep the source's values, not the copy's time.
-                kept = [c for c in table.columns if c.onupdate is not None]
                 for column in later:
                     keys = [{"_key_" + k.name: v[k.name] for k in table.primary_key.columns}
                             | {"_" + c.name: v[c.name] for c in (column, *kept)}
