@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -149,6 +152,36 @@ def test_run_kills_hanging_ffmpeg_on_timeout(monkeypatch: pytest.MonkeyPatch) ->
 def test_run_names_the_signal_that_killed_the_tool() -> None:
     with pytest.raises(mediatools.ToolError, match="^sh was killed by SIGTERM: "):
         mediatools.run(["sh", "-c", "echo about to go >&2; kill -TERM $$"], timeout=10)
+
+
+def test_a_tool_dies_with_the_process_that_ran_it(tmp_path: Path) -> None:
+    """An ingest or worker killed with SIGKILL leaves no ffmpeg behind writing into its work folder."""
+    pid_file = tmp_path / "tool.pid"
+    script = ("import sys; from archive.mediatools import runner; "
+              f"runner.run(['sh', '-c', 'echo $$ > {pid_file}; exec sleep 60'], timeout=120)")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 20
+        while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        tool = int(pid_file.read_text())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while _running(tool) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _running(tool), "the tool outlived the process that started it"
+    finally:
+        parent.kill()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for init to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def test_run_reports_missing_executable() -> None:

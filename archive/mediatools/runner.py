@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import signal
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import PurePath
 
@@ -41,6 +44,24 @@ class ToolError(MediaToolError):
     """The tool exited with a non-zero status."""
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to kill this tool when the thread that started it dies.
+
+    A worker or an ingest killed with SIGKILL cannot kill its children itself; without this an
+    orphaned ffmpeg goes on writing into a work folder that recovery is clearing.
+    """
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+_PR_SET_PDEATHSIG = 1
+if sys.platform == "linux":
+    # Looked up once here: the child between fork and exec must not load libraries.
+    _prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    _CHILD_SETUP = _die_with_parent
+else:
+    _CHILD_SETUP = None
+
+
 def tool_name(args: Sequence[str]) -> str:
     """The executable's base name, for messages ("ffmpeg", not "/usr/bin/ffmpeg")."""
     return PurePath(args[0]).name if args else "?"
@@ -74,7 +95,7 @@ def run(args: list[str], *, timeout: float, input: bytes | None = None,
     try:
         # stdin is closed unless we feed it: ffmpeg otherwise reads the terminal for commands.
         proc = subprocess.Popen(args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_CHILD_SETUP)
     except FileNotFoundError as exc:
         raise MediaToolError(f"{name} not found: install {PROVIDERS.get(name, name)} and put it on PATH",
                              args_list=args) from exc
