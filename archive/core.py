@@ -17,7 +17,7 @@ from archive import db
 from archive.access import SYSTEM, Viewer
 from archive.models import AccessLevel, AppSecret, LocationPrecision, MediaFile
 from archive.search import SearchEngine, SearchIndex, WhooshIndex
-from archive.services import audit  # importing it registers the listener that records every change
+from archive.services import audit
 from archive.services import search_sync
 from archive.settings import SettingsError, load_settings
 from archive.store import Store
@@ -74,6 +74,7 @@ class Archive:
         # Search: sessions know their archive, so that a commit can update the index (search_sync).
         self.Session.configure(info={"archive": self})
         search_sync.keep_in_step(self.Session)
+        audit.record_changes(self.Session)
         #: Update the search index after each commit that changed what it holds (else: sync_index later).
         self.index_on_commit = True
         self._index: SearchIndex | None = None

@@ -7,6 +7,7 @@ import io
 from datetime import datetime, timezone
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive.access import Role, Viewer
 from archive.core import Archive
@@ -138,3 +139,13 @@ def test_entries_name_the_rows_they_join_not_their_ids(archive: Archive, client,
     assert "Hyesan" in moved and f"parent {hyesan.id}" not in moved
     ranges = client.get("/admin/log?type=range").get_data(as_text=True)
     assert "Yalu at dusk" in ranges and "tag 1 (gone)" not in ranges
+
+
+def test_only_the_archives_own_sessions_are_audited_and_each_change_once(archive: Archive) -> None:
+    """The Archive wires the audit log to its sessionmaker; a session of its own making elsewhere
+    (a script's, another archive's) writes nothing to this log, and wiring twice records once."""
+    audit.record_changes(archive.Session)
+    item_id = _item(archive)
+    with Session(archive.engine) as stranger, stranger.begin():
+        stranger.get(Item, item_id).title = "Changed outside the archive"
+    assert [e.action for e in _entries(archive)] == ["create"]

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, event, func, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive.access import SYSTEM, Viewer, item_filter
 from archive.models import (AuditEntry, BorderCrossing, Collection, CollectionGrant, Credit, Item, Journey, Leg,
@@ -169,7 +169,16 @@ def _action(obj: Any, changes: dict[str, list[Any]], default: str) -> str:
     return default
 
 
-@event.listens_for(Session, "after_flush")
+def record_changes(sessions: sessionmaker[Session]) -> None:
+    """Record every change made through the sessions `sessions` makes in the audit log.
+
+    The Archive calls it on its own sessionmaker, as it calls search_sync.keep_in_step; calling it
+    again on the same sessionmaker does nothing.
+    """
+    if not event.contains(sessions, "after_flush", _record):
+        event.listen(sessions, "after_flush", _record)
+
+
 def _record(session: Session, _context: Any) -> None:
     actor: Viewer = session.info.get("actor") or SYSTEM
     label = session.info.get("action")
