@@ -20,7 +20,7 @@ from archive.models import AccessLevel, Collection, Credit, Item, LocationPrecis
 from archive.services import Invalid, Stale, StaleBatch, audit, counted, editing, locations
 from archive.services.catalogue import ItemQuery, find_items, get_item, visible_items
 from archive.services.editing import KEEP, PublicationPreview
-from archive.services.ingest import IngestReport
+from archive.services.ingest import IngestReport, new_item_levels
 from archive.web import pages
 from archive.web.auth import editors_only
 from archive.web.context import current_archive, current_viewer, db_session
@@ -434,8 +434,8 @@ def upload() -> ResponseReturnValue:
     archive, session, viewer = current_archive(), db_session(), current_viewer()
     # The form starts at the archive's defaults (restricted, about 10 km unless changed); a client
     # that leaves a field out gets the same.
-    defaults = {"access": archive.settings["default_access"],
-                "location_precision": archive.settings["default_location_precision"]}
+    access, precision = new_item_levels(archive.settings)
+    defaults = {"access": access.value, "location_precision": precision.value}
     if request.method == "GET":
         return render_upload(defaults)
     files = [(f.filename or "", f.stream) for f in request.files.getlist("files") if f.filename]

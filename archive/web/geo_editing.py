@@ -23,6 +23,7 @@ from archive.models import (BorderCrossing, CrossingKind, Item, Journey, Leg, Lo
 from archive.services import Invalid, crossings, gaps, journeys, legs, locations, places
 from archive.services.editing import known_collections
 from archive.services.editing.fields import whole_number
+from archive.services.ingest import new_item_levels
 from archive.services.place_fields import place_label
 from archive.services.ranges import list_ranges
 from archive.web.auth import editors_only
@@ -50,10 +51,9 @@ def _form(names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _new_record_defaults() -> dict[str, str]:
-    """What a new place, journey or leg starts at, as a new item does: the archive's default access and
-    published precision (restricted, about 10 km unless changed), so nothing is public until chosen."""
-    settings = current_archive().settings
-    return {"access": settings["default_access"], "precision": settings["default_location_precision"]}
+    """A new place, journey or leg starts where a new item does (ingest.new_item_levels): nothing is public until chosen."""
+    access, precision = new_item_levels(current_archive().settings)
+    return {"access": access.value, "precision": precision.value}
 
 
 def _with_defaults(values: dict[str, str]) -> dict[str, str]:
