@@ -1,5 +1,5 @@
 // A form with data-confirm="Question?" asks before it is sent; answering no sends nothing.
-// For pages with no script of their own (the item page's scripts handle their own forms).
+// Every page loads it (base.html): deleting a range, a transcript or an account all ask the same way.
 (function () {
   "use strict";
   Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (form) {

@@ -50,11 +50,4 @@
     });
   }
 
-  Array.prototype.forEach.call(section.querySelectorAll("form[data-confirm]"), function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) {
-        event.preventDefault();
-      }
-    });
-  });
 }());

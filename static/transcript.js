@@ -157,13 +157,6 @@
     }
   }
 
-  Array.prototype.forEach.call(section.querySelectorAll("form[data-confirm]"), function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) {
-        event.preventDefault();
-      }
-    });
-  });
 
   // -- several transcripts: tabs, and the captions follow the choice ---------------------------------
 

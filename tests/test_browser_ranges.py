@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page
+from playwright.sync_api import Dialog, Page
 
 from archive.core import Archive
 from archive.models import Item
-from archive.services import accounts, editing
+from archive.services import accounts, editing, ranges
 from archive.services.ingest import IngestOptions, ingest_paths
 from archive.timecode import parse_timecode
 from browser import ARTIFACTS, logged_in_page, wait_until
@@ -154,3 +154,26 @@ def test_vocabulary_pages_in_a_browser(site: tuple[str, Page], archive: Archive,
     page.get_by_role("button", name="Rename").click()
     assert "merge 'Tumen' into 'Mekong' instead" in page.locator("#name-error").inner_text()
     page.screenshot(path=str(ARTIFACTS / "tag-rename-conflict.png"), full_page=True)
+
+
+def test_deleting_a_range_asks_first_and_no_keeps_it(site: tuple[str, Page], archive: Archive, clip_id: int) -> None:
+    base, page = site
+    with archive.session() as session:
+        ranges.add_range(session, session.get(Item, clip_id), start=1.0, end=2.0, tag_name="river crossing")
+    questions: list[str] = []
+    answers = iter([False, True])
+
+    def answer(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.goto(f"{base}/items/{clip_id}")
+    page.locator(".range__edit summary").click()
+    page.get_by_role("button", name="Delete this range").click()
+    page.wait_for_timeout(300)
+    assert page.locator(".ranges__list .range").count() == 1
+    page.get_by_role("button", name="Delete this range").click()
+    page.wait_for_url(f"{base}/items/{clip_id}*")
+    wait_until(page, "document.querySelectorAll('.ranges__list .range').length === 0")
+    assert questions == ["Delete the range 0:00:01.0–0:00:02.0 “river crossing”?"] * 2
