@@ -11,7 +11,7 @@ from sqlalchemy import select
 from archive.access import ANONYMOUS, Role, Viewer
 from archive.core import Archive
 from archive.models import AccessLevel, AuditEntry, Item, ItemKind, Tag, TimeRange
-from archive.services import Invalid, NotFound, ranges, vocabulary
+from archive.services import Invalid, NotFound, Stale, ranges, saving_version, vocabulary
 from archive.services.vocabulary import TagNode
 from conftest import csrf_token
 from test_web import RESEARCHER, add_item, text
@@ -137,6 +137,24 @@ def test_rename_tag_keeps_its_uses_and_is_labelled_in_the_audit_trail(archive: A
                                                            AuditEntry.object_id == tumen,
                                                            AuditEntry.action == "rename")).all()
     assert [e.changes["name"] for e in entries] == [["Tumen", "Tumen river"], ["Tumen river", "tumen river"]]
+
+
+def test_rename_tag_moves_the_versions_of_its_items_only(archive: Archive, catalogue: dict[str, int]) -> None:
+    """An item form opened before the rename still lists the old name: saving it must be refused as
+    stale rather than quietly create the old tag again."""
+    def versions() -> dict[str, int]:
+        with archive.Session() as session:
+            return {i.title: i.version for i in session.scalars(select(Item))}
+
+    before = versions()
+    with archive.session(MINA) as session:
+        vocabulary.rename_tag(session, _id(archive, "Tumen"), "Tumen river")
+    after = versions()
+    moved = {title for title in before if after[title] != before[title]}
+    assert moved == {"Open clip", "Boat", "Broker call"}
+    with archive.session(MINA) as session, pytest.raises(Stale):
+        with saving_version(session.get(Item, catalogue["open"]), "item", before["Open clip"]):
+            pass
 
 
 @pytest.mark.parametrize("name, message", [

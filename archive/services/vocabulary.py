@@ -193,7 +193,10 @@ def rename_tag(session: Session, tag_id: int, name: str, *, expected_version: in
                       f"{tag.name!r} into {other.name!r} instead", "name")
     with saving_version(tag, "tag", expected_version):
         if name != tag.name:
-            with audit.labelled(session, "rename"):
+            with audit.labelled(session, "rename", batch=True):
+                for item in session.scalars(select(Item).join(item_tags, item_tags.c.item_id == Item.id)
+                                            .where(item_tags.c.tag_id == tag.id)):
+                    touch(item)  # a form of the item from before the rename would bring the old name back
                 tag.name = name
     return tag
 
