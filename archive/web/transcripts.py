@@ -8,18 +8,22 @@ item page itself, with the message beside the field, answering 400; nothing is c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from markupsafe import Markup, escape
 from flask.typing import ResponseReturnValue
+from sqlalchemy import Row
 
 from archive.access import may_edit
 from archive.models import Item, Segment, Transcript, TranscriptKind
 from archive.services import Invalid, NotFound, Stale, counted
 from archive.services.catalogue import get_item
-from archive.services.transcripts import EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript
+from archive.services.transcripts import (EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript,
+                                         segment_rows)
 from archive.timecode import seconds_param
 from archive.transcripts import Problem, language_name
 from archive.web import pages
@@ -148,7 +152,7 @@ class TranscriptPanel:
         return next((t for t in tracks if t.id == self.chosen), tracks[0] if tracks else None)
 
 
-def _lines(segments: list[Segment], page: str) -> list[Line]:
+def _lines(segments: Sequence[Segment | Row[Any]], page: str) -> list[Line]:
     return [Line(s.start_sec, s.end_sec, s.speaker, s.text, f"{page}?t={seconds_param(s.start_sec)}#player",
                  same_speaker=bool(i and s.speaker and s.speaker == segments[i - 1].speaker))
             for i, s in enumerate(segments)]
@@ -157,7 +161,8 @@ def _lines(segments: list[Segment], page: str) -> list[Line]:
 @bp.app_template_global()
 def transcript_panel(item: Item, transcripts: list[Transcript]) -> TranscriptPanel:
     page = url_for("pages.item", item_id=item.id)
-    views = [TranscriptView(t, transcript_label(t), TRACK_KINDS[t.kind], _lines(t.segments, page),
+    segments = segment_rows(db_session(), transcripts)
+    views = [TranscriptView(t, transcript_label(t), TRACK_KINDS[t.kind], _lines(segments[t.id], page),
                             url_for("transcripts.export", item_id=item.id, transcript_id=t.id, fmt="vtt"),
                             url_for("transcripts.export", item_id=item.id, transcript_id=t.id, fmt="srt"))
              for t in transcripts]
