@@ -228,6 +228,13 @@ def cpu_between(before: dict[int, float], after: dict[int, float]) -> tuple[floa
     return spent, len(before.keys() - after.keys())
 
 
+def postmaster_pid(postgres: Any) -> int | None:
+    """The throwaway cluster's postmaster (its first line of postmaster.pid), whose tree is the database's CPU."""
+    if postgres is None or postgres.folder is None:
+        return None
+    return int((postgres.folder / "data" / "postmaster.pid").read_text().split()[0])
+
+
 def serve(root: Path, env: dict[str, str], port: int, workers: int | None, threads: int | None,
           log: Path) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from archive.cli import main; main()", "serve", "--port", str(port)]
@@ -310,7 +317,8 @@ def client(n: int, port: int, plan: Plan, measure_from: float, stop_at: float,
     conn.close()
 
 
-def run_load(port: int, server_pid: int, plan: Plan, clients: int, warmup: float, duration: float) -> dict[str, Any]:
+def run_load(port: int, server_pid: int, plan: Plan, clients: int, warmup: float, duration: float,
+             database_pid: int | None = None) -> dict[str, Any]:
     results: list[tuple[str, float, int]] = []
     begin = time.perf_counter()
     measure_from, stop_at = begin + warmup, begin + warmup + duration
@@ -320,8 +328,10 @@ def run_load(port: int, server_pid: int, plan: Plan, clients: int, warmup: float
         t.start()
     time.sleep(max(0.0, measure_from - time.perf_counter()))
     cpu0, own0, load0 = tree_cpu(server_pid), os.times(), os.getloadavg()
+    db0 = tree_cpu(database_pid) if database_pid else {}
     time.sleep(max(0.0, stop_at - time.perf_counter()))
     cpu1, own1, load1 = tree_cpu(server_pid), os.times(), os.getloadavg()
+    db1 = tree_cpu(database_pid) if database_pid else {}
     for t in threads:
         t.join()
     server_cpu, ended = cpu_between(cpu0, cpu1)
@@ -338,6 +348,8 @@ def run_load(port: int, server_pid: int, plan: Plan, clients: int, warmup: float
         "errors": sum(errors.values()),
         "server_cpu_s": server_cpu, "server_cpu_ms_per_request": server_cpu * 1000 / max(total, 1),
         "server_cores_busy": server_cpu / duration, "server_processes_ended": ended,
+        # PostgreSQL's own processes (the throwaway cluster's postmaster and its backends), apart.
+        "database_cpu_ms_per_request": cpu_between(db0, db1)[0] * 1000 / max(total, 1) if database_pid else None,
         "generator_cpu_s": own, "generator_cores_busy": own / duration,
         "load_before": load0, "load_after": load1,
         "pages": {page: {"count": len(v), "errors": errors[page], "p50": percentile(v, 0.5),
@@ -355,7 +367,9 @@ def report(stack: str, args: argparse.Namespace, r: dict[str, Any], concurrency:
     lines += ["", f"total: {r['requests']} requests, {r['requests_per_s']:.1f} req/s, {r['errors']} errors; "
               f"server CPU {r['server_cpu_ms_per_request']:.1f} ms a request ({r['server_cores_busy']:.2f} cores busy"
               f"{'; %d server processes ended, their CPU not counted' % r['server_processes_ended'] if r['server_processes_ended'] else ''}); "
-              f"load generator {r['generator_cores_busy']:.2f} cores ({r['generator_cpu_s']:.1f} CPU s); "
+              + (f"PostgreSQL's processes {r['database_cpu_ms_per_request']:.1f} ms a request; "
+                 if r['database_cpu_ms_per_request'] is not None else "")
+              + f"load generator {r['generator_cores_busy']:.2f} cores ({r['generator_cpu_s']:.1f} CPU s); "
               f"load average {r['load_before'][0]:.2f} before, {r['load_after'][0]:.2f} after "
               f"(1 min; 5 min {r['load_before'][1]:.2f} / {r['load_after'][1]:.2f})"]
     return "\n".join(lines)
@@ -411,7 +425,8 @@ def main() -> None:
         server = serve(root, env, port, args.workers, args.threads, log)
         try:
             say(f"load: {args.clients} clients, {args.warmup:.0f} s warm-up, {args.duration:.0f} s measured...")
-            result = run_load(port, server.pid, plan, args.clients, args.warmup, args.duration)
+            result = run_load(port, server.pid, plan, args.clients, args.warmup, args.duration,
+                              postmaster_pid(postgres))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
