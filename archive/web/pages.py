@@ -71,7 +71,7 @@ def item(item_id: int) -> str:
     return render_template("item.html", item=found, player=player_for(found), storyboard=storyboard_for(found),
                            download=download_for(found),
                            jobs=unfinished_jobs(found), job_labels=JOB_LABELS,
-                           transcripts=list_transcripts(db_session(), current_viewer(), item_id))
+                           transcripts=list_transcripts(db_session(), current_viewer(), item_id, segments=False))
 
 
 @bp.get("/collections/<id:collection_id>")
