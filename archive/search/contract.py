@@ -27,6 +27,9 @@ from archive.search.documents import CollectionDoc, ItemDoc
 class SearchEngine(enum.StrEnum):
     """The values of the `search_engine` setting."""
     whoosh = "whoosh"  #: archive.search.index.WhooshIndex: files in the data root, no server
+    #: archive.search.pg_index.PostgresIndex: tables in the catalogue's PostgreSQL database,
+    #: written in the catalogue's own transactions (every web node sees a change at once)
+    postgresql = "postgresql"
 
 
 class IndexBusy(TimeoutError):

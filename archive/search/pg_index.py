@@ -28,8 +28,11 @@ from archive.search.pg_search import PgSearch, _Languages
 from archive.search.pg_tables import (PG_SCHEMA_VERSION, collection_row, item_rows, search_collections, search_items,
                                       search_segments, search_state, search_words)
 
-#: The advisory lock key of index writers ("crossing" in ASCII, as a bigint).
+#: The advisory lock key of index writers ("crossing" in ASCII, as a bigint): held by `lock` alone,
+#: shared by the transactions that index their own changes (`hold_for_transaction`).
 LOCK_KEY = 0x63726F7373696E67
+#: Two-part advisory keys (space, id) of one item's or collection's documents, held to the commit.
+ITEM_SPACE, COLLECTION_SPACE = 0x63726F73, 0x636F6C6C
 BATCH = 500  #: items written per statement batch in a rebuild
 
 
@@ -94,6 +97,22 @@ class PostgresIndex:
                         conn.close()
         finally:
             self._rlock.release()
+
+    def hold_for_transaction(self, conn: sa.Connection, item_ids: Iterable[int],
+                             collection_ids: Iterable[int] = ()) -> bool:
+        """Prepare `conn`'s transaction to index these documents itself; False if a writer holding
+        `lock` (a rebuild, a sync) is at work, and the change should go through the outbox instead.
+
+        Locks the documents (in id order, until the commit) before the caller reads them, so two
+        transactions changing one item index it one after the other, the second from what the
+        first committed.
+        """
+        if not conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock_shared(LOCK_KEY))):
+            return False
+        for space, ids in ((ITEM_SPACE, item_ids), (COLLECTION_SPACE, collection_ids)):
+            for id_ in sorted(set(ids)):
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(space, id_)))
+        return True
 
     def write(self, conn: sa.Connection, items: Iterable[ItemDoc] = (), *, delete_items: Iterable[int] = (),
               collections: Iterable[CollectionDoc] = (), delete_collections: Iterable[int] = ()) -> None:
