@@ -24,7 +24,7 @@ from archive.access import Viewer
 from archive.search.api import SearchRequest, SearchResponse
 from archive.search.contract import IndexBusy, IndexVersions
 from archive.search.documents import CollectionDoc, ItemDoc
-from archive.search.pg_search import PgSearch, _Languages
+from archive.search.pg_search import MetaCache, PgSearch, _Languages
 from archive.search.pg_tables import (PG_SCHEMA_VERSION, collection_row, item_rows, search_collections, search_items,
                                       search_segments, search_state, search_words)
 
@@ -47,6 +47,7 @@ class PostgresIndex:
         self.catalogue_language = catalogue_language
         self._rlock = threading.RLock()
         self._local = threading.local()
+        self._metas = MetaCache()
 
     def _state(self, conn: sa.Connection) -> dict[str, str]:
         return dict(conn.execute(sa.select(search_state.c.key, search_state.c.value)).all())
@@ -187,13 +188,13 @@ class PostgresIndex:
             return SearchResponse(0, [], {}, page=max(1, request.page), per_page=request.per_page,
                                   message="The search index is not built yet.")
         with self.engine.connect() as conn:
-            return PgSearch(conn, self._languages(conn), request, viewer, confirm).run()
+            return PgSearch(conn, self._languages(conn), request, viewer, confirm, self._metas).run()
 
     def _languages(self, conn: sa.Connection) -> _Languages:
+        """The stemmer languages of the indexed items (a query word is stemmed in each), as whoosh's View has them."""
         meta = search_items.c.meta
         stems = conn.execute(sa.select(sa.func.jsonb_array_elements_text(meta["stem_languages"])).distinct()).scalars()
-        catalogue = conn.execute(sa.select(meta["catalogue_language"].astext).distinct()).scalars()
-        return _Languages(frozenset(stems), frozenset(catalogue) - {""})
+        return _Languages(frozenset(stems), frozenset({self.catalogue_language}) - {""})
 
     def versions(self) -> IndexVersions:
         with self.engine.connect() as conn:

@@ -13,6 +13,7 @@ checked with hits.SegmentCheck and marked with highlight.snippet, as there.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +57,36 @@ def _sequence(ws: Sequence[str], *, prefix: bool = False, field: str = "") -> st
     return " <-> ".join(parts)
 
 
+class MetaCache:
+    """ItemMeta by item id and version, kept between searches (as the whoosh engine keeps its
+    table), so that a search reads only ids, versions and scores of the items it matches."""
+
+    LIMIT = 500_000  #: items kept; past it the cache starts again
+
+    def __init__(self) -> None:
+        self._metas: dict[int, tuple[str, ItemMeta]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, conn: sa.Connection, wanted: list[tuple[int, str]]) -> dict[int, ItemMeta]:
+        out: dict[int, ItemMeta] = {}
+        missing = []
+        for item_id, version in wanted:
+            held = self._metas.get(item_id)
+            if held is not None and held[0] == version:
+                out[item_id] = held[1]
+            else:
+                missing.append(item_id)
+        for start in range(0, len(missing), 5000):
+            rows = conn.execute(sa.select(I.item_id, I.version, I.meta).where(I.item_id.in_(missing[start:start + 5000])))
+            fresh = {item_id: (version, ItemMeta(meta)) for item_id, version, meta in rows}
+            with self._lock:
+                if len(self._metas) + len(fresh) > self.LIMIT:
+                    self._metas = {}
+                self._metas.update(fresh)
+            out.update((item_id, meta) for item_id, (_, meta) in fresh.items())
+        return out
+
+
 @dataclasses.dataclass(frozen=True)
 class _Languages:
     """What languages_for (archive.search.searching) asks of an index."""
@@ -67,8 +98,9 @@ class PgSearch(_Search):
     """The whoosh engine's search with its matching, hits and suggestions done in SQL."""
 
     def __init__(self, conn: sa.Connection, languages: _Languages, request: SearchRequest, viewer: Viewer,
-                 confirm: Confirm | None = None) -> None:
+                 confirm: Confirm | None = None, metas: MetaCache | None = None) -> None:
         self.conn = conn
+        self.metas = metas if metas is not None else MetaCache()
         self.view = languages  # type: ignore[assignment]  # languages_for reads only these two
         self.request = request
         self.viewer = viewer
@@ -137,10 +169,12 @@ class PgSearch(_Search):
         if self.ranked_terms:
             q = tsquery(_any(sorted(set(self.ranked_terms))))
             score = sa.func.ts_rank(I.stems, q) + TITLE_WEIGHT * sa.func.ts_rank(I.title_stems, q)
-        query = sa.select(I.item_id, I.meta, score).where(level_filter(self.viewer, I.access, I.collection_id))
+        query = sa.select(I.item_id, I.version, score).where(level_filter(self.viewer, I.access, I.collection_id))
         if where is not None:
             query = query.where(where)
-        return [(item_id, ItemMeta(meta), float(s) + 1.0) for item_id, meta, s in self.conn.execute(query)]
+        rows = self.conn.execute(query).all()
+        metas = self.metas.get(self.conn, [(item_id, version) for item_id, version, _ in rows])
+        return [(item_id, metas[item_id], float(s) + 1.0) for item_id, _, s in rows if item_id in metas]
 
     # -- the parse tree as SQL -------------------------------------------------------------------
 
@@ -361,7 +395,7 @@ class PgSearch(_Search):
 
     def quiet(self) -> PgSearch:
         """A search like this one that marks and notes nothing of its own."""
-        other = PgSearch(self.conn, self.view, self.request, self.viewer)  # type: ignore[arg-type]
+        other = PgSearch(self.conn, self.view, self.request, self.viewer, metas=self.metas)  # type: ignore[arg-type]
         other.stem_languages = self.stem_languages
         other._hidden_since = self._hidden_since
         return other
@@ -371,11 +405,10 @@ class PgSearch(_Search):
         `collections_too`, a collection they may know)?"""
         check = self.quiet()
         where = check.item_match(node)
-        query = sa.select(I.meta).where(level_filter(self.viewer, I.access, I.collection_id))
+        query = sa.select(I.item_id, I.version).where(level_filter(self.viewer, I.access, I.collection_id))
         if where is not None:
             query = query.where(where)
-        for (meta,) in self.conn.execute(query):
-            item = ItemMeta(meta)
+        for item in self.metas.get(self.conn, [tuple(r) for r in self.conn.execute(query)]).values():
             if item.item_id not in self._hidden_since and self.passes(item):
                 return True
         if collections_too:
