@@ -227,9 +227,13 @@ class PgSearch(_Search):
             else:
                 self.marks.prefixes.add(last)
                 found = in_order(f"{lexeme(last)}:*")
-                if ws[:-1]:
-                    self.marks.sequences.append(ws[:-1]) if len(ws) > 2 else self.marks.words.add(ws[0])
-                    return sa.and_(found, in_order(_sequence(ws[:-1])))
+                head = ws[:-1]
+                if head:  # as the whoosh engine: the words before the prefix in order, the prefix anywhere
+                    if len(head) > 1:
+                        self.marks.sequences.append(head)
+                    else:
+                        self.marks.words.add(head[0])
+                    return sa.and_(found, in_order(_sequence(head)))
                 return found
         if term.quoted or len(ws) > 1:
             if len(ws) == 1:
