@@ -192,8 +192,7 @@ class PostgresIndex:
 
     def _languages(self, conn: sa.Connection) -> _Languages:
         """The stemmer languages of the indexed items (a query word is stemmed in each), as whoosh's View has them."""
-        meta = search_items.c.meta
-        stems = conn.execute(sa.select(sa.func.jsonb_array_elements_text(meta["stem_languages"])).distinct()).scalars()
+        stems = conn.execute(sa.select(sa.func.unnest(search_items.c.stem_languages)).distinct()).scalars()
         return _Languages(frozenset(stems), frozenset({self.catalogue_language}) - {""})
 
     def versions(self) -> IndexVersions:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from archive.models import NAMING
 from archive.search import analysis
@@ -62,6 +62,8 @@ search_items = sa.Table(
     sa.Column("access", sa.String(20), nullable=False),
     sa.Column("collection_id", sa.Integer(), nullable=True),
     sa.Column("meta", JSONB(), nullable=False),  #: schema.item_meta: facets, sorting, ranges
+    #: meta's stem_languages, apart: every search reads them all (a query word is stemmed in each)
+    sa.Column("stem_languages", ARRAY(sa.String(10)), nullable=False),
     sa.Column("stems", Vector(), nullable=False),  #: every ranked term of the item and its segments
     sa.Column("words", Vector(), nullable=False),  #: the item's own fields, positional
     sa.Column("title_stems", Vector(), nullable=False),
@@ -181,7 +183,8 @@ def item_rows(doc: ItemDoc, catalogue: str = "en") -> tuple[dict[str, Any], list
         facet_parts += [[f"{facet}:{w}" for w in words] for value, words in values.value_words(facet)
                         if value not in guarded]
     row = {"item_id": doc.id, "version": doc.version, "access": str(getattr(doc.access, "value", doc.access)),
-           "collection_id": doc.collection_id, "meta": meta, "stems": plain_vector(stems),
+           "collection_id": doc.collection_id, "meta": meta, "stem_languages": meta["stem_languages"],
+           "stems": plain_vector(stems),
            "words": positional_vector([_units(meta_text)]),
            "title_stems": plain_vector(_stems(doc.title, catalogue, catalogue)),
            "title_words": positional_vector([_units(doc.title)]),

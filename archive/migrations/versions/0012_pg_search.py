@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('access', sa.String(length=20), nullable=False),
     sa.Column('collection_id', sa.Integer(), nullable=True),
     sa.Column('meta', postgresql.JSONB(), nullable=False),
+    sa.Column('stem_languages', postgresql.ARRAY(sa.String(length=10)), nullable=False),
     sa.Column('stems', postgresql.TSVECTOR(), nullable=False),
     sa.Column('words', postgresql.TSVECTOR(), nullable=False),
     sa.Column('title_stems', postgresql.TSVECTOR(), nullable=False),
