@@ -375,7 +375,7 @@ class PgSearch(_Search):
             if len(ws) != 1 or analysis.is_cjk(ws[0]) or ws[0] in analysis.STOPWORDS or ws[0].isdigit():
                 continue
             word = ws[0]
-            if self.finds_visible(Term(word, quoted=True), collections_too=True) or self.finds_visible(term):
+            if self.in_visible_vocabulary(word) or self.finds_visible(term):
                 continue  # not misspelt: this viewer may see where the word is
             distance = 1 if len(word) < 5 else 2
             candidates = self.conn.execute(
@@ -397,6 +397,19 @@ class PgSearch(_Search):
         check = self.quiet()
         return q if check.finds_visible(parse_query(q, QUERY_FIELDS).node) else None
 
+    def in_visible_vocabulary(self, word: str) -> bool:
+        """Is `word` in an item this viewer may see, or a collection they may know? (One EXISTS each:
+        words of hidden documents count as unknown, as in the whoosh engine.)"""
+        check = self.quiet()
+        term = Term(word, quoted=True)
+        items = sa.select(I.item_id).where(level_filter(self.viewer, I.access, I.collection_id),
+                                           check.text_leaf(term, [word], collections=False))
+        if self._hidden_since:
+            items = items.where(I.item_id.not_in(sorted(self._hidden_since)))
+        collections = sa.select(C.collection_id).where(self.collection_filter(),
+                                                       check.text_leaf(term, [word], collections=True))
+        return bool(self.conn.scalar(sa.select(sa.or_(items.exists(), collections.exists()))))
+
     def quiet(self) -> PgSearch:
         """A search like this one that marks and notes nothing of its own."""
         other = PgSearch(self.conn, self.view, self.request, self.viewer, metas=self.metas)  # type: ignore[arg-type]
@@ -404,9 +417,8 @@ class PgSearch(_Search):
         other._hidden_since = self._hidden_since
         return other
 
-    def finds_visible(self, node: Node | None, *, collections_too: bool = False) -> bool:
-        """Does `node` match an item the viewer may see that passes the filters (or, with
-        `collections_too`, a collection they may know)?"""
+    def finds_visible(self, node: Node | None) -> bool:
+        """Does `node` match an item the viewer may see that passes the filters?"""
         check = self.quiet()
         where = check.item_match(node)
         query = sa.select(I.item_id, I.version).where(level_filter(self.viewer, I.access, I.collection_id))
@@ -415,10 +427,4 @@ class PgSearch(_Search):
         for item in self.metas.get(self.conn, [tuple(r) for r in self.conn.execute(query)]).values():
             if item.item_id not in self._hidden_since and self.passes(item):
                 return True
-        if collections_too:
-            where = check.item_match(node, collections=True)
-            query = sa.select(C.collection_id).where(self.collection_filter())
-            if where is not None:
-                query = query.where(where)
-            return self.conn.execute(query.limit(1)).first() is not None
         return False
