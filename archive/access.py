@@ -7,6 +7,7 @@ see is treated as absent (404), never as forbidden (403), so that its existence 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
@@ -84,6 +85,12 @@ def can_see(viewer: Viewer, item: Item) -> bool:
 
 # Items and journeys share one rule: public to all, restricted to accounts, confidential to
 # admins and to accounts granted the collection.
+
+def level_filter(viewer: Viewer, access: ColumnElement[Any], collection_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The items' rule as a WHERE clause on any columns holding an access level and a collection id
+    (the PostgreSQL search engine's copy of the items, archive.search.pg_tables)."""
+    return _level_filter(viewer, access, collection_id)
+
 
 def _level_filter(viewer: Viewer, access: ColumnElement[AccessLevel],
                   collection_id: ColumnElement[int | None]) -> ColumnElement[bool]:

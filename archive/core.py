@@ -17,6 +17,7 @@ from archive import db
 from archive.access import SYSTEM, Viewer
 from archive.models import AccessLevel, AppSecret, LocationPrecision, MediaFile
 from archive.search import SearchEngine, SearchIndex, WhooshIndex
+from archive.search.pg_index import PostgresIndex
 from archive.services import audit
 from archive.services import search_sync
 from archive.settings import SettingsError, load_settings
@@ -71,6 +72,10 @@ class Archive:
         _check_choice(settings, "default_access", AccessLevel)  # fail early on a misspelt level
         _check_choice(settings, "default_location_precision", LocationPrecision)
         _check_choice(settings, "search_engine", SearchEngine)
+        if settings["search_engine"] == SearchEngine.postgresql and self.engine.dialect.name != "postgresql":
+            raise SettingsError(f"setting 'search_engine' is 'postgresql', which keeps the index in the catalogue "
+                                f"database, but 'database_url' is a {self.engine.dialect.name} database "
+                                f"({self.engine.url.render_as_string(hide_password=True)}); use search_engine = \"whoosh\" or a PostgreSQL database_url")
         # Search: sessions know their archive, so that a commit can update the index (search_sync).
         self.Session.configure(info={"archive": self})
         search_sync.keep_in_step(self.Session)
@@ -107,6 +112,8 @@ class Archive:
         match SearchEngine(self.settings["search_engine"]):
             case SearchEngine.whoosh:
                 return WhooshIndex(self.index_dir, catalogue_language=self.settings["catalogue_language"])
+            case SearchEngine.postgresql:
+                return PostgresIndex(self.engine, catalogue_language=self.settings["catalogue_language"])
 
     def secret_key(self) -> str:
         """The configured secret key, else the one kept in the database (made once, by whichever process is first)."""

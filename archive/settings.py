@@ -107,7 +107,9 @@ SETTINGS: tuple[Setting, ...] = (
             "their own language). A language without a stemmer (zh, ko, th...) stems nothing. Changing it "
             "rebuilds the search index."),
     Setting("search_engine", "whoosh", "The engine behind full-text search (archive.search.SearchEngine). "
-            "whoosh: an index in files under the data root (index/), nothing else to run."),
+            "whoosh: an index in files under the data root (index/), nothing else to run. postgresql: tables in "
+            "the catalogue database (needs a PostgreSQL database_url), updated in the same transaction as the "
+            "catalogue, so every machine sees a change at once: the choice for several machines."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

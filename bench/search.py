@@ -1,9 +1,15 @@
-"""Search benchmark: archive.search (whoosh-reloaded) against SQLite FTS5 on one synthetic corpus.
+"""Search benchmark: the whoosh and PostgreSQL engines of archive.search against SQLite FTS5 on one synthetic corpus.
 
     .venv/bin/python bench/search.py                  # 100k and 1M segments (the 1M run takes a while)
     .venv/bin/python bench/search.py --quick          # smoke run: 20k segments
     .venv/bin/python bench/search.py --sizes 100000   # one size
     .venv/bin/python bench/search.py --json out.json  # the figures as JSON too
+    .venv/bin/python bench/search.py --engines postgresql fts   # some of the engines only
+    .venv/bin/python bench/search.py --pg-url postgresql+psycopg://u@host/postgres  # else a throwaway cluster
+
+The PostgreSQL engine gets a database of its own, migrated, on the server of --pg-url (which must
+let the user create databases), or on a throwaway PostgreSQL cluster started as the tests start
+theirs (tests/databases.py); its build's peak memory is the builder's only, not the server's.
 
 For each size, in one run:
 * build: each engine builds its index in a subprocess of its own, so that its peak memory (the
@@ -48,9 +54,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from archive import db  # noqa: E402
 from archive.access import ANONYMOUS, SYSTEM  # noqa: E402
-from archive.search import (CollectionDoc, ItemDoc, WhooshIndex, SearchRequest, SegmentDoc,  # noqa: E402
+from archive.search import (CollectionDoc, ItemDoc, SearchIndex, WhooshIndex, SearchRequest, SegmentDoc,  # noqa: E402
                             TranscriptDoc)
+from archive.search.pg_index import PostgresIndex  # noqa: E402
+
+ENGINES = ("whoosh", "postgresql", "fts")
 
 SEED = 20260412
 SEGMENTS_PER_TRANSCRIPT = 300
@@ -186,6 +196,19 @@ def build_whoosh(size: int, path: Path, procs: int) -> dict[str, Any]:
     return {"seconds": seconds, "items": items}
 
 
+def build_postgresql(size: int, path: Path) -> dict[str, Any]:
+    """`path` holds the database URL."""
+    corpus = Corpus(size)
+    engine = db.make_engine(path.read_text().strip())
+    index = PostgresIndex(engine)
+    started = time.perf_counter()
+    items = index.rebuild(corpus.items(), corpus.collections())
+    seconds = time.perf_counter() - started
+    size_bytes = index.stats()["bytes"]
+    engine.dispose()
+    return {"seconds": seconds, "items": items, "bytes": size_bytes}
+
+
 def _fts_text(text: str) -> str:
     return text
 
@@ -262,9 +285,12 @@ def run_build(kind: str, size: int, path: Path, procs: int) -> dict[str, Any]:
     result["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result["segments_per_cpu_s"] = size / max(result["cpu_seconds"], 1e-9)
     result["load_average"] = (load_before, os.getloadavg()[0])
-    target = path.resolve()
-    files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
-    result["size_mb"] = sum(p.stat().st_size for p in files) / 2**20
+    if "bytes" in result:  # in the database
+        result["size_mb"] = result["bytes"] / 2**20
+    else:
+        target = path.resolve()
+        files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
+        result["size_mb"] = sum(p.stat().st_size for p in files) / 2**20
     return result
 
 
@@ -284,7 +310,7 @@ def whoosh_query(q: str, kind: str) -> str:
     return q
 
 
-def time_whoosh(index: WhooshIndex, queries: dict[str, list[str]], repeat: int = 2) -> dict[str, Any]:
+def time_engine(index: SearchIndex, queries: dict[str, list[str]], repeat: int = 2) -> dict[str, Any]:
     out: dict[str, Any] = {}
     index.search(SearchRequest(q="warm up"), SYSTEM)
     for name, qs in queries.items():
@@ -340,7 +366,7 @@ def time_fts(path: Path, queries: dict[str, list[str]], *, facets: bool, repeat:
     return out
 
 
-def time_updates(index: WhooshIndex, corpus: Corpus, queries: dict[str, list[str]], adds: int = 40,
+def time_updates(index: SearchIndex, corpus: Corpus, queries: dict[str, list[str]], adds: int = 40,
                  pause: float = 0.0, first_id: int = 10**7) -> dict[str, Any]:
     """Add 300-segment transcripts (rewriting an item's documents) while a thread keeps searching,
     back to back (`pause` 0: one core busy searching all the time) or every `pause` seconds."""
@@ -390,69 +416,96 @@ def machine() -> str:
             f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
 
 
-def bench_size(size: int, work: Path, procs: int) -> dict[str, Any]:
+def bench_size(size: int, work: Path, procs: int, engines: list[str], pg_url: str | None) -> dict[str, Any]:
     def say(text: str) -> None:
         print(f"[{size:,}] {text}", file=sys.stderr, flush=True)
 
     corpus = Corpus(size)
     queries = corpus.queries()
-    whoosh_path, fts_path = work / f"whoosh-{size}" / "index", work / f"fts-{size}.sqlite3"
-    say(f"building the whoosh index ({procs} process(es))...")
-    whoosh_build = run_build("whoosh", size, whoosh_path, procs)
-    say(f"  {whoosh_build['segments_per_s']:,.0f} segments/s, {whoosh_build['size_mb']:.0f} MB, "
-        f"peak {whoosh_build['peak_rss_mb']:.0f} MB")
-    say("building the FTS5 index...")
-    fts_build = run_build("fts", size, fts_path, 1)
-    say(f"  {fts_build['segments_per_s']:,.0f} segments/s, {fts_build['size_mb']:.0f} MB")
-    pristine = whoosh_path.with_name("pristine")
-    shutil.copytree(whoosh_path.resolve(), pristine)  # each update run starts from the built index
-    index = WhooshIndex(whoosh_path)
-    say("timing whoosh queries...")
-    whoosh_q = time_whoosh(index, queries)
-    say("timing FTS5 queries...")
-    fts_q = time_fts(fts_path, queries, facets=False)
-    fts_facets = time_fts(fts_path, queries, facets=True)
-    say("timing transcript adds under search load...")
-    updates = time_updates(index, corpus, queries)
-    index.close()
-    shutil.rmtree(whoosh_path.resolve())
-    shutil.copytree(pristine, whoosh_path.resolve())
-    index = WhooshIndex(whoosh_path)
-    paced = time_updates(index, corpus, queries, pause=0.1)
-    index.close()
-    return {"size": size, "queries": queries, "whoosh_build": whoosh_build, "fts_build": fts_build,
-            "whoosh": whoosh_q, "fts": fts_q, "fts_facets": fts_facets, "updates": updates, "updates_paced": paced}
+    out: dict[str, Any] = {"size": size, "queries": queries, "builds": {}, "engines": {}, "updates": {},
+                           "updates_paced": {}}
+    if "fts" in engines:
+        fts_path = work / f"fts-{size}.sqlite3"
+        say("building the FTS5 index...")
+        out["builds"]["fts"] = run_build("fts", size, fts_path, 1)
+        say("timing FTS5 queries...")
+        out["fts"] = time_fts(fts_path, queries, facets=False)
+        out["fts_facets"] = time_fts(fts_path, queries, facets=True)
+    if "whoosh" in engines:
+        whoosh_path = work / f"whoosh-{size}" / "index"
+        say(f"building the whoosh index ({procs} process(es))...")
+        out["builds"]["whoosh"] = run_build("whoosh", size, whoosh_path, procs)
+        pristine = whoosh_path.with_name("pristine")
+        shutil.copytree(whoosh_path.resolve(), pristine)  # each update run starts from the built index
+        index = WhooshIndex(whoosh_path)
+        say("timing whoosh queries...")
+        out["engines"]["whoosh"] = time_engine(index, queries)
+        say("timing whoosh transcript adds under search load...")
+        out["updates"]["whoosh"] = time_updates(index, corpus, queries)
+        index.close()
+        shutil.rmtree(whoosh_path.resolve())
+        shutil.copytree(pristine, whoosh_path.resolve())
+        index = WhooshIndex(whoosh_path)
+        out["updates_paced"]["whoosh"] = time_updates(index, corpus, queries, pause=0.1)
+        index.close()
+    if "postgresql" in engines:
+        url_file = work / f"postgresql-{size}.url"
+        url_file.write_text(pg_url or "")
+        say("building the PostgreSQL engine's index...")
+        out["builds"]["postgresql"] = run_build("postgresql", size, url_file, 1)
+        engine = db.make_engine(url_file.read_text())
+        index = PostgresIndex(engine)
+        say("timing PostgreSQL engine queries...")
+        out["engines"]["postgresql"] = time_engine(index, queries)
+        say("timing PostgreSQL transcript adds under search load...")
+        out["updates"]["postgresql"] = time_updates(index, corpus, queries)
+        index.update(delete_items=range(10**7, 10**7 + 40))
+        out["updates_paced"]["postgresql"] = time_updates(index, corpus, queries, pause=0.1)
+        engine.dispose()
+    for name, build in out["builds"].items():
+        say(f"  {name} build: {build['segments_per_s']:,.0f} segments/s, {build['size_mb']:.0f} MB, "
+            f"peak {build['peak_rss_mb']:.0f} MB")
+    return out
+
+
+LABELS = {"whoosh": "whoosh (archive.search)", "postgresql": "PostgreSQL engine (archive.search)", "fts": "FTS5"}
 
 
 def report(results: list[dict[str, Any]]) -> str:
     lines = []
     for r in results:
-        size = r["size"]
-        wb, fb, up = r["whoosh_build"], r["fts_build"], r["updates"]
-        lines += [f"## {size:,} segments", "",
+        lines += [f"## {r['size']:,} segments", "",
                   "| build | segments/s (wall) | seconds | CPU seconds (segments per CPU-second) | index size | "
-                  "peak memory | load average before / after |", "|---|---|---|---|---|---|---|",
-                  f"| whoosh (archive.search) | {wb['segments_per_s']:,.0f} | {wb['seconds']:.0f} | "
-                  f"{wb['cpu_seconds']:.0f} ({wb['segments_per_cpu_s']:,.0f}) | "
-                  f"{wb['size_mb']:.0f} MB | {wb['peak_rss_mb']:.0f} MB | "
-                  f"{wb['load_average'][0]:.1f} / {wb['load_average'][1]:.1f} |",
-                  f"| FTS5 | {fb['segments_per_s']:,.0f} | {fb['seconds']:.0f} | "
-                  f"{fb['cpu_seconds']:.0f} ({fb['segments_per_cpu_s']:,.0f}) | {fb['size_mb']:.0f} MB | "
-                  f"{fb['peak_rss_mb']:.0f} MB | {fb['load_average'][0]:.1f} / {fb['load_average'][1]:.1f} |", "",
-                  "| query (top 20, snippets) | whoosh p50 / p95 ms | FTS5 p50 / p95 ms | ratio of p95 | "
-                  "FTS5 + facet counts p50 / p95 ms | items found (mean) |",
-                  "|---|---|---|---|---|---|"]
-        for name, w in r["whoosh"].items():
-            f, ff = r["fts"][name], r["fts_facets"][name]
-            lines.append(f"| {name} | {w['p50']:.1f} / {w['p95']:.1f} | {f['p50']:.1f} / {f['p95']:.1f} | "
-                         f"{w['p95'] / max(f['p95'], 0.01):.1f}x | {ff['p50']:.1f} / {ff['p95']:.1f} | "
-                         f"{w['mean_items']:.0f} |")
-        lines += ["", "| adding a 300-segment transcript | p50 ms | p95 ms | max ms | searches answered meanwhile | "
-                      "their p50 / p95 ms |", "|---|---|---|---|---|---|"]
-        for label, u in (("a thread searching back to back", up),
-                         ("a thread searching 10 times a second", r["updates_paced"])):
-            lines.append(f"| {u['adds']} adds, {label} | {u['p50']:.0f} | {u['p95']:.0f} | {u['max']:.0f} | "
-                         f"{u['searches_answered']} | {u['search_p50']:.0f} / {u['search_p95']:.0f} |")
+                  "peak memory | load average before / after |", "|---|---|---|---|---|---|---|"]
+        for name, b in r["builds"].items():
+            lines.append(f"| {LABELS[name]} | {b['segments_per_s']:,.0f} | {b['seconds']:.0f} | "
+                         f"{b['cpu_seconds']:.0f} ({b['segments_per_cpu_s']:,.0f}) | {b['size_mb']:.0f} MB | "
+                         f"{b['peak_rss_mb']:.0f} MB | {b['load_average'][0]:.1f} / {b['load_average'][1]:.1f} |")
+        engines = list(r["engines"])
+        head = "".join(f" {LABELS[e]} p50 / p95 ms |" for e in engines)
+        fts = "fts" in r
+        head += " FTS5 p50 / p95 ms | FTS5 + facet counts p50 / p95 ms |" if fts else ""
+        head += "".join(f" {e} items found (mean) |" for e in engines)
+        columns = len(engines) * 2 + (2 if fts else 0)
+        lines += ["", "| query (top 20, snippets) |" + head, "|---" * (columns + 1) + "|"]
+        names = list(r["engines"][engines[0]]) if engines else list(r.get("fts", {}))
+        for name in names:
+            row = f"| {name} |" + "".join(f" {r['engines'][e][name]['p50']:.1f} / {r['engines'][e][name]['p95']:.1f} |"
+                                          for e in engines)
+            if fts:
+                f, ff = r["fts"][name], r["fts_facets"][name]
+                row += f" {f['p50']:.1f} / {f['p95']:.1f} | {ff['p50']:.1f} / {ff['p95']:.1f} |"
+            row += "".join(f" {r['engines'][e][name]['mean_items']:.0f} |" for e in engines)
+            lines.append(row)
+        if r["updates"]:
+            lines += ["", "| adding a 300-segment transcript | p50 ms | p95 ms | max ms | "
+                          "searches answered meanwhile | their p50 / p95 ms |", "|---|---|---|---|---|---|"]
+            for e in r["updates"]:
+                for label, u in (("a thread searching back to back", r["updates"][e]),
+                                 ("a thread searching 10 times a second", r["updates_paced"][e])):
+                    lines.append(f"| {LABELS[e]}: {u['adds']} adds, {label} | {u['p50']:.0f} | {u['p95']:.0f} | "
+                                 f"{u['max']:.0f} | {u['searches_answered']} | {u['search_p50']:.0f} / "
+                                 f"{u['search_p95']:.0f} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -464,21 +517,39 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=2, help="processes for the whoosh build")
     parser.add_argument("--json", type=Path, help="write the figures here as JSON")
     parser.add_argument("--work", type=Path, help="where to build (default: a temporary folder, removed)")
-    parser.add_argument("--build", choices=["whoosh", "fts"], help=argparse.SUPPRESS)
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--pg-url", help="a PostgreSQL server (URL) on which the bench may create a database")
+    parser.add_argument("--build", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
-        build = build_whoosh if args.build == "whoosh" else build_fts
-        result = build(args.sizes[0], args.path, args.procs) if args.build == "whoosh" else \
-            build_fts(args.sizes[0], args.path)
+        if args.build == "whoosh":
+            result = build_whoosh(args.sizes[0], args.path, args.procs)
+        elif args.build == "postgresql":
+            result = build_postgresql(args.sizes[0], args.path)
+        else:
+            result = build_fts(args.sizes[0], args.path)
         print(json.dumps(result))
         return
     sizes = [20_000] if args.quick else args.sizes
     work = args.work or Path(tempfile.mkdtemp(prefix="crossings-bench-search-"))
     work.mkdir(parents=True, exist_ok=True)
+    server = None
     try:
-        results = [bench_size(size, work, args.procs) for size in sizes]
+        pg_urls: dict[int, str] = {}
+        if "postgresql" in args.engines:
+            sys.path.insert(0, str(ROOT / "tests"))
+            from databases import URL_VARIABLE, PostgresServer  # the suite's throwaway cluster, or --pg-url's
+            if args.pg_url:
+                os.environ[URL_VARIABLE] = args.pg_url
+            server = PostgresServer()
+            pg_urls = {size: server.new_database(migrated=True) for size in sizes}
+        results = [bench_size(size, work, args.procs, args.engines, pg_urls.get(size)) for size in sizes]
     finally:
+        if server is not None:
+            for url in pg_urls.values():
+                server.drop_database(url)
+            server.stop()
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     print(f"Machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f} (the machine is shared)\n")

@@ -16,14 +16,29 @@ from pathlib import Path
 
 import pytest
 
+from conftest import new_catalogue
+
+from archive import db
 from archive.access import ANONYMOUS, SYSTEM, Viewer
 from archive.models import Role
 from archive.search import (CollectionDoc, ItemDoc, RangeDoc, SearchIndex, SearchRequest, SearchResponse, SegmentDoc,
                             TranscriptDoc, ValueGuard, WhooshIndex)
+from archive.search.pg_index import PostgresIndex
+
+
+
+def _postgres_index(directory: Path, request: pytest.FixtureRequest) -> SearchIndex:
+    """A PostgresIndex in a new migrated database of the suite's PostgreSQL, dropped after the test."""
+    url = new_catalogue(request, "postgresql")
+    engine = db.make_engine(url)
+    request.addfinalizer(engine.dispose)
+    return PostgresIndex(engine)
+
 
 #: Engine name (a SearchEngine value) -> how a test gets an empty index of it in its own directory.
-ENGINES: dict[str, Callable[[Path], SearchIndex]] = {
-    "whoosh": lambda directory: WhooshIndex(directory / "index"),
+ENGINES: dict[str, Callable[[Path, pytest.FixtureRequest], SearchIndex]] = {
+    "whoosh": lambda directory, request: WhooshIndex(directory / "index"),
+    "postgresql": _postgres_index,
 }
 
 MakeIndex = Callable[..., SearchIndex]
@@ -37,7 +52,7 @@ def make_index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeI
     def make(items: Sequence[ItemDoc], collections: Sequence[CollectionDoc] = ()) -> SearchIndex:
         directory = tmp_path / f"engine{len(opened)}"
         directory.mkdir()
-        ix = ENGINES[request.param](directory)
+        ix = ENGINES[request.param](directory, request)
         ix.update(items, collections=collections)
         opened.append(ix)
         return ix

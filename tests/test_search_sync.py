@@ -15,8 +15,22 @@ from archive.models import (AccessLevel, Collection, Item, ItemKind, Role, Searc
 from archive.search import SearchRequest
 from archive.services import search_sync
 from archive.services.transcripts import import_transcript
+from archive.settings import SettingsError
 
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Kim>We crossed the Yalu at night.\n"
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def search_engine(request: pytest.FixtureRequest, database_backend: str) -> str:
+    """Each test once per engine: the postgresql engine on the PostgreSQL catalogue only."""
+    if request.param == "postgresql" and database_backend != "postgresql":
+        pytest.skip("the postgresql search engine keeps its index in a PostgreSQL catalogue")
+    return request.param
+
+
+@pytest.fixture
+def settings(settings: dict[str, object], search_engine: str) -> dict[str, object]:
+    return {**settings, "search_engine": search_engine}
 
 
 def found(archive: Archive, q: str, viewer: Viewer = SYSTEM) -> list[int]:
@@ -137,7 +151,11 @@ def test_bulk_statements_are_queued(archive: Archive) -> None:
 
 
 def test_a_crash_between_commit_and_index_write_is_mended_by_check_fix(archive: Archive, runner,  # type: ignore[no-untyped-def]
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        search_engine: str) -> None:
+    if search_engine == "postgresql":
+        pytest.skip("the postgresql engine writes the index in the catalogue's transaction: there is no "
+                    "commit between them (test_an_index_write_that_fails_undoes_the_change)")
     item_id = add_item(archive, "Seoul arrival", transcript=VTT)
 
     def crash(*args: object, **kwargs: object) -> None:
@@ -220,3 +238,67 @@ def test_transcript_import_command_updates_the_index_before_returning(archive: A
     with archive.Session() as session:
         assert session.scalar(select(Transcript.kind)) is TranscriptKind.subtitles
         assert session.scalar(select(func.count(Segment.id))) == 1
+
+
+# -- the postgresql engine: the index in the catalogue's own transaction ---------------------------
+
+@pytest.fixture
+def second_node(settings: dict[str, object], search_engine: str, tmp_path):  # type: ignore[no-untyped-def]
+    """Another archive over the same database, with a data root of its own (another machine)."""
+    if search_engine != "postgresql":
+        pytest.skip("only the postgresql engine shares its index between machines")
+    other = Archive.open({**settings, "data": str(tmp_path / "node2")})
+    yield other
+    other.close()
+
+
+def test_every_node_sees_a_change_at_once_without_an_outbox(archive: Archive, second_node: Archive) -> None:
+    item_id = add_item(archive, "Ferry to Luang Prabang", transcript=VTT)
+    assert found(second_node, "luang") == [item_id] and found(second_node, '"the yalu at night"') == [item_id]
+    with second_node.session() as session:
+        session.get(Item, item_id).access = AccessLevel.confidential
+    assert found(archive, "luang", ANONYMOUS) == [] and found(archive, "luang", SYSTEM) == [item_id]
+    assert outbox(archive) == 0 and search_sync.check_index(second_node).clean
+
+
+def test_a_change_rolled_back_leaves_the_index_as_it_was(archive: Archive, second_node: Archive) -> None:
+    item_id = add_item(archive, "Pakse market")
+    with pytest.raises(RuntimeError):
+        with archive.session() as session:
+            session.get(Item, item_id).title = "Savannakhet market"
+            session.flush()
+            raise RuntimeError("abandon")
+    assert found(second_node, "savannakhet") == [] and found(second_node, "pakse") == [item_id]
+    assert outbox(archive) == 0
+
+
+def test_an_index_write_that_fails_undoes_the_change(archive: Archive, second_node: Archive,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    item_id = add_item(archive, "Seoul arrival")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("no space left on the database's disk")
+
+    monkeypatch.setattr(type(archive.index), "write", fail)
+    with pytest.raises(OSError):
+        with archive.session() as session:
+            session.get(Item, item_id).title = "Incheon arrival"
+    monkeypatch.undo()
+    with archive.Session() as session:
+        assert session.get(Item, item_id).title == "Seoul arrival"
+    assert found(second_node, "seoul") == [item_id] and search_sync.check_index(archive).clean
+
+
+def test_changes_made_during_a_rebuild_wait_in_the_outbox_and_follow_it(archive: Archive,
+                                                                        second_node: Archive) -> None:
+    first = add_item(archive, "Vinh harbour")
+    with archive.index.lock():  # as a rebuild on another machine holds it
+        second = add_item(second_node, "Vinh station")
+        assert outbox(archive) == 1
+    search_sync.sync_index(archive)
+    assert found(archive, "vinh") == [first, second] and outbox(archive) == 0
+
+
+def test_the_postgresql_engine_is_refused_on_a_sqlite_catalogue(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SettingsError, match="'search_engine' is 'postgresql'.*but 'database_url' is a sqlite database"):
+        Archive.open({"data": str(tmp_path / "d"), "search_engine": "postgresql"})

@@ -13,8 +13,9 @@ which asks the index:
     SearchRequest(date_from=date(2019, 1, 1), date_to=None)  # date shot overlapping (see archive.services.filters)
     response.items[0].snippet_html, response.items[0].ranges  # the description's sentence; tagged time ranges
 
-The engine behind archive.index is chosen by the `search_engine` setting (SearchEngine); the
-only one so far is whoosh (archive.search.index.WhooshIndex). Query language: see
+The engine behind archive.index is chosen by the `search_engine` setting (SearchEngine): whoosh
+(archive.search.index.WhooshIndex, files in the data root) or postgresql
+(archive.search.pg_index.PostgresIndex, tables in the catalogue database). Query language: see
 archive.search.query. Facets and searchable fields: archive.search.schema.FACETS.
 """
 

@@ -6,7 +6,9 @@ and tests/test_search_contract.py runs one behavioural suite against every engin
 cannot drift apart.
 
 An engine is a cache of the database: it is given documents (archive.search.documents), never
-asks the database anything, and can always be made again by `rebuild`. There is no separate
+asks the catalogue's tables anything, and can always be made again by `rebuild` (the postgresql
+engine keeps its own tables in the same database, and also offers `write(connection, ...)` for
+search_sync to index a change in the catalogue's transaction). There is no separate
 "suggest" or "check" call: "did you mean" is `SearchResponse.suggestion` of `search`, and the
 drift check (archive.services.search_sync.check_index) compares the database with `versions`.
 """
@@ -27,6 +29,9 @@ from archive.search.documents import CollectionDoc, ItemDoc
 class SearchEngine(enum.StrEnum):
     """The values of the `search_engine` setting."""
     whoosh = "whoosh"  #: archive.search.index.WhooshIndex: files in the data root, no server
+    #: archive.search.pg_index.PostgresIndex: tables in the catalogue's PostgreSQL database,
+    #: written in the catalogue's own transactions (every web node sees a change at once)
+    postgresql = "postgresql"
 
 
 class IndexBusy(TimeoutError):

@@ -34,6 +34,7 @@ from archive.access import Viewer, can_see
 from archive.models import (AccessLevel, Collection, Country, Item, Journey, Leg, Place, Role, SearchOutbox, Segment,
                             Tag, TimeRange, Transcript, item_leg_links, item_place_links, item_tags)
 from archive.search import CollectionDoc, ItemDoc, RangeDoc, SegmentDoc, TranscriptDoc, ValueGuard
+from archive.search.pg_index import PostgresIndex
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -62,9 +63,28 @@ def _changed(obj: Any, names: Iterable[str]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
+def _in_transaction(session: Session) -> PostgresIndex | None:
+    """The archive's index, when it is written in the catalogue's own transaction (the postgresql
+    engine) and this session does not defer indexing; else None (the outbox)."""
+    archive = session.info.get("archive")
+    if archive is None or not getattr(archive, "index_on_commit", True) or session.info.get("defer_index") \
+            or archive.settings["search_engine"] != "postgresql":
+        return None
+    index = archive.index
+    return index if isinstance(index, PostgresIndex) else None
+
+
 def _queue(session: Session, items: set[int], collections: set[int]) -> None:
     items.discard(None)  # type: ignore[arg-type]
     collections.discard(None)  # type: ignore[arg-type]
+    if (items or collections) and _in_transaction(session) is not None:
+        session.info.setdefault("search_in_tx_items", set()).update(items)
+        session.info.setdefault("search_in_tx_collections", set()).update(collections)
+        return
+    _write_outbox(session, items, collections)
+
+
+def _write_outbox(session: Session, items: set[int], collections: set[int]) -> None:
     rows = ([{"object_type": "item", "object_id": i} for i in sorted(items)]
             + [{"object_type": "collection", "object_id": c} for c in sorted(collections)])
     if rows:
@@ -235,6 +255,25 @@ def _bulk_statement(state: Any) -> None:
         _queue(session, set(session.scalars(stmt.where(where) if where is not None else stmt)), set())
 
 
+def _before_commit(session: Session) -> None:
+    """The postgresql engine: index the transaction's changes in it, just before it commits."""
+    index = _in_transaction(session)
+    if index is None:
+        return
+    session.flush()  # before_commit comes before the commit's own flush: the last changes name documents too
+    if not (session.info.get("search_in_tx_items") or session.info.get("search_in_tx_collections")):
+        return
+    items = session.info.pop("search_in_tx_items", set())
+    collections = session.info.pop("search_in_tx_collections", set())
+    conn = session.connection()
+    if not index.hold_for_transaction(conn, items, collections):
+        _write_outbox(session, items, collections)  # a rebuild or a sync holds the index: it takes them after
+        return
+    docs, gone = load_item_docs(session, items)
+    collection_docs, gone_collections = load_collection_docs(session, collections)
+    index.write(conn, docs, delete_items=gone, collections=collection_docs, delete_collections=gone_collections)
+
+
 def _after_commit(session: Session) -> None:
     if not session.info.pop("search_pending", False):
         return
@@ -248,15 +287,15 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop("search_pending", None)
-    session.info.pop("search_noted_items", None)
+    for key in ("search_pending", "search_noted_items", "search_in_tx_items", "search_in_tx_collections"):
+        session.info.pop(key, None)
 
 
 
 #: The Session events that write the outbox and sync after the commit, with their listeners.
 _LISTENERS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("before_flush", _before_flush), ("after_flush", _after_flush), ("do_orm_execute", _bulk_statement),
-    ("after_commit", _after_commit), ("after_rollback", _after_rollback))
+    ("before_commit", _before_commit), ("after_commit", _after_commit), ("after_rollback", _after_rollback))
 
 
 def keep_in_step(sessions: sessionmaker[Session]) -> None:
