@@ -40,12 +40,21 @@ def data_root(tmp_path: Path) -> Path:
 
 #: The catalogues every test that touches the database runs on (browser tests: the first only).
 BACKENDS = ("sqlite", "postgresql")
+#: (catalogue, search engine) pairs a test taking `search_engine` runs on: the postgresql engine
+#: keeps its index in the catalogue, so it exists only over PostgreSQL.
+STACKS = (("sqlite", "whoosh"), ("postgresql", "whoosh"), ("postgresql", "postgresql"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each test that uses the database once per backend, and a browser test once: what it
-    checks is the page, and the pages' queries are the same on both."""
-    if "database_backend" in metafunc.fixturenames:
+    checks is the page, and the pages' queries are the same on both. A test that takes
+    `search_engine` runs once per stack instead (those of its engines marker, if any)."""
+    if "search_engine" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("engines")
+        stacks = [s for s in STACKS if marker is None or s[1] in marker.args]
+        metafunc.parametrize(("database_backend", "search_engine"), stacks, indirect=["database_backend"],
+                             ids=[f"{backend}-{engine}" for backend, engine in stacks])
+    elif "database_backend" in metafunc.fixturenames:
         browser = metafunc.definition.get_closest_marker("browser") is not None
         metafunc.parametrize("database_backend", BACKENDS[:1] if browser else BACKENDS, indirect=True)
 

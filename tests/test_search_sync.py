@@ -20,16 +20,9 @@ from archive.settings import SettingsError
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Kim>We crossed the Yalu at night.\n"
 
 
-@pytest.fixture(params=["whoosh", "postgresql"])
-def search_engine(request: pytest.FixtureRequest, database_backend: str) -> str:
-    """Each test once per engine: the postgresql engine on the PostgreSQL catalogue only."""
-    if request.param == "postgresql" and database_backend != "postgresql":
-        pytest.skip("the postgresql search engine keeps its index in a PostgreSQL catalogue")
-    return request.param
-
-
 @pytest.fixture
 def settings(settings: dict[str, object], search_engine: str) -> dict[str, object]:
+    """Each test once per stack (conftest.STACKS): search_engine is given by pytest_generate_tests."""
     return {**settings, "search_engine": search_engine}
 
 
@@ -150,12 +143,11 @@ def test_bulk_statements_are_queued(archive: Archive) -> None:
     assert found(archive, "bangkok") == []
 
 
+# The postgresql engine has no commit between the two: test_an_index_write_that_fails_undoes_the_change.
+@pytest.mark.engines("whoosh")
 def test_a_crash_between_commit_and_index_write_is_mended_by_check_fix(archive: Archive, runner,  # type: ignore[no-untyped-def]
                                                                         monkeypatch: pytest.MonkeyPatch,
                                                                         search_engine: str) -> None:
-    if search_engine == "postgresql":
-        pytest.skip("the postgresql engine writes the index in the catalogue's transaction: there is no "
-                    "commit between them (test_an_index_write_that_fails_undoes_the_change)")
     item_id = add_item(archive, "Seoul arrival", transcript=VTT)
 
     def crash(*args: object, **kwargs: object) -> None:
@@ -245,13 +237,12 @@ def test_transcript_import_command_updates_the_index_before_returning(archive: A
 @pytest.fixture
 def second_node(settings: dict[str, object], search_engine: str, tmp_path):  # type: ignore[no-untyped-def]
     """Another archive over the same database, with a data root of its own (another machine)."""
-    if search_engine != "postgresql":
-        pytest.skip("only the postgresql engine shares its index between machines")
     other = Archive.open({**settings, "data": str(tmp_path / "node2")})
     yield other
     other.close()
 
 
+@pytest.mark.engines("postgresql")  # only it shares one index between machines
 def test_every_node_sees_a_change_at_once_without_an_outbox(archive: Archive, second_node: Archive) -> None:
     item_id = add_item(archive, "Ferry to Luang Prabang", transcript=VTT)
     assert found(second_node, "luang") == [item_id] and found(second_node, '"the yalu at night"') == [item_id]
@@ -261,6 +252,7 @@ def test_every_node_sees_a_change_at_once_without_an_outbox(archive: Archive, se
     assert outbox(archive) == 0 and search_sync.check_index(second_node).clean
 
 
+@pytest.mark.engines("postgresql")  # only it shares one index between machines
 def test_a_change_rolled_back_leaves_the_index_as_it_was(archive: Archive, second_node: Archive) -> None:
     item_id = add_item(archive, "Pakse market")
     with pytest.raises(RuntimeError):
@@ -272,6 +264,7 @@ def test_a_change_rolled_back_leaves_the_index_as_it_was(archive: Archive, secon
     assert outbox(archive) == 0
 
 
+@pytest.mark.engines("postgresql")  # only it shares one index between machines
 def test_an_index_write_that_fails_undoes_the_change(archive: Archive, second_node: Archive,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     item_id = add_item(archive, "Seoul arrival")
@@ -289,6 +282,7 @@ def test_an_index_write_that_fails_undoes_the_change(archive: Archive, second_no
     assert found(second_node, "seoul") == [item_id] and search_sync.check_index(archive).clean
 
 
+@pytest.mark.engines("postgresql")  # only it shares one index between machines
 def test_changes_made_during_a_rebuild_wait_in_the_outbox_and_follow_it(archive: Archive,
                                                                         second_node: Archive) -> None:
     first = add_item(archive, "Vinh harbour")
