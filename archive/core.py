@@ -20,6 +20,7 @@ from archive.search import SearchEngine, SearchIndex, WhooshIndex
 from archive.services import audit  # importing it registers the listener that records every change
 from archive.services import search_sync
 from archive.settings import SettingsError, load_settings
+from archive.objects import LocalObjects, Objects, S3Objects
 from archive.store import Store
 
 
@@ -56,13 +57,31 @@ def shared_secret(engine: Engine, name: str, make: Callable[[], str]) -> str:
         return conn.scalars(query).one()
 
 
+class StoreBackend(enum.Enum):
+    local = "local"
+    s3 = "s3"
+
+
+def _objects(settings: dict[str, Any], data_root: Path) -> Objects:
+    """The store's backend of the store_backend setting."""
+    _check_choice(settings, "store_backend", StoreBackend)
+    match StoreBackend(settings["store_backend"]):
+        case StoreBackend.local:
+            return LocalObjects(data_root)
+        case StoreBackend.s3:
+            if not settings["s3_bucket"]:
+                raise SettingsError("setting 's3_bucket' must name a bucket when store_backend is s3")
+            return S3Objects(endpoint_url=settings["s3_endpoint_url"], bucket=settings["s3_bucket"],
+                             region=settings["s3_region"], prefix=settings["s3_prefix"])
+
+
 class Archive:
     """Settings, the data root, the database and the store of one archive."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
         self.data_root = Path(settings["data"]).expanduser().resolve()
-        self.store = Store(self.data_root)
+        self.store = Store(self.data_root, _objects(settings, self.data_root))
         self.database_url = settings["database_url"] or f"sqlite:///{self.data_root / 'crossings.sqlite3'}"
         self.engine = db.make_engine(self.database_url)
         self.Session = db.make_sessionmaker(self.engine)

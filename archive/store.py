@@ -1,4 +1,4 @@
-"""The content-addressed store of originals and their derivatives under the data root.
+"""The content-addressed store of originals and their derivatives, on the local disk or in S3.
 
 Layout (relative to the data root):
     originals/ab/cd/<sha256>          the original, byte for byte, never modified
@@ -6,7 +6,11 @@ Layout (relative to the data root):
     tmp/                              staging; anything left here is from an interrupted run
     tmp/intents/<sha256>              a file is being moved into the store; see recover()
 
-A file enters the store by rename from tmp/ (atomic on one filesystem). Before the rename an
+The files live in a backend (archive.objects): the data root itself, or an S3-compatible bucket
+holding the same keys. tmp/ is always local: staging, and the work folders ffmpeg needs real
+files in; fetch() gives a stored file as a local path (a download into tmp/ for S3, removed after).
+
+A file enters a local store by rename from tmp/ (atomic on one filesystem). Before the rename an
 intent marker is written; the caller commits the database record and then clears the marker.
 A run killed in between leaves the marker behind, and recover() removes stored files whose
 record never arrived, so the store never holds a file the catalogue does not know.
@@ -23,6 +27,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from archive.objects import LocalObjects, Objects
 
 CHUNK = 1024 * 1024
 
@@ -44,8 +51,10 @@ def sha256_file(path: Path) -> str:
 
 
 class Store:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, objects: Objects | None = None) -> None:
         self.root = root
+        #: Where originals and derivatives live; tmp/ and the intents stay under `root`.
+        self.objects: Objects = objects if objects is not None else LocalObjects(root)
         self.originals = root / "originals"
         self.derivatives = root / "derivatives"
         self.tmp = root / "tmp"
@@ -70,6 +79,52 @@ class Store:
         if root not in path.parents:
             raise ValueError(f"{relpath!r} is outside the data root")
         return path
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def size(self, relpath: str) -> int | None:
+        """The stored file's size in bytes, or None when it is not in the store."""
+        return self.objects.size(relpath)
+
+    def is_stored(self, relpath: str) -> bool:
+        return self.size(relpath) is not None
+
+    def open(self, relpath: str) -> BinaryIO:
+        """A seekable stream of a stored file (FileNotFoundError when it is not there)."""
+        return self.objects.open(relpath)
+
+    def local_path(self, relpath: str) -> Path | None:
+        """The stored file itself on the local disk, or None for a remote backend."""
+        return self.objects.local_path(relpath)
+
+    def hash(self, relpath: str) -> str | None:
+        """The SHA-256 of a stored file, read as a stream; None when it is not in the store."""
+        digest = hashlib.sha256()
+        try:
+            with self.open(relpath) as fh:
+                while chunk := fh.read(CHUNK):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return None
+        return digest.hexdigest()
+
+    @contextmanager
+    def fetch(self, relpath: str) -> Iterator[Path]:
+        """A stored file as a local path for the block (ffmpeg and Pillow need one): the file itself when
+        the store is local, else a copy downloaded into tmp/ and removed when the block ends."""
+        local = self.local_path(relpath)
+        if local is not None:
+            if not local.is_file():
+                raise FileNotFoundError(f"{relpath} is not in the store")
+            yield local
+            return
+        fd, name = tempfile.mkstemp(prefix="fetch-", dir=self.tmp)
+        try:
+            with self.open(relpath) as src, os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+            yield Path(name)
+        finally:
+            Path(name).unlink(missing_ok=True)
 
     # -- staging -----------------------------------------------------------------------------
 
@@ -107,24 +162,22 @@ class Store:
     def place_original(self, staged: Staged) -> str:
         """Move a staged file to its content address (read-only); return its relative path."""
         rel = self.original_relpath(staged.sha256)
-        dest = self.root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(staged.path, 0o444)
-        os.replace(staged.path, dest)
+        self.objects.put(rel, staged.path)
+        staged.path.unlink(missing_ok=True)  # uploaded, or already renamed away
         return rel
 
     def place_derivatives(self, sha256: str, work_dir: Path, names: list[str]) -> str:
         """Move finished derivative files from `work_dir` into the item's derivative folder."""
         rel = self.derivative_reldir(sha256)
-        dest = self.root / rel
-        dest.mkdir(parents=True, exist_ok=True)
         for name in names:
-            os.replace(work_dir / name, dest / name)
+            self.objects.put(f"{rel}/{name}", work_dir / name)
+            (work_dir / name).unlink(missing_ok=True)
         return rel
 
     def remove_sha(self, sha256: str) -> None:
-        (self.root / self.original_relpath(sha256)).unlink(missing_ok=True)
-        shutil.rmtree(self.root / self.derivative_reldir(sha256), ignore_errors=True)
+        self.objects.delete(self.original_relpath(sha256))
+        self.objects.delete_prefix(self.derivative_reldir(sha256))
 
     # -- after an interruption ---------------------------------------------------------------
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import mimetypes
 import unicodedata
-from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response, request, send_file
+from werkzeug.wsgi import wrap_file
 
 from archive.access import may_have_original
 from archive.web.context import current_archive, current_viewer, db_session
@@ -89,22 +89,35 @@ def _derivative(item_id: int, kind: str) -> Response:
     return _send(item, path, found.mime_type or "application/octet-stream", etag=f"item-{item.id}-{kind}-{found.id}")
 
 
-def _stored(relpath: str, what: str) -> Path:
-    """The file at a relative path from the catalogue, or NotFound if it is not in the store."""
+def _stored(relpath: str, what: str) -> str:
+    """The relative path from the catalogue, checked to be in the store; else NotFound."""
     try:
-        path = current_archive().store.resolve(relpath)
+        size = current_archive().store.size(relpath)
     except ValueError:
-        log.error("refusing to serve %s: recorded path %r leaves the data root", what, relpath)
+        log.error("refusing to serve %s: recorded path %r leaves the store", what, relpath)
         raise NotFound(what) from None
-    if not path.is_file():
+    if size is None:
         log.warning("%s is missing from the store: %s", what, relpath)
         raise NotFound(what)
-    return path
+    return relpath
 
 
-def _send(item: Item, path: Path, mime: str, *, etag: str) -> Response:
-    # conditional: Range requests, and 304 to an If-None-Match that names the ETag.
-    response = send_file(path, mimetype=mime, conditional=True, etag=etag, max_age=None)
+def _send(item: Item, relpath: str, mime: str, *, etag: str) -> Response:
+    """Stream a stored file through the app, so access checks and caching headers apply to every byte.
+
+    conditional: Range requests, and 304 to an If-None-Match that names the ETag. A file in S3 is read
+    as a seekable stream of ranged GETs (archive.objects), never downloaded whole first.
+    """
+    store = current_archive().store
+    local = store.local_path(relpath)
+    if local is not None:
+        response = send_file(local, mimetype=mime, conditional=True, etag=etag, max_age=None)
+    else:
+        size = store.size(relpath)
+        response = Response(wrap_file(request.environ, store.open(relpath)), mimetype=mime, direct_passthrough=True)
+        response.content_length = size
+        response.set_etag(etag)
+        response = response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return set_caching(response, item)
 
