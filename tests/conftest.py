@@ -123,6 +123,13 @@ def unmigrated_database_url(database_backend: str, request: pytest.FixtureReques
 
 
 @pytest.fixture
+def store_env(store_settings: dict[str, object]) -> dict[str, str]:
+    """store_settings as the CROSSINGS_* variables of a `crossings` subprocess (a test that wants S3 too
+    asks for `store_backend` as well)."""
+    return {f"CROSSINGS_{name.upper()}": str(value) for name, value in store_settings.items()}
+
+
+@pytest.fixture
 def settings(data_root: Path, database_url: str, store_settings: dict[str, object]) -> dict[str, object]:
     """Overrides for the archive under test; tests may add to it before `app`/`archive` are made."""
     return {"data": str(data_root), "secret_key": "test", "database_url": database_url, **store_settings}

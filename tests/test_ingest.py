@@ -24,6 +24,7 @@ from archive.models import AccessLevel, Derivative, Item, Job, JobState, MediaFi
 from archive.services.ingest import AS_AUDIO_WARNING, IngestOptions, display_path, ingest_paths
 from archive.store import Store
 from conftest import BACKENDS, PUBLISHED, new_catalogue
+from test_web import put_bytes
 from mediagen import (make_audio, make_heic, make_jpeg, make_one_picture_recording, make_pictureless_video,
                       make_png_bomb, make_text, make_tiff, make_video, probe, truncate)
 
@@ -44,8 +45,21 @@ def ingest_json(data: Path, *args: str, **kw: Any) -> tuple[int, dict[str, Any],
     return result.returncode, json.loads(result.stdout), result.stderr
 
 
-def open_archive(data: Path, database_url: str) -> Archive:
-    return Archive.open({"data": str(data), "database_url": database_url})
+def open_archive(data: Path, database_url: str, store_env: dict[str, str] | None = None) -> Archive:
+    store = {name.removeprefix("CROSSINGS_").lower(): value for name, value in (store_env or {}).items()}
+    return Archive.open({"data": str(data), "database_url": database_url, **store})
+
+
+def stored_originals(archive: Archive) -> list[str]:
+    """The checksums of the originals in the archive's store, whichever its backend."""
+    return [key.rsplit("/", 1)[-1] for key in archive.store.objects.keys("originals")]
+
+
+def tamper(archive: Archive, relpath: str, extra: bytes) -> None:
+    """Append `extra` to a stored file, as bit rot would change it, in either backend."""
+    with archive.store.open(relpath) as fh:
+        data = fh.read()
+    put_bytes(archive, relpath, data + extra)
 
 
 def regular_files(folder: Path) -> set[str]:
@@ -372,7 +386,8 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path, data
 
 
 def test_two_ingests_of_the_same_files_at_once_store_and_catalogue_each_once(corpus: Path, tmp_path: Path,
-                                                                              database_url: str) -> None:
+                                                                              database_url: str,
+                                                                              store_backend: str, store_env: dict[str, str]) -> None:
     """Two machines ingesting overlapping folders: each content is one item and one stored file, and
     every file is in one of the two summaries as ingested and in the other as a duplicate."""
     data = tmp_path / "data"
@@ -381,9 +396,9 @@ def test_two_ingests_of_the_same_files_at_once_store_and_catalogue_each_once(cor
         folder.mkdir()
         for name in names:
             (folder / name).write_bytes((corpus / name).read_bytes())
-    assert crossings(data, "db", "upgrade", database_url=database_url).returncode == 0
+    assert crossings(data, "db", "upgrade", database_url=database_url, env=store_env).returncode == 0
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")},
-           "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url}
+           "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url, **store_env}
     runs = [subprocess.Popen([CROSSINGS, "ingest", "--json", str(folder)], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) for folder in (first, second)]
     summaries = []
@@ -396,53 +411,54 @@ def test_two_ingests_of_the_same_files_at_once_store_and_catalogue_each_once(cor
     duplicates = [entry for summary in summaries for entry in summary["duplicates"]]
     assert sorted(Path(e["path"]).name for e in ingested) == ["gps.jpg", "h264.mp4", "scan.tif", "voice.opus"]
     assert sorted(Path(e["path"]).name for e in duplicates) == ["gps.jpg", "h264.mp4"]
-    archive = open_archive(data, database_url)
+    archive = open_archive(data, database_url, store_env)
     with archive.Session() as session:
         hashes = session.scalars(select(MediaFile.sha256)).all()
         assert len(hashes) == len(set(hashes)) == 4
         assert len(session.scalars(select(Item.id)).all()) == 4
-    assert len([p for p in (data / "originals").rglob("*") if p.is_file()]) == 4
-    assert crossings(data, "verify", database_url=database_url).returncode == 0
+    assert sorted(stored_originals(archive)) == sorted(hashes)
+    assert crossings(data, "verify", database_url=database_url, env=store_env).returncode == 0
 
 
 # -- fixity ----------------------------------------------------------------------------------
 
-def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: Path, tmp_path: Path, database_url: str) -> None:
+def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: Path, tmp_path: Path, database_url: str,
+                                                                       store_backend: str, store_env: dict[str, str]) -> None:
     data = tmp_path / "data"
     code, summary, _ = ingest_json(data, str(corpus / "h264.mp4"), str(corpus / "gps.jpg"),
-                                   str(corpus / "voice.opus"), database_url=database_url)
+                                   str(corpus / "voice.opus"), database_url=database_url, env=store_env)
     assert code == 0
-    assert crossings(data, "verify", database_url=database_url).returncode == 0
+    assert crossings(data, "verify", database_url=database_url, env=store_env).returncode == 0
 
-    archive = open_archive(data, database_url)
+    archive = open_archive(data, database_url, store_env)
+    store = archive.store
     with archive.Session() as session:
         medias = {m.original_name: m for m in session.scalars(select(MediaFile))}
-        video_story = data / medias["h264.mp4"].derivative("storyboard").path
-        still_grid = data / medias["gps.jpg"].derivative("grid").path
-    video_story.unlink()
-    still_grid.unlink()
-    result = crossings(data, "verify", database_url=database_url)
+        video_story = medias["h264.mp4"].derivative("storyboard").path
+        still_grid = medias["gps.jpg"].derivative("grid").path
+    store.objects.delete(video_story)
+    store.objects.delete(still_grid)
+    result = crossings(data, "verify", database_url=database_url, env=store_env)
     assert result.returncode == 1
     assert "missing storyboard" in result.stderr and "missing grid" in result.stderr
 
-    result = crossings(data, "verify", "--repair", database_url=database_url)
+    result = crossings(data, "verify", "--repair", database_url=database_url, env=store_env)
     assert result.returncode == 0, result.stderr
-    assert video_story.is_file() and still_grid.is_file()
-    assert crossings(data, "verify", database_url=database_url).returncode == 0
+    assert store.is_stored(video_story) and store.is_stored(still_grid)
+    assert crossings(data, "verify", database_url=database_url, env=store_env).returncode == 0
+    # ffmpeg's local copies of the originals and its work folders are gone
+    assert [p.name for p in (data / "tmp").iterdir() if p.name not in ("intents", ".lock")] == []
 
-    original = data / archive.store.original_relpath(medias["voice.opus"].sha256)
-    original.chmod(0o644)
-    with open(original, "ab") as fh:
-        fh.write(b"bit rot")
-    other = data / archive.store.original_relpath(medias["gps.jpg"].sha256)
-    other.unlink()
-    result = crossings(data, "verify", "--repair", "--json", database_url=database_url)
+    tamper(archive, store.original_relpath(medias["voice.opus"].sha256), b"bit rot")
+    other = store.original_relpath(medias["gps.jpg"].sha256)
+    store.objects.delete(other)
+    result = crossings(data, "verify", "--repair", "--json", database_url=database_url, env=store_env)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert [c["original_name"] for c in report["changed"]] == ["voice.opus"]
     assert [m["original_name"] for m in report["missing"]] == ["gps.jpg"]
     assert "CHANGED original" in result.stderr and "MISSING original" in result.stderr
-    assert not other.exists()  # originals are never "repaired"
+    assert not store.is_stored(other)  # originals are never "repaired"
 
 
 def test_ingest_writes_the_search_index_once_per_batch_and_leaves_nothing_behind(tmp_path: Path,
