@@ -69,10 +69,15 @@ def _objects(settings: dict[str, Any], data_root: Path) -> Objects:
         case StoreBackend.local:
             return LocalObjects(data_root)
         case StoreBackend.s3:
-            if not settings["s3_bucket"]:
-                raise SettingsError("setting 's3_bucket' must name a bucket when store_backend is s3")
-            return S3Objects(endpoint_url=settings["s3_endpoint_url"], bucket=settings["s3_bucket"],
-                             region=settings["s3_region"], prefix=settings["s3_prefix"])
+            return s3_objects(settings)
+
+
+def s3_objects(settings: dict[str, Any]) -> S3Objects:
+    """The bucket the s3_* settings name (the store's, or the target of `crossings store copy`)."""
+    if not settings["s3_bucket"]:
+        raise SettingsError("setting 's3_bucket' must name a bucket")
+    return S3Objects(endpoint_url=settings["s3_endpoint_url"], bucket=settings["s3_bucket"],
+                     region=settings["s3_region"], prefix=settings["s3_prefix"])
 
 
 class Archive:
@@ -81,9 +86,10 @@ class Archive:
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
         self.data_root = Path(settings["data"]).expanduser().resolve()
-        self.store = Store(self.data_root, _objects(settings, self.data_root))
         self.database_url = settings["database_url"] or f"sqlite:///{self.data_root / 'crossings.sqlite3'}"
         self.engine = db.make_engine(self.database_url)
+        self.store = Store(self.data_root, _objects(settings, self.data_root), self.engine,
+                           intent_lease_seconds=settings["store_intent_lease_seconds"])
         self.Session = db.make_sessionmaker(self.engine)
         #: (revision before, revision after) of the migration run when the archive was opened.
         self.migration: tuple[str | None, str] | None = None

@@ -7,6 +7,7 @@ store (archive.store) and `crossings store copy` use them.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -21,8 +22,12 @@ CHUNK = 8 * 1024 * 1024
 class Objects(Protocol):
     """What the store asks of a backend; keys are relative paths with forward slashes."""
 
-    def put(self, key: str, source: Path) -> None:
-        """Store the local file `source` under `key` (the caller removes `source` afterwards)."""
+    def put(self, key: str, source: Path, *, sha256: str = "") -> None:
+        """Store the local file `source` under `key` (the caller removes `source` afterwards); `sha256`,
+        when known, is kept with it where the backend can (checksum())."""
+
+    def checksum(self, key: str) -> str | None:
+        """The SHA-256 recorded with the object when it was put, without reading it; None if none was."""
 
     def size(self, key: str) -> int | None:
         """The stored size in bytes, or None when there is no such object."""
@@ -43,6 +48,18 @@ class Objects(Protocol):
         """The object as a local file, when the backend keeps it as one."""
 
 
+def sha256_object(objects: Objects, key: str) -> str | None:
+    """The SHA-256 of an object, read as a stream; None when there is no such object."""
+    digest = hashlib.sha256()
+    try:
+        with objects.open(key) as fh:
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
 class LocalObjects:
     """Files under a folder (the data root), written by rename when the source is on the same disk."""
 
@@ -55,7 +72,7 @@ class LocalObjects:
             raise ValueError(f"{key!r} is outside the data root")
         return path
 
-    def put(self, key: str, source: Path) -> None:
+    def put(self, key: str, source: Path, *, sha256: str = "") -> None:
         dest = self._path(key)
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -64,6 +81,9 @@ class LocalObjects:
             partial = dest.with_name(dest.name + ".partial")
             shutil.copyfile(source, partial)
             os.replace(partial, dest)
+
+    def checksum(self, key: str) -> str | None:
+        return None  # a file carries no metadata: hash it
 
     def size(self, key: str) -> int | None:
         path = self._path(key)
@@ -114,18 +134,27 @@ class S3Objects:
             raise ValueError(f"{key!r} is outside the store")
         return self.prefix + key
 
-    def put(self, key: str, source: Path) -> None:
+    def put(self, key: str, source: Path, *, sha256: str = "") -> None:
         # upload_file reads the file in parts (multipart above CHUNK): never the whole file in memory.
-        self.client.upload_file(str(source), self.bucket, self._key(key), Config=self._transfer)
+        extra = {"Metadata": {"sha256": sha256}} if sha256 else None
+        self.client.upload_file(str(source), self.bucket, self._key(key), ExtraArgs=extra, Config=self._transfer)
 
-    def size(self, key: str) -> int | None:
+    def _head(self, key: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"]
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
+
+    def size(self, key: str) -> int | None:
+        head = self._head(key)
+        return None if head is None else head["ContentLength"]
+
+    def checksum(self, key: str) -> str | None:
+        head = self._head(key)
+        return None if head is None else head.get("Metadata", {}).get("sha256") or None
 
     def open(self, key: str) -> BinaryIO:
         size = self.size(key)

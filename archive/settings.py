@@ -33,6 +33,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("s3_bucket", "", "Bucket the store's objects are kept in (it must exist)."),
     Setting("s3_prefix", "", "Key prefix inside the bucket, for several archives in one bucket. Empty: none."),
     Setting("s3_region", "us-east-1", "Region the requests are signed for."),
+    Setting("store_intent_lease_seconds", 3600.0, "How long, in seconds, a file entering the store stays its "
+            "ingest's before the store's recovery (at the start of every ingest, verify and worker, on any "
+            "node) takes the ingest for dead and removes the file if its record never arrived. Longer than "
+            "placing one file and committing its record can take."),
     Setting("database_url", "", "SQLAlchemy URL of the catalogue database. Empty: a SQLite file "
             "crossings.sqlite3 in the data root."),
     Setting("secret_key", "", "Key that signs session cookies. Empty: a random key kept in the "

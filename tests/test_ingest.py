@@ -190,21 +190,23 @@ def test_ingest_never_changes_originals(corpus: Path, tmp_path: Path, database_u
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.iterdir()} == before
 
 
-def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: Ingested,
-                                                    tmp_path: Path, database_url: str) -> None:
+def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: Ingested, tmp_path: Path, database_url: str,
+                                                    store_backend: str, store_env: dict[str, str]) -> None:
     # Work on a copy of the module's archive so other tests see it unchanged.
     data, summary = ingested.data, ingested.summary
     code, one, _ = ingest_json(tmp_path / "d", str(Path(next(e["path"] for e in summary["ingested"]
-                                                               if e["path"].endswith("hevc.mkv")))), database_url=database_url)
+                                                               if e["path"].endswith("hevc.mkv")))),
+                                   database_url=database_url, env=store_env)
     assert code == 0
-    result = crossings(tmp_path / "d", "worker", "--once", database_url=database_url)
+    result = crossings(tmp_path / "d", "worker", "--once", database_url=database_url, env=store_env)
     assert result.returncode == 0, result.stderr
-    archive = open_archive(tmp_path / "d", database_url)
+    archive = open_archive(tmp_path / "d", database_url, store_env)
     with archive.Session() as session:
         job = session.scalars(select(Job)).one()
         assert job.state is JobState.done, job.error
         proxy = session.scalars(select(Derivative).where(Derivative.kind == "proxy")).one()
-        streams = probe(tmp_path / "d" / proxy.path)["streams"]
+        with archive.store.fetch(proxy.path) as local:
+            streams = probe(local)["streams"]
         video = next(s for s in streams if s["codec_type"] == "video")
         audio = next(s for s in streams if s["codec_type"] == "audio")
         assert video["codec_name"] == "h264" and audio["codec_name"] == "aac"
@@ -362,20 +364,26 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path, data
     with catalogue.connect() as conn:
         recorded = set(conn.execute(text("SELECT sha256 FROM media_files")).scalars())
         derived = list(conn.execute(text("SELECT path FROM derivatives")).scalars())
+        in_flight = set(conn.execute(text("SELECT sha256 FROM store_intents")).scalars())
     catalogue.dispose()
     stored = {p.name for p in (data / "originals").rglob("*") if p.is_file()}
     assert 0 < len(recorded) < 43
     # No record without its file...
     assert all((data / store.original_relpath(sha)).is_file() for sha in recorded)
     assert all((data / path).is_file() for path in derived)
-    # ...and a stored file without a record only while its intent marker says it was in flight,
-    # which the next command clears.
-    in_flight = {p.name for p in (data / "tmp" / "intents").glob("*")}
+    # ...and a stored file without a record only while its intent says it was in flight, which
+    # recovery clears once the intent is older than the lease (here at once).
     assert stored - recorded <= in_flight
-    archive = open_archive(data, database_url)
+    young = open_archive(data, database_url)
+    young.recover()
+    assert stored - recorded <= {p.name for p in (data / "originals").rglob("*") if p.is_file()}  # within its lease
+    young.close()
+    archive = Archive.open({"data": str(data), "database_url": database_url, "store_intent_lease_seconds": 0})
     archive.recover()
     assert {p.name for p in (data / "originals").rglob("*") if p.is_file()} == recorded
-    assert [p for p in (data / "tmp").iterdir() if p.name not in ("intents", ".lock")] == []
+    assert [p for p in (data / "tmp").iterdir() if p.name != ".lock"] == []
+    with archive.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM store_intents")).scalar_one() == 0
 
     code, summary, _ = ingest_json(data, str(folder), database_url=database_url)
     assert code == 0, summary["failed"]
@@ -447,7 +455,7 @@ def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: 
     assert store.is_stored(video_story) and store.is_stored(still_grid)
     assert crossings(data, "verify", database_url=database_url, env=store_env).returncode == 0
     # ffmpeg's local copies of the originals and its work folders are gone
-    assert [p.name for p in (data / "tmp").iterdir() if p.name not in ("intents", ".lock")] == []
+    assert [p.name for p in (data / "tmp").iterdir() if p.name != ".lock"] == []
 
     tamper(archive, store.original_relpath(medias["voice.opus"].sha256), b"bit rot")
     other = store.original_relpath(medias["gps.jpg"].sha256)
