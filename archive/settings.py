@@ -33,6 +33,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("s3_bucket", "", "Bucket the store's objects are kept in (it must exist)."),
     Setting("s3_prefix", "", "Key prefix inside the bucket, for several archives in one bucket. Empty: none."),
     Setting("s3_region", "us-east-1", "Region the requests are signed for."),
+    Setting("s3_public_redirect_seconds", 0, "With store_backend s3: a public item's files are answered with a "
+            "redirect (302) to a presigned URL of the bucket that expires after this many seconds (at most "
+            "900), so the bytes do not pass through the app. 0: every file streams through the app. Files of "
+            "restricted and confidential items always stream through the app, so that an access change, "
+            "their no-store header and a logged view take effect at once."),
     Setting("store_intent_lease_seconds", 3600.0, "How long, in seconds, a file entering the store stays its "
             "ingest's before the store's recovery (at the start of every ingest, verify and worker, on any "
             "node) takes the ingest for dead and removes the file if its record never arrived. Longer than "

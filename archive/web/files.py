@@ -11,7 +11,7 @@ import mimetypes
 import unicodedata
 from urllib.parse import quote
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Response, redirect, request, send_file
 from werkzeug.wsgi import wrap_file
 
 from archive.access import may_have_original
@@ -41,10 +41,9 @@ def original(item_id: int) -> Response:
     path = _stored(current_archive().store.original_relpath(media.sha256), f"the original of item {item_id}")
     mime = media.mime_type or "application/octet-stream"
     inline = mime.startswith(_INLINE_PREFIXES) and mime not in _NEVER_INLINE
-    response = _send(item, path, mime if inline else "application/octet-stream", etag=media.sha256)
-    response.headers["Content-Disposition"] = content_disposition(download_name(item, mime), fallback_stem=f"item-{item.id}",
-                                                                  inline=inline)
-    return response
+    disposition = content_disposition(download_name(item, mime), fallback_stem=f"item-{item.id}", inline=inline)
+    return _send(item, path, mime if inline else "application/octet-stream", etag=media.sha256,
+                 disposition=disposition)
 
 
 @bp.get("/items/<id:item_id>/access")
@@ -59,10 +58,8 @@ def access_copy(item_id: int) -> Response:
     mime = found.mime_type or "application/octet-stream"
     # Its own checksum: it names this file and no other, and says nothing of the original's.
     etag = (found.info or {}).get("sha256") or f"item-{item.id}-{ACCESS}-{found.id}"
-    response = _send(item, path, mime, etag=etag)
-    response.headers["Content-Disposition"] = content_disposition(download_name(item, mime),
-                                                                  fallback_stem=f"item-{item.id}", inline=False)
-    return response
+    return _send(item, path, mime, etag=etag, disposition=content_disposition(
+        download_name(item, mime), fallback_stem=f"item-{item.id}", inline=False))
 
 
 @bp.get("/items/<id:item_id>/proxy")
@@ -102,13 +99,29 @@ def _stored(relpath: str, what: str) -> str:
     return relpath
 
 
-def _send(item: Item, relpath: str, mime: str, *, etag: str) -> Response:
+#: The longest a presigned URL may live, whatever s3_public_redirect_seconds says: minutes, not hours.
+MAX_REDIRECT_SECONDS = 900
+
+
+def _send(item: Item, relpath: str, mime: str, *, etag: str, disposition: str | None = None) -> Response:
     """Stream a stored file through the app, so access checks and caching headers apply to every byte.
 
     conditional: Range requests, and 304 to an If-None-Match that names the ETag. A file in S3 is read
-    as a seekable stream of ranged GETs (archive.objects), never downloaded whole first.
+    as a seekable stream of ranged GETs (archive.objects), never downloaded whole first. Only a public
+    item's file may instead be a redirect to a presigned URL (s3_public_redirect_seconds).
     """
-    store = current_archive().store
+    archive = current_archive()
+    store = archive.store
+    seconds = min(archive.settings["s3_public_redirect_seconds"], MAX_REDIRECT_SECONDS)
+    presign = getattr(store.objects, "presigned_url", None)
+    if item.access is AccessLevel.public and seconds > 0 and presign is not None:
+        params = {"ResponseContentType": mime, "ResponseCacheControl": "no-cache"}
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
+        response = redirect(presign(relpath, expires_seconds=seconds, **params), code=302)
+        # The redirect names a URL that expires: no cache may keep it.
+        response.headers["Cache-Control"] = "no-store"
+        return response
     local = store.local_path(relpath)
     if local is not None:
         response = send_file(local, mimetype=mime, conditional=True, etag=etag, max_age=None)
@@ -119,6 +132,8 @@ def _send(item: Item, relpath: str, mime: str, *, etag: str) -> Response:
         response.set_etag(etag)
         response = response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if disposition:
+        response.headers["Content-Disposition"] = disposition
     return set_caching(response, item)
 
 
