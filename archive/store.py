@@ -82,14 +82,6 @@ class Store:
     def derivative_reldir(self, sha256: str) -> str:
         return f"derivatives/{sha256[:2]}/{sha256}"
 
-    def resolve(self, relpath: str) -> Path:
-        """The absolute path of a stored file; refuses anything that would leave the data root."""
-        path = (self.root / relpath).resolve()
-        root = self.root.resolve()
-        if root not in path.parents:
-            raise ValueError(f"{relpath!r} is outside the data root")
-        return path
-
     # -- reading -----------------------------------------------------------------------------
 
     def size(self, relpath: str) -> int | None:
