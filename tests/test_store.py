@@ -23,12 +23,42 @@ CONTENT = bytes(range(256)) * 64  # 16 KiB, each position recognisable
 
 
 @pytest.fixture
-def redirecting(s3_server: SeaweedServer, settings: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> int:
-    """An S3 store whose public files redirect to presigned URLs living 120 s; returns that lifetime."""
+def s3_store(s3_server: SeaweedServer, settings: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's archive keeps its files in a new bucket of the test S3 server."""
     for name, value in s3_server.environment.items():
         monkeypatch.setenv(name, value)
-    settings.update(s3_server.settings(s3_server.new_bucket()), s3_public_redirect_seconds=120)
+    settings.update(s3_server.settings(s3_server.new_bucket()))
+
+
+@pytest.fixture
+def redirecting(s3_store: None, settings: dict[str, object]) -> int:
+    """An S3 store whose public files redirect to presigned URLs living 120 s; returns that lifetime."""
+    settings["s3_public_redirect_seconds"] = 120
     return 120
+
+
+def test_a_large_original_goes_up_and_comes_back_in_parts_never_whole(s3_store: None, archive: Archive,
+                                                                      tmp_path: Path) -> None:
+    import hashlib
+    import os
+    import tracemalloc
+    size = 40 * 1024 * 1024
+    source = tmp_path / "big.bin"
+    with open(source, "wb") as fh:
+        for _ in range(size // (1024 * 1024)):
+            fh.write(os.urandom(1024 * 1024))
+    expected = hashlib.sha256(source.read_bytes()).hexdigest()
+    tracemalloc.start()
+    try:
+        staged = archive.store.stage(source)
+        rel = archive.store.place_original(staged)  # a multipart upload from the staged copy
+        assert archive.store.hash(rel) == staged.sha256 == expected  # read back as a stream
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert archive.store.size(rel) == size
+    assert archive.store.objects.checksum(rel) == staged.sha256
+    assert peak < size // 2  # parts of 8 MiB at a time, never the whole file
 
 
 def test_public_media_redirects_to_a_presigned_url_that_expires_within_minutes(
