@@ -270,6 +270,42 @@ def db_copy(target_url: str) -> None:
     click.echo(f"to use it: CROSSINGS_DATABASE_URL={target.url.render_as_string(hide_password=True)}")
 
 
+@commands.group("store")
+def store_group() -> None:
+    """The store of originals and derivatives."""
+
+
+@store_group.command("copy")
+@with_appcontext
+def store_copy() -> None:
+    """Copy this archive's local store into the S3 bucket the s3_* settings name, verified by checksum.
+
+    Run it while store_backend is still local; an interrupted run is started again and skips what is
+    already there with the right checksum. Then set store_backend = "s3" on every node.
+    """
+    from archive.core import s3_objects
+    from archive.services.store_copy import copy_store, store_keys
+
+    archive = current_archive()
+    if archive.store.local_path("originals") is None:
+        raise click.ClickException("the store is already in S3 (store_backend is s3); copy from a local store")
+    try:
+        target = s3_objects(archive.settings)
+    except SettingsError as exc:
+        raise click.ClickException(f"{exc}: name the target bucket in s3_bucket (and s3_endpoint_url)") from exc
+    keys = store_keys(archive.store)
+    with _progress("Copying") as progress:
+        task = progress.add_task("", total=len(keys))
+        report = copy_store(archive.store, target, keys=keys, on_progress=lambda key, outcome: progress.advance(task))
+    for key, reason in report.failed:
+        err.print(f"failed {key}: {reason}", markup=False)
+    err.print(f"{counted(len(report.copied), 'file')} copied and verified, "
+              f"{counted(len(report.skipped), 'file')} already there", highlight=False)
+    if report.ok:
+        err.print('every file is in the bucket: set store_backend = "s3" on every node', highlight=False)
+    sys.exit(0 if report.ok else 1)
+
+
 @commands.group("jobs")
 def jobs_group() -> None:
     """Background jobs."""

@@ -21,6 +21,7 @@ from archive.search.pg_index import PostgresIndex
 from archive.services import audit
 from archive.services import search_sync
 from archive.settings import SettingsError, load_settings
+from archive.objects import LocalObjects, Objects, S3Objects
 from archive.store import Store
 
 
@@ -57,15 +58,39 @@ def shared_secret(engine: Engine, name: str, make: Callable[[], str]) -> str:
         return conn.scalars(query).one()
 
 
+class StoreBackend(enum.Enum):
+    local = "local"
+    s3 = "s3"
+
+
+def _objects(settings: dict[str, Any], data_root: Path) -> Objects:
+    """The store's backend of the store_backend setting."""
+    _check_choice(settings, "store_backend", StoreBackend)
+    match StoreBackend(settings["store_backend"]):
+        case StoreBackend.local:
+            return LocalObjects(data_root)
+        case StoreBackend.s3:
+            return s3_objects(settings)
+
+
+def s3_objects(settings: dict[str, Any]) -> S3Objects:
+    """The bucket the s3_* settings name (the store's, or the target of `crossings store copy`)."""
+    if not settings["s3_bucket"]:
+        raise SettingsError("setting 's3_bucket' must name a bucket")
+    return S3Objects(endpoint_url=settings["s3_endpoint_url"], bucket=settings["s3_bucket"],
+                     region=settings["s3_region"], prefix=settings["s3_prefix"])
+
+
 class Archive:
     """Settings, the data root, the database and the store of one archive."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
         self.data_root = Path(settings["data"]).expanduser().resolve()
-        self.store = Store(self.data_root)
         self.database_url = settings["database_url"] or f"sqlite:///{self.data_root / 'crossings.sqlite3'}"
         self.engine = db.make_engine(self.database_url)
+        self.store = Store(self.data_root, _objects(settings, self.data_root), self.engine,
+                           intent_lease_seconds=settings["store_intent_lease_seconds"])
         self.Session = db.make_sessionmaker(self.engine)
         #: (revision before, revision after) of the migration run when the archive was opened.
         self.migration: tuple[str | None, str] | None = None

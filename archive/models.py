@@ -769,3 +769,18 @@ def item_leg_links(item_ids: Iterable[int] | None = None) -> Subquery:
     """(item_id, leg_id) of items linked to a leg directly or through one of their time ranges;
     only of `item_ids` when given."""
     return _item_links(item_legs, "leg_id", item_ids)
+
+
+class StoreIntent(Base):
+    """A file entering the store whose catalogue record is not committed yet (archive.store.Store.intent).
+
+    In the database rather than a marker file, so that with an object store and a local folder per
+    node any node's recover() finds what another node's killed ingest left behind. Several ingests of
+    the same content may hold one each, so the checksum is not the key.
+    """
+    __tablename__ = "store_intents"
+
+    id: Mapped[intpk]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: When the ingest began placing the file; recover() treats intents older than the lease as abandoned.
+    created_at: Mapped[created_ts]

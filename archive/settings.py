@@ -24,6 +24,24 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("data", "media", "Data root: database, stored originals, derivatives and search index. "
             "A relative path is taken from the current directory."),
+    Setting("store_backend", "local", "Where originals, derivatives and access copies are kept: local (under "
+            "the data root) or s3 (an S3-compatible object store, s3_*; credentials from the environment "
+            "variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never from this file). With s3 the data "
+            "root still holds tmp/, the local work folder ffmpeg reads and writes in."),
+    Setting("s3_endpoint_url", "", "URL of the S3-compatible server, e.g. https://s3.example.org. Empty: AWS's "
+            "own endpoint for s3_region."),
+    Setting("s3_bucket", "", "Bucket the store's objects are kept in (it must exist)."),
+    Setting("s3_prefix", "", "Key prefix inside the bucket, for several archives in one bucket. Empty: none."),
+    Setting("s3_region", "us-east-1", "Region the requests are signed for."),
+    Setting("s3_public_redirect_seconds", 0, "With store_backend s3: a public item's files are answered with a "
+            "redirect (302) to a presigned URL of the bucket that expires after this many seconds (at most "
+            "900), so the bytes do not pass through the app. 0: every file streams through the app. Files of "
+            "restricted and confidential items always stream through the app, so that an access change, "
+            "their no-store header and a logged view take effect at once."),
+    Setting("store_intent_lease_seconds", 3600.0, "How long, in seconds, a file entering the store stays its "
+            "ingest's before the store's recovery (at the start of every ingest, verify and worker, on any "
+            "node) takes the ingest for dead and removes the file if its record never arrived. Longer than "
+            "placing one file and committing its record can take."),
     Setting("database_url", "", "SQLAlchemy URL of the catalogue database. Empty: a SQLite file "
             "crossings.sqlite3 in the data root."),
     Setting("secret_key", "", "Key that signs session cookies. Empty: a random key kept in the "

@@ -1,15 +1,20 @@
-"""The content-addressed store of originals and their derivatives under the data root.
+"""The content-addressed store of originals and their derivatives, on the local disk or in S3.
 
 Layout (relative to the data root):
     originals/ab/cd/<sha256>          the original, byte for byte, never modified
     derivatives/ab/<sha256>/<file>    thumbnails, storyboard, waveform, proxy
     tmp/                              staging; anything left here is from an interrupted run
-    tmp/intents/<sha256>              a file is being moved into the store; see recover()
 
-A file enters the store by rename from tmp/ (atomic on one filesystem). Before the rename an
-intent marker is written; the caller commits the database record and then clears the marker.
-A run killed in between leaves the marker behind, and recover() removes stored files whose
-record never arrived, so the store never holds a file the catalogue does not know.
+The files live in a backend (archive.objects): the data root itself, or an S3-compatible bucket
+holding the same keys. tmp/ is always local: staging, and the work folders ffmpeg needs real
+files in; fetch() gives a stored file as a local path (a download into tmp/ for S3, removed after).
+
+A file enters a local store by rename from tmp/ (atomic on one filesystem), an object store by
+upload. Before that an intent is committed to the database (store_intents); the caller commits the
+catalogue record and then clears the intent. A run killed in between leaves the intent behind, and
+recover(), on any node, removes stored files whose record never arrived once the intent is older
+than the lease, so the store never holds a file the catalogue does not know. The intents are in
+the database, not in tmp/, because with an object store each node has its own local folder.
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Engine, delete, insert, select
+
+from archive.objects import LocalObjects, Objects, sha256_object
 
 CHUNK = 1024 * 1024
 
@@ -44,15 +55,23 @@ def sha256_file(path: Path) -> str:
 
 
 class Store:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, objects: Objects | None = None, engine: Engine | None = None, *,
+                 intent_lease_seconds: float = 3600.0) -> None:
         self.root = root
+        #: Where originals and derivatives live; tmp/ stays under `root` on every node.
+        self.objects: Objects = objects if objects is not None else LocalObjects(root)
+        #: The catalogue's engine, which keeps the intents (store_intents).
+        self.engine = engine
+        self.intent_lease = timedelta(seconds=intent_lease_seconds)
         self.originals = root / "originals"
         self.derivatives = root / "derivatives"
         self.tmp = root / "tmp"
-        self.intents = self.tmp / "intents"
+        #: Marker files of versions before the intents moved into the database; recover() honours them.
+        self.legacy_intents = self.tmp / "intents"
 
     def create(self) -> None:
-        for folder in (self.originals, self.derivatives, self.tmp, self.intents):
+        folders = (self.tmp,) if self.local_path("originals") is None else (self.originals, self.derivatives, self.tmp)
+        for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
 
     # -- paths -------------------------------------------------------------------------------
@@ -63,13 +82,44 @@ class Store:
     def derivative_reldir(self, sha256: str) -> str:
         return f"derivatives/{sha256[:2]}/{sha256}"
 
-    def resolve(self, relpath: str) -> Path:
-        """The absolute path of a stored file; refuses anything that would leave the data root."""
-        path = (self.root / relpath).resolve()
-        root = self.root.resolve()
-        if root not in path.parents:
-            raise ValueError(f"{relpath!r} is outside the data root")
-        return path
+    # -- reading -----------------------------------------------------------------------------
+
+    def size(self, relpath: str) -> int | None:
+        """The stored file's size in bytes, or None when it is not in the store."""
+        return self.objects.size(relpath)
+
+    def is_stored(self, relpath: str) -> bool:
+        return self.size(relpath) is not None
+
+    def open(self, relpath: str) -> BinaryIO:
+        """A seekable stream of a stored file (FileNotFoundError when it is not there)."""
+        return self.objects.open(relpath)
+
+    def local_path(self, relpath: str) -> Path | None:
+        """The stored file itself on the local disk, or None for a remote backend."""
+        return self.objects.local_path(relpath)
+
+    def hash(self, relpath: str) -> str | None:
+        """The SHA-256 of a stored file, read as a stream; None when it is not in the store."""
+        return sha256_object(self.objects, relpath)
+
+    @contextmanager
+    def fetch(self, relpath: str) -> Iterator[Path]:
+        """A stored file as a local path for the block (ffmpeg and Pillow need one): the file itself when
+        the store is local, else a copy downloaded into tmp/ and removed when the block ends."""
+        local = self.local_path(relpath)
+        if local is not None:
+            if not local.is_file():
+                raise FileNotFoundError(f"{relpath} is not in the store")
+            yield local
+            return
+        fd, name = tempfile.mkstemp(prefix="fetch-", dir=self.tmp)
+        try:
+            with self.open(relpath) as src, os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+            yield Path(name)
+        finally:
+            Path(name).unlink(missing_ok=True)
 
     # -- staging -----------------------------------------------------------------------------
 
@@ -96,35 +146,54 @@ class Store:
 
     # -- entering the store ------------------------------------------------------------------
 
+    def _intents(self):  # type: ignore[no-untyped-def]
+        from archive.models import StoreIntent  # the store is below the models; only the table is needed
+        if self.engine is None:
+            raise RuntimeError("this store has no catalogue to keep its intents in")
+        return StoreIntent.__table__
+
     @contextmanager
     def intent(self, sha256: str) -> Iterator[None]:
-        """Mark `sha256` as entering the store until the block (and the caller's commit) ends."""
-        marker = self.intents / sha256
-        marker.write_text("")
+        """Mark `sha256` as entering the store until the block (and the caller's commit) ends.
+
+        Committed in a transaction of its own before the block, so other nodes see it at once; Core
+        statements, so the audit trail does not record it.
+        """
+        table = self._intents()
+        with self.engine.begin() as conn:  # type: ignore[union-attr]
+            intent_id = conn.execute(insert(table).values(sha256=sha256, created_at=datetime.now(timezone.utc))
+                                     .returning(table.c.id)).scalar_one()
         yield
-        marker.unlink(missing_ok=True)
+        with self.engine.begin() as conn:  # type: ignore[union-attr]
+            conn.execute(delete(table).where(table.c.id == intent_id))
+
+    def has_intent(self, sha256: str) -> bool:
+        """Is a file of this checksum entering the store right now (by any node)?"""
+        if (self.legacy_intents / sha256).exists():
+            return True
+        table = self._intents()
+        with self.engine.connect() as conn:  # type: ignore[union-attr]
+            return conn.scalar(select(table.c.id).where(table.c.sha256 == sha256).limit(1)) is not None
 
     def place_original(self, staged: Staged) -> str:
         """Move a staged file to its content address (read-only); return its relative path."""
         rel = self.original_relpath(staged.sha256)
-        dest = self.root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(staged.path, 0o444)
-        os.replace(staged.path, dest)
+        self.objects.put(rel, staged.path, sha256=staged.sha256)
+        staged.path.unlink(missing_ok=True)  # uploaded, or already renamed away
         return rel
 
     def place_derivatives(self, sha256: str, work_dir: Path, names: list[str]) -> str:
         """Move finished derivative files from `work_dir` into the item's derivative folder."""
         rel = self.derivative_reldir(sha256)
-        dest = self.root / rel
-        dest.mkdir(parents=True, exist_ok=True)
         for name in names:
-            os.replace(work_dir / name, dest / name)
+            self.objects.put(f"{rel}/{name}", work_dir / name)
+            (work_dir / name).unlink(missing_ok=True)
         return rel
 
     def remove_sha(self, sha256: str) -> None:
-        (self.root / self.original_relpath(sha256)).unlink(missing_ok=True)
-        shutil.rmtree(self.root / self.derivative_reldir(sha256), ignore_errors=True)
+        self.objects.delete(self.original_relpath(sha256))
+        self.objects.delete_prefix(self.derivative_reldir(sha256))
 
     # -- after an interruption ---------------------------------------------------------------
 
@@ -138,34 +207,50 @@ class Store:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def recover(self, is_recorded: Callable[[str], bool]) -> list[str]:
-        """Finish what an interrupted run left: drop unrecorded stored files and stale staging.
+    def recover(self, is_recorded: Callable[[str], bool], now: datetime | None = None) -> list[str]:
+        """Finish what interrupted runs left: drop unrecorded stored files and this node's stale staging.
 
-        Returns the checksums whose files were removed. Does nothing while another process is
-        writing into the store (it holds working()).
+        Returns the checksums whose files were removed. Intents (of any node) older than the lease are
+        abandoned: their files go unless recorded. This node's tmp/ is emptied only while no process
+        here is writing into the store (they hold working(), a lock on the local folder alone).
         """
-        removed: list[str] = []
+        removed = self._recover_intents(is_recorded, now or datetime.now(timezone.utc))
         with open(self.tmp / ".lock", "a") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return removed
             try:
-                removed = self._recover(is_recorded)
+                removed += self._recover_local(is_recorded)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return removed
 
-    def _recover(self, is_recorded: Callable[[str], bool]) -> list[str]:
+    def _recover_intents(self, is_recorded: Callable[[str], bool], now: datetime) -> list[str]:
+        table = self._intents()
+        cutoff = now - self.intent_lease
+        with self.engine.connect() as conn:  # type: ignore[union-attr]
+            stale = conn.execute(select(table.c.id, table.c.sha256).where(table.c.created_at < cutoff)).all()
+            live = set(conn.scalars(select(table.c.sha256).where(table.c.created_at >= cutoff)))
         removed = []
-        for marker in sorted(self.intents.glob("*")):
+        for intent_id, sha in stale:
+            if sha not in live and sha not in removed and not is_recorded(sha):
+                self.remove_sha(sha)
+                removed.append(sha)
+            with self.engine.begin() as conn:  # type: ignore[union-attr]
+                conn.execute(delete(table).where(table.c.id == intent_id))
+        return removed
+
+    def _recover_local(self, is_recorded: Callable[[str], bool]) -> list[str]:
+        removed = []
+        for marker in sorted(self.legacy_intents.glob("*")):
             sha = marker.name
             if not is_recorded(sha):
                 self.remove_sha(sha)
                 removed.append(sha)
             marker.unlink(missing_ok=True)
         for leftover in self.tmp.iterdir():
-            if leftover == self.intents or leftover.name == ".lock":
+            if leftover.name == ".lock":
                 continue
             if leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)

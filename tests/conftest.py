@@ -14,6 +14,7 @@ from archive.app import create_app
 from archive.core import Archive
 from archive.models import AccessLevel, LocationPrecision
 from databases import PostgresServer
+from objectstores import SeaweedServer
 
 # Keep the developer's own settings out of the tests.
 _ENV_PREFIX = "CROSSINGS_"
@@ -57,6 +58,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     elif "database_backend" in metafunc.fixturenames:
         browser = metafunc.definition.get_closest_marker("browser") is not None
         metafunc.parametrize("database_backend", BACKENDS[:1] if browser else BACKENDS, indirect=True)
+    if "store_backend" in metafunc.fixturenames:
+        metafunc.parametrize("store_backend", STORE_BACKENDS, indirect=True)
+
+
+#: Where the store keeps its files in the tests that ask for `store_backend`: those that touch the
+#: store (ingest, serving, verify, the worker's derivatives), not the whole suite.
+STORE_BACKENDS = ("local", "s3")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedServer]:
+    """This test process's S3 server (tests/objectstores.py), started on first use."""
+    server = SeaweedServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store_settings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The store settings of the test's `store_backend` (none: local), with an S3 bucket of its own.
+
+    The credentials go into the environment, as in production, so CLI subprocesses get them too.
+    """
+    if "store_backend" not in request.fixturenames or request.getfixturevalue("store_backend") == "local":
+        return {}
+    server: SeaweedServer = request.getfixturevalue("s3_server")
+    for name, value in server.environment.items():
+        monkeypatch.setenv(name, value)
+    return server.settings(server.new_bucket())
 
 
 @pytest.fixture(scope="session")
@@ -97,9 +132,16 @@ def unmigrated_database_url(database_backend: str, request: pytest.FixtureReques
 
 
 @pytest.fixture
-def settings(data_root: Path, database_url: str) -> dict[str, object]:
+def store_env(store_settings: dict[str, object]) -> dict[str, str]:
+    """store_settings as the CROSSINGS_* variables of a `crossings` subprocess (a test that wants S3 too
+    asks for `store_backend` as well)."""
+    return {f"CROSSINGS_{name.upper()}": str(value) for name, value in store_settings.items()}
+
+
+@pytest.fixture
+def settings(data_root: Path, database_url: str, store_settings: dict[str, object]) -> dict[str, object]:
     """Overrides for the archive under test; tests may add to it before `app`/`archive` are made."""
-    return {"data": str(data_root), "secret_key": "test", "database_url": database_url}
+    return {"data": str(data_root), "secret_key": "test", "database_url": database_url, **store_settings}
 
 
 @pytest.fixture

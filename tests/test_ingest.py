@@ -24,6 +24,7 @@ from archive.models import AccessLevel, Derivative, Item, Job, JobState, MediaFi
 from archive.services.ingest import AS_AUDIO_WARNING, IngestOptions, display_path, ingest_paths
 from archive.store import Store
 from conftest import BACKENDS, PUBLISHED, new_catalogue
+from test_web import put_bytes
 from mediagen import (make_audio, make_heic, make_jpeg, make_one_picture_recording, make_pictureless_video,
                       make_png_bomb, make_text, make_tiff, make_video, probe, truncate)
 
@@ -44,8 +45,21 @@ def ingest_json(data: Path, *args: str, **kw: Any) -> tuple[int, dict[str, Any],
     return result.returncode, json.loads(result.stdout), result.stderr
 
 
-def open_archive(data: Path, database_url: str) -> Archive:
-    return Archive.open({"data": str(data), "database_url": database_url})
+def open_archive(data: Path, database_url: str, store_env: dict[str, str] | None = None) -> Archive:
+    store = {name.removeprefix("CROSSINGS_").lower(): value for name, value in (store_env or {}).items()}
+    return Archive.open({"data": str(data), "database_url": database_url, **store})
+
+
+def stored_originals(archive: Archive) -> list[str]:
+    """The checksums of the originals in the archive's store, whichever its backend."""
+    return [key.rsplit("/", 1)[-1] for key in archive.store.objects.keys("originals")]
+
+
+def tamper(archive: Archive, relpath: str, extra: bytes) -> None:
+    """Append `extra` to a stored file, as bit rot would change it, in either backend."""
+    with archive.store.open(relpath) as fh:
+        data = fh.read()
+    put_bytes(archive, relpath, data + extra)
 
 
 def regular_files(folder: Path) -> set[str]:
@@ -176,21 +190,23 @@ def test_ingest_never_changes_originals(corpus: Path, tmp_path: Path, database_u
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.iterdir()} == before
 
 
-def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: Ingested,
-                                                    tmp_path: Path, database_url: str) -> None:
+def test_proxy_job_makes_web_mp4_and_h264_gets_none(ingested: Ingested, tmp_path: Path, database_url: str,
+                                                    store_backend: str, store_env: dict[str, str]) -> None:
     # Work on a copy of the module's archive so other tests see it unchanged.
     data, summary = ingested.data, ingested.summary
     code, one, _ = ingest_json(tmp_path / "d", str(Path(next(e["path"] for e in summary["ingested"]
-                                                               if e["path"].endswith("hevc.mkv")))), database_url=database_url)
+                                                               if e["path"].endswith("hevc.mkv")))),
+                                   database_url=database_url, env=store_env)
     assert code == 0
-    result = crossings(tmp_path / "d", "worker", "--once", database_url=database_url)
+    result = crossings(tmp_path / "d", "worker", "--once", database_url=database_url, env=store_env)
     assert result.returncode == 0, result.stderr
-    archive = open_archive(tmp_path / "d", database_url)
+    archive = open_archive(tmp_path / "d", database_url, store_env)
     with archive.Session() as session:
         job = session.scalars(select(Job)).one()
         assert job.state is JobState.done, job.error
         proxy = session.scalars(select(Derivative).where(Derivative.kind == "proxy")).one()
-        streams = probe(tmp_path / "d" / proxy.path)["streams"]
+        with archive.store.fetch(proxy.path) as local:
+            streams = probe(local)["streams"]
         video = next(s for s in streams if s["codec_type"] == "video")
         audio = next(s for s in streams if s["codec_type"] == "audio")
         assert video["codec_name"] == "h264" and audio["codec_name"] == "aac"
@@ -348,20 +364,26 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path, data
     with catalogue.connect() as conn:
         recorded = set(conn.execute(text("SELECT sha256 FROM media_files")).scalars())
         derived = list(conn.execute(text("SELECT path FROM derivatives")).scalars())
+        in_flight = set(conn.execute(text("SELECT sha256 FROM store_intents")).scalars())
     catalogue.dispose()
     stored = {p.name for p in (data / "originals").rglob("*") if p.is_file()}
     assert 0 < len(recorded) < 43
     # No record without its file...
     assert all((data / store.original_relpath(sha)).is_file() for sha in recorded)
     assert all((data / path).is_file() for path in derived)
-    # ...and a stored file without a record only while its intent marker says it was in flight,
-    # which the next command clears.
-    in_flight = {p.name for p in (data / "tmp" / "intents").glob("*")}
+    # ...and a stored file without a record only while its intent says it was in flight, which
+    # recovery clears once the intent is older than the lease (here at once).
     assert stored - recorded <= in_flight
-    archive = open_archive(data, database_url)
+    young = open_archive(data, database_url)
+    young.recover()
+    assert stored - recorded <= {p.name for p in (data / "originals").rglob("*") if p.is_file()}  # within its lease
+    young.close()
+    archive = Archive.open({"data": str(data), "database_url": database_url, "store_intent_lease_seconds": 0})
     archive.recover()
     assert {p.name for p in (data / "originals").rglob("*") if p.is_file()} == recorded
-    assert [p for p in (data / "tmp").iterdir() if p.name not in ("intents", ".lock")] == []
+    assert [p for p in (data / "tmp").iterdir() if p.name != ".lock"] == []
+    with archive.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM store_intents")).scalar_one() == 0
 
     code, summary, _ = ingest_json(data, str(folder), database_url=database_url)
     assert code == 0, summary["failed"]
@@ -372,7 +394,8 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path, data
 
 
 def test_two_ingests_of_the_same_files_at_once_store_and_catalogue_each_once(corpus: Path, tmp_path: Path,
-                                                                              database_url: str) -> None:
+                                                                              database_url: str,
+                                                                              store_backend: str, store_env: dict[str, str]) -> None:
     """Two machines ingesting overlapping folders: each content is one item and one stored file, and
     every file is in one of the two summaries as ingested and in the other as a duplicate."""
     data = tmp_path / "data"
@@ -381,9 +404,9 @@ def test_two_ingests_of_the_same_files_at_once_store_and_catalogue_each_once(cor
         folder.mkdir()
         for name in names:
             (folder / name).write_bytes((corpus / name).read_bytes())
-    assert crossings(data, "db", "upgrade", database_url=database_url).returncode == 0
+    assert crossings(data, "db", "upgrade", database_url=database_url, env=store_env).returncode == 0
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")},
-           "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url}
+           "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url, **store_env}
     runs = [subprocess.Popen([CROSSINGS, "ingest", "--json", str(folder)], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) for folder in (first, second)]
     summaries = []
@@ -396,53 +419,54 @@ def test_two_ingests_of_the_same_files_at_once_store_and_catalogue_each_once(cor
     duplicates = [entry for summary in summaries for entry in summary["duplicates"]]
     assert sorted(Path(e["path"]).name for e in ingested) == ["gps.jpg", "h264.mp4", "scan.tif", "voice.opus"]
     assert sorted(Path(e["path"]).name for e in duplicates) == ["gps.jpg", "h264.mp4"]
-    archive = open_archive(data, database_url)
+    archive = open_archive(data, database_url, store_env)
     with archive.Session() as session:
         hashes = session.scalars(select(MediaFile.sha256)).all()
         assert len(hashes) == len(set(hashes)) == 4
         assert len(session.scalars(select(Item.id)).all()) == 4
-    assert len([p for p in (data / "originals").rglob("*") if p.is_file()]) == 4
-    assert crossings(data, "verify", database_url=database_url).returncode == 0
+    assert sorted(stored_originals(archive)) == sorted(hashes)
+    assert crossings(data, "verify", database_url=database_url, env=store_env).returncode == 0
 
 
 # -- fixity ----------------------------------------------------------------------------------
 
-def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: Path, tmp_path: Path, database_url: str) -> None:
+def test_verify_finds_missing_and_changed_files_and_repairs_derivatives(corpus: Path, tmp_path: Path, database_url: str,
+                                                                       store_backend: str, store_env: dict[str, str]) -> None:
     data = tmp_path / "data"
     code, summary, _ = ingest_json(data, str(corpus / "h264.mp4"), str(corpus / "gps.jpg"),
-                                   str(corpus / "voice.opus"), database_url=database_url)
+                                   str(corpus / "voice.opus"), database_url=database_url, env=store_env)
     assert code == 0
-    assert crossings(data, "verify", database_url=database_url).returncode == 0
+    assert crossings(data, "verify", database_url=database_url, env=store_env).returncode == 0
 
-    archive = open_archive(data, database_url)
+    archive = open_archive(data, database_url, store_env)
+    store = archive.store
     with archive.Session() as session:
         medias = {m.original_name: m for m in session.scalars(select(MediaFile))}
-        video_story = data / medias["h264.mp4"].derivative("storyboard").path
-        still_grid = data / medias["gps.jpg"].derivative("grid").path
-    video_story.unlink()
-    still_grid.unlink()
-    result = crossings(data, "verify", database_url=database_url)
+        video_story = medias["h264.mp4"].derivative("storyboard").path
+        still_grid = medias["gps.jpg"].derivative("grid").path
+    store.objects.delete(video_story)
+    store.objects.delete(still_grid)
+    result = crossings(data, "verify", database_url=database_url, env=store_env)
     assert result.returncode == 1
     assert "missing storyboard" in result.stderr and "missing grid" in result.stderr
 
-    result = crossings(data, "verify", "--repair", database_url=database_url)
+    result = crossings(data, "verify", "--repair", database_url=database_url, env=store_env)
     assert result.returncode == 0, result.stderr
-    assert video_story.is_file() and still_grid.is_file()
-    assert crossings(data, "verify", database_url=database_url).returncode == 0
+    assert store.is_stored(video_story) and store.is_stored(still_grid)
+    assert crossings(data, "verify", database_url=database_url, env=store_env).returncode == 0
+    # ffmpeg's local copies of the originals and its work folders are gone
+    assert [p.name for p in (data / "tmp").iterdir() if p.name != ".lock"] == []
 
-    original = data / archive.store.original_relpath(medias["voice.opus"].sha256)
-    original.chmod(0o644)
-    with open(original, "ab") as fh:
-        fh.write(b"bit rot")
-    other = data / archive.store.original_relpath(medias["gps.jpg"].sha256)
-    other.unlink()
-    result = crossings(data, "verify", "--repair", "--json", database_url=database_url)
+    tamper(archive, store.original_relpath(medias["voice.opus"].sha256), b"bit rot")
+    other = store.original_relpath(medias["gps.jpg"].sha256)
+    store.objects.delete(other)
+    result = crossings(data, "verify", "--repair", "--json", database_url=database_url, env=store_env)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert [c["original_name"] for c in report["changed"]] == ["voice.opus"]
     assert [m["original_name"] for m in report["missing"]] == ["gps.jpg"]
     assert "CHANGED original" in result.stderr and "MISSING original" in result.stderr
-    assert not other.exists()  # originals are never "repaired"
+    assert not store.is_stored(other)  # originals are never "repaired"
 
 
 def test_ingest_writes_the_search_index_once_per_batch_and_leaves_nothing_behind(tmp_path: Path,

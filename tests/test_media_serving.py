@@ -21,7 +21,8 @@ CONTENT = bytes(range(256)) * 8  # 2048 bytes, each position recognisable
 
 
 @pytest.fixture
-def video_id(archive: Archive) -> int:
+def video_id(archive: Archive, store_backend: str) -> int:
+    """A video item in the store of `store_backend`: the tests that use it run on both."""
     return add_item(archive, "Clip", kind=ItemKind.video, content=CONTENT, mime_type="video/mp4",
                     original_name="clip.mp4", derivatives=("grid", "page", "storyboard", "proxy"))
 
@@ -142,7 +143,7 @@ def test_files_of_hidden_items_are_404(client: FlaskClient, archive: Archive, ac
 def test_missing_derivative_file_is_404_not_500(client: FlaskClient, archive: Archive, video_id: int) -> None:
     with archive.Session() as session:
         grid = session.scalar(select(Derivative).where(Derivative.kind == "grid"))
-        (archive.data_root / grid.path).unlink()
+        archive.store.objects.delete(grid.path)
 
     response = client.get(f"/items/{video_id}/thumbs/grid")
 
@@ -150,7 +151,7 @@ def test_missing_derivative_file_is_404_not_500(client: FlaskClient, archive: Ar
 
 
 def test_missing_original_file_is_404_not_500(client: FlaskClient, archive: Archive, video_id: int) -> None:
-    shutil.rmtree(archive.data_root / "originals")
+    archive.store.objects.delete_prefix("originals")
 
     assert client.get(f"/items/{video_id}/original").status_code == 404
 
@@ -224,7 +225,8 @@ def test_original_that_browsers_should_not_render_is_a_download(client: FlaskCli
 # -- a real video through ingest --------------------------------------------------------------
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
-def test_ingested_video_streams_with_ranges(client: FlaskClient, archive: Archive, tmp_path: Path) -> None:
+def test_ingested_video_streams_with_ranges(client: FlaskClient, archive: Archive, tmp_path: Path,
+                                           store_backend: str) -> None:
     from archive.services.ingest import IngestOptions, ingest_paths
 
     source = tmp_path / "Yalu_river.mp4"

@@ -50,9 +50,7 @@ def add_item(archive: Archive, title: str = "Clip", *, kind: ItemKind = ItemKind
     content = content if content is not None else f"original bytes of {title}".encode() * 20
     sha = hashlib.sha256(content).hexdigest()
     store = archive.store
-    original = archive.data_root / store.original_relpath(sha)
-    original.parent.mkdir(parents=True, exist_ok=True)
-    original.write_bytes(content)
+    put_bytes(archive, store.original_relpath(sha), content)
     default_mime = {ItemKind.still: "image/jpeg", ItemKind.video: "video/mp4", ItemKind.audio: "audio/mpeg"}
     parsed = parse_date(date_shot)
     with archive.session() as session, session.no_autoflush:  # one flush: the item is created whole
@@ -78,9 +76,7 @@ def add_item(archive: Archive, title: str = "Clip", *, kind: ItemKind = ItemKind
                 name, data, mime = "proxy.mp4", b"proxy bytes " * 50, "video/mp4"
             else:
                 name, data, mime = f"{dkind}.png", png_bytes(), "image/png"
-            path = archive.data_root / reldir / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            put_bytes(archive, f"{reldir}/{name}", data)
             media_file.derivatives.append(Derivative(kind=dkind, path=f"{reldir}/{name}", mime_type=mime,
                                                      width=16, height=9, size=len(data),
                                                      info=(derivative_info or {}).get(dkind, {})))
@@ -89,6 +85,16 @@ def add_item(archive: Archive, title: str = "Clip", *, kind: ItemKind = ItemKind
         session.add(item)
         session.flush()
         return item.id
+
+
+def put_bytes(archive: Archive, relpath: str, data: bytes) -> None:
+    """Write `data` into the archive's store (either backend) at `relpath`, replacing what is there."""
+    import tempfile
+    fd, name = tempfile.mkstemp(dir=archive.store.tmp)
+    with open(fd, "wb") as fh:
+        fh.write(data)
+    archive.store.objects.put(relpath, Path(name))
+    Path(name).unlink(missing_ok=True)
 
 
 def set_viewer(app: Flask, viewer: Viewer) -> None:

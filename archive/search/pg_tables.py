@@ -1,6 +1,6 @@
 """The PostgreSQL engine's tables, and how an ItemDoc or a CollectionDoc becomes their rows.
 
-The engine keeps its index in the catalogue database (migration 0012 makes these tables on
+The engine keeps its index in the catalogue database (migration 0013 makes these tables on
 PostgreSQL only). Words are analysed in Python by archive.search.analysis, the same code the
 whoosh engine, queries and snippets use, so CJK bigrams, Thai and Lao words and accent folding
 are the project's own; PostgreSQL is given the resulting lexemes as tsvector literals and never

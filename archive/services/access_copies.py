@@ -62,21 +62,22 @@ def make_access_copy_for(archive: Archive, job: Job) -> None:
     with archive.Session() as session:
         media = media_file_of(session, job)
         existing = media.derivative(ACCESS)
-        if existing is not None and (archive.store.root / existing.path).is_file():
+        if existing is not None and archive.store.is_stored(existing.path):
             return
         if not needs_access_copy(media.item, offered=archive.settings["offer_access_copy_downloads"]):
             return  # published exactly again, or downloads no longer offered, since it was queued
         media_id, sha, kind, mime = media.id, media.sha256, media.item.kind, media.mime_type
-    src = archive.store.root / archive.store.original_relpath(sha)
     settings = archive.settings
     work_dir = archive.store.staging_dir()
     try:
         try:
-            if kind is ItemKind.still:
-                made = mediatools.make_still_access_copy(src, work_dir, max_image_pixels=settings["max_image_pixels"])
-            else:
-                made = mediatools.make_av_access_copy(src, work_dir, mime_type=mime, kind=kind.value,
-                                                      timeout=settings["proxy_timeout"])
+            with archive.store.fetch(archive.store.original_relpath(sha)) as src:
+                if kind is ItemKind.still:
+                    made = mediatools.make_still_access_copy(src, work_dir,
+                                                             max_image_pixels=settings["max_image_pixels"])
+                else:
+                    made = mediatools.make_av_access_copy(src, work_dir, mime_type=mime, kind=kind.value,
+                                                          timeout=settings["proxy_timeout"])
             info = mediatools.identify(made.path, ffprobe_timeout=settings["ffprobe_timeout"],
                                        max_image_pixels=settings["max_image_pixels"])
         except (mediatools.MediaToolError, mediatools.NotMedia) as exc:

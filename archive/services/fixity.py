@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -25,7 +24,6 @@ from archive.services import jobs
 from archive.services.access_copies import ACCESS, ACCESS_JOB, needs_access_copy
 from archive.services.ingest import (PROXY_JOB, THUMBNAILS_JOB, Refused, make_derivatives, needs_proxy,
                                      store_derivatives, thumbnail_kinds)
-from archive.store import sha256_file
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -38,12 +36,12 @@ def check_original(archive: Archive, session: Session, media: MediaFile,
                    now: datetime | None = None) -> FixityCheck:
     """Hash one stored original against its checksum and record the outcome as its latest check."""
     now = now or datetime.now(timezone.utc)
-    path = archive.store.root / archive.store.original_relpath(media.sha256)
+    hashed = archive.store.hash(archive.store.original_relpath(media.sha256))
     actual = ""
-    if not path.is_file():
+    if hashed is None:
         result = FixityResult.missing
     else:
-        actual = sha256_file(path)
+        actual = hashed
         result = FixityResult.ok if actual == media.sha256 else FixityResult.changed
     check = session.get(FixityCheck, media.id) or FixityCheck(media_file_id=media.id)
     was_failing = check.result not in (None, FixityResult.ok)
@@ -165,18 +163,17 @@ def verify_store(archive: Archive, session: Session, *, repair: bool = False,
     for media in media_files:
         report.checked += 1
         where = {"item_id": media.item_id, "sha256": media.sha256, "original_name": media.original_name}
-        path = archive.store.root / archive.store.original_relpath(media.sha256)
         check = check_original(archive, session, media)
         original_ok = check.result is FixityResult.ok
         if check.result is FixityResult.missing:
             report.missing.append(where)
         elif check.result is FixityResult.changed:
             report.changed.append({**where, "actual_sha256": check.actual_sha256})
-        gone = [d for d in media.derivatives if not (archive.store.root / d.path).is_file()]
+        gone = [d for d in media.derivatives if not archive.store.is_stored(d.path)]
         for d in gone:
             report.missing_derivatives.append({**where, "kind": d.kind, "path": d.path})
         if repair and gone and original_ok:
-            _repair(archive, session, media, path, gone, report)
+            _repair(archive, session, media, gone, report)
         never_made = thumbnail_kinds(media.item.kind) - {d.kind for d in media.derivatives}
         if never_made and not _thumbnails_pending(session, media.item_id):
             # Deferred at ingest and the job failed or is gone: re-queue rather than make them here.
@@ -214,7 +211,7 @@ def _pending(session: Session, kind: str, item_id: int) -> bool:
                                                Job.state.in_([JobState.queued, JobState.running]))) is not None
 
 
-def _repair(archive: Archive, session: Session, media: MediaFile, original: Path, gone: list[Derivative],
+def _repair(archive: Archive, session: Session, media: MediaFile, gone: list[Derivative],
             report: FixityReport) -> None:
     kinds = {d.kind for d in gone}
     where = {"item_id": media.item_id, "sha256": media.sha256}
@@ -232,9 +229,11 @@ def _repair(archive: Archive, session: Session, media: MediaFile, original: Path
         return
     work_dir = archive.store.staging_dir()
     try:
-        info = mediatools.identify(original, ffprobe_timeout=archive.settings["ffprobe_timeout"],
-                                   max_image_pixels=archive.settings["max_image_pixels"])
-        made = [entry for entry in make_derivatives(original, info, work_dir, archive.settings) if entry[0] in kinds]
+        with archive.store.fetch(archive.store.original_relpath(media.sha256)) as original:
+            info = mediatools.identify(original, ffprobe_timeout=archive.settings["ffprobe_timeout"],
+                                       max_image_pixels=archive.settings["max_image_pixels"])
+            made = [entry for entry in make_derivatives(original, info, work_dir, archive.settings)
+                    if entry[0] in kinds]
         if made:
             store_derivatives(session, archive, media, work_dir, made)
         for kind, _, _ in made:

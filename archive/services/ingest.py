@@ -398,14 +398,14 @@ def make_thumbnails_for(archive: Archive, job: Job) -> None:
     with archive.Session() as session:
         media = jobs.media_file_of(session, job)
         media_id, sha = media.id, media.sha256
-    original = archive.store.root / archive.store.original_relpath(sha)
     settings = archive.settings
     work_dir = archive.store.staging_dir()
     try:
         try:
-            info = mediatools.identify(original, ffprobe_timeout=settings["ffprobe_timeout"],
-                                       max_image_pixels=settings["max_image_pixels"])
-            made = make_thumbnails(original, info, work_dir, settings)
+            with archive.store.fetch(archive.store.original_relpath(sha)) as original:
+                info = mediatools.identify(original, ffprobe_timeout=settings["ffprobe_timeout"],
+                                           max_image_pixels=settings["max_image_pixels"])
+                made = make_thumbnails(original, info, work_dir, settings)
         except (Refused, mediatools.NotMedia, mediatools.MediaToolError, OSError) as exc:
             raise jobs.JobFailed(str(exc)) from exc
         with archive.session() as session:

@@ -19,21 +19,22 @@ def make_proxy_for(archive: Archive, job: Job) -> None:
     with archive.Session() as session:
         media = media_file_of(session, job)
         sha = media.sha256
-        if media.derivative("proxy") is not None and (archive.store.root / media.derivative("proxy").path).is_file():
+        if media.derivative("proxy") is not None and archive.store.is_stored(media.derivative("proxy").path):
             return
         media_id, audio_only = media.id, media.item.kind is ItemKind.audio
     name, mime = ("proxy.m4a", "audio/mp4") if audio_only else ("proxy.mp4", "video/mp4")
-    src = archive.store.root / archive.store.original_relpath(sha)
     work_dir = archive.store.staging_dir()
     try:
         out = work_dir / name
         settings = archive.settings
         try:
-            mediatools.make_proxy(src, out, timeout=settings["proxy_timeout"], max_height=settings["proxy_max_height"],
-                                  crf=settings["proxy_crf"], preset=settings["proxy_preset"], audio_only=audio_only)
+            with archive.store.fetch(archive.store.original_relpath(sha)) as src:
+                mediatools.make_proxy(src, out, timeout=settings["proxy_timeout"],
+                                      max_height=settings["proxy_max_height"], crf=settings["proxy_crf"],
+                                      preset=settings["proxy_preset"], audio_only=audio_only)
             info = mediatools.identify(out, ffprobe_timeout=settings["ffprobe_timeout"],
                                        max_image_pixels=settings["max_image_pixels"])
-        except (mediatools.MediaToolError, mediatools.NotMedia) as exc:
+        except (mediatools.MediaToolError, mediatools.NotMedia, FileNotFoundError) as exc:
             raise JobFailed(str(exc)) from exc
         reldir = archive.store.derivative_reldir(sha)
         with archive.session() as session:

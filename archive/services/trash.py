@@ -185,7 +185,7 @@ def remove_unused_files(session: Session, store: Store, checksums: Iterable[str]
     used = set(session.scalars(select(MediaFile.sha256).where(MediaFile.sha256.in_(wanted))))
     removed = []
     for sha in wanted:
-        if sha in used or (store.intents / sha).exists():
+        if sha in used or store.has_intent(sha):
             continue
         try:
             store.remove_sha(sha)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import mimetypes
 import unicodedata
-from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response, redirect, request, send_file
+from werkzeug.wsgi import wrap_file
 
 from archive.access import may_have_original
 from archive.web.context import current_archive, current_viewer, db_session
@@ -41,10 +41,9 @@ def original(item_id: int) -> Response:
     path = _stored(current_archive().store.original_relpath(media.sha256), f"the original of item {item_id}")
     mime = media.mime_type or "application/octet-stream"
     inline = mime.startswith(_INLINE_PREFIXES) and mime not in _NEVER_INLINE
-    response = _send(item, path, mime if inline else "application/octet-stream", etag=media.sha256)
-    response.headers["Content-Disposition"] = content_disposition(download_name(item, mime), fallback_stem=f"item-{item.id}",
-                                                                  inline=inline)
-    return response
+    disposition = content_disposition(download_name(item, mime), fallback_stem=f"item-{item.id}", inline=inline)
+    return _send(item, path, mime if inline else "application/octet-stream", etag=media.sha256,
+                 disposition=disposition)
 
 
 @bp.get("/items/<id:item_id>/access")
@@ -59,10 +58,8 @@ def access_copy(item_id: int) -> Response:
     mime = found.mime_type or "application/octet-stream"
     # Its own checksum: it names this file and no other, and says nothing of the original's.
     etag = (found.info or {}).get("sha256") or f"item-{item.id}-{ACCESS}-{found.id}"
-    response = _send(item, path, mime, etag=etag)
-    response.headers["Content-Disposition"] = content_disposition(download_name(item, mime),
-                                                                  fallback_stem=f"item-{item.id}", inline=False)
-    return response
+    return _send(item, path, mime, etag=etag, disposition=content_disposition(
+        download_name(item, mime), fallback_stem=f"item-{item.id}", inline=False))
 
 
 @bp.get("/items/<id:item_id>/proxy")
@@ -89,23 +86,54 @@ def _derivative(item_id: int, kind: str) -> Response:
     return _send(item, path, found.mime_type or "application/octet-stream", etag=f"item-{item.id}-{kind}-{found.id}")
 
 
-def _stored(relpath: str, what: str) -> Path:
-    """The file at a relative path from the catalogue, or NotFound if it is not in the store."""
+def _stored(relpath: str, what: str) -> str:
+    """The relative path from the catalogue, checked to be in the store; else NotFound."""
     try:
-        path = current_archive().store.resolve(relpath)
+        size = current_archive().store.size(relpath)
     except ValueError:
-        log.error("refusing to serve %s: recorded path %r leaves the data root", what, relpath)
+        log.error("refusing to serve %s: recorded path %r leaves the store", what, relpath)
         raise NotFound(what) from None
-    if not path.is_file():
+    if size is None:
         log.warning("%s is missing from the store: %s", what, relpath)
         raise NotFound(what)
-    return path
+    return relpath
 
 
-def _send(item: Item, path: Path, mime: str, *, etag: str) -> Response:
-    # conditional: Range requests, and 304 to an If-None-Match that names the ETag.
-    response = send_file(path, mimetype=mime, conditional=True, etag=etag, max_age=None)
+#: The longest a presigned URL may live, whatever s3_public_redirect_seconds says: minutes, not hours.
+MAX_REDIRECT_SECONDS = 900
+
+
+def _send(item: Item, relpath: str, mime: str, *, etag: str, disposition: str | None = None) -> Response:
+    """Stream a stored file through the app, so access checks and caching headers apply to every byte.
+
+    conditional: Range requests, and 304 to an If-None-Match that names the ETag. A file in S3 is read
+    as a seekable stream of ranged GETs (archive.objects), never downloaded whole first. Only a public
+    item's file may instead be a redirect to a presigned URL (s3_public_redirect_seconds).
+    """
+    archive = current_archive()
+    store = archive.store
+    seconds = min(archive.settings["s3_public_redirect_seconds"], MAX_REDIRECT_SECONDS)
+    presign = getattr(store.objects, "presigned_url", None)
+    if item.access is AccessLevel.public and seconds > 0 and presign is not None:
+        params = {"ResponseContentType": mime, "ResponseCacheControl": "no-cache"}
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
+        response = redirect(presign(relpath, expires_seconds=seconds, **params), code=302)
+        # The redirect names a URL that expires: no cache may keep it.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    local = store.local_path(relpath)
+    if local is not None:
+        response = send_file(local, mimetype=mime, conditional=True, etag=etag, max_age=None)
+    else:
+        size = store.size(relpath)
+        response = Response(wrap_file(request.environ, store.open(relpath)), mimetype=mime, direct_passthrough=True)
+        response.content_length = size
+        response.set_etag(etag)
+        response = response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if disposition:
+        response.headers["Content-Disposition"] = disposition
     return set_caching(response, item)
 
 
