@@ -1,16 +1,20 @@
-"""Several machines over one catalogue (issue 11, part 6, first version): two web servers and two
-workers, each its own process, over one PostgreSQL and one data root, driven at once.
+"""Several machines over one catalogue (issue 11, part 6): two web servers and two workers, each
+its own process, over one PostgreSQL, driven at once.
 
 Two ingests of overlapping folders, the same item edited through both web servers, searches on
 both, and a worker killed with SIGKILL in the middle of a job. Afterwards every file is stored
 once, every job is done once, the search index agrees with the catalogue, the losing edit was
-told of the conflict, and `crossings verify` is clean. The nodes still share the data root (the
-object store and separate local folders are the rest of part 6).
+told of the conflict, and `crossings verify` is clean.
+
+Two layouts: the nodes sharing one data root (its files, its whoosh index), and the one for
+separate machines, where every process has a local folder of its own and shares nothing but
+PostgreSQL (catalogue and search index) and one S3 store.
 """
 
 from __future__ import annotations
 
 import http.cookiejar
+import itertools
 import json
 import os
 import re
@@ -24,6 +28,7 @@ import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from archive.core import Archive
@@ -32,6 +37,7 @@ from archive.services import accounts, jobs
 from conftest import PASSWORD
 from databases import PostgresServer
 from mediagen import make_audio, make_jpeg, make_tiff, make_video
+from objectstores import SeaweedServer
 from test_ingest import CROSSINGS, crossings
 from test_serve import Server
 
@@ -108,15 +114,15 @@ class Browser:
         return parser.fields
 
 
-def _ingest(data: Path, url: str, folder: Path) -> subprocess.Popen[str]:
+def _ingest(data: Path, url: str, folder: Path, node_env: dict[str, str]) -> subprocess.Popen[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")},
-           "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": url}
+           "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": url, **node_env}
     return subprocess.Popen([CROSSINGS, "ingest", "--json", "--defer-thumbnails", str(folder)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
 
-def _worker(data: Path, url: str) -> subprocess.Popen[str]:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")},
+def _worker(data: Path, url: str, node_env: dict[str, str]) -> subprocess.Popen[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CROSSINGS_")}, **node_env,
            "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": url, "HOLD_SECONDS": "3",
            "CROSSINGS_JOB_LEASE_SECONDS": str(LEASE_SECONDS), "CROSSINGS_WORKER_POLL_SECONDS": "0.2",
            "CROSSINGS_FIXITY_DAYS": "0", "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -131,9 +137,28 @@ def _wait(condition, seconds: float, what: str) -> None:  # type: ignore[no-unty
         time.sleep(0.1)
 
 
-def test_two_web_servers_and_two_workers_share_one_catalogue(postgres: PostgresServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("own_folders", [False, True], ids=["one-data-root", "own-folders-s3-postgresql-search"])
+def test_two_web_servers_and_two_workers_share_one_catalogue(postgres: PostgresServer, tmp_path: Path,
+                                                             own_folders: bool, request: pytest.FixtureRequest,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     url = postgres.new_database()
-    data = tmp_path / "data"
+    shared: dict[str, object] = {}
+    if own_folders:
+        s3: SeaweedServer = request.getfixturevalue("s3_server")
+        bucket = s3.new_bucket()
+        shared = {**s3.settings(bucket), "search_engine": "postgresql"}
+        for name, value in s3.environment.items():
+            monkeypatch.setenv(name, value)  # this process's archives, and every node through os.environ
+    node_env = {f"CROSSINGS_{name.upper()}": str(value) for name, value in shared.items()}
+    nodes = itertools.count(1)
+
+    def local_folder() -> Path:
+        """The data root of the next process: its own on separate machines, else the one shared."""
+        return tmp_path / (f"node{next(nodes)}" if own_folders else "data")
+
+    def open_node() -> Archive:
+        return Archive.open({"data": str(local_folder()), "database_url": url, **shared})
+
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
@@ -143,18 +168,19 @@ def test_two_web_servers_and_two_workers_share_one_catalogue(postgres: PostgresS
     for name in ("river.jpg", "crossing.mp4"):
         (second / name).write_bytes((first / name).read_bytes())
     make_tiff(second / "scan.tif")
-    archive = Archive.open({"data": str(data), "database_url": url})
+    archive = open_node()
     with archive.session() as session:
         accounts.create_user(session, "boss", PASSWORD, "admin")
     archive.close()
 
-    web = [Server(data, "--workers", "1", env={"CROSSINGS_DATABASE_URL": url}) for _ in range(2)]
-    workers = [_worker(data, url) for _ in range(2)]
+    web = [Server(local_folder(), "--workers", "1", env={"CROSSINGS_DATABASE_URL": url, **node_env})
+           for _ in range(2)]
+    workers = [_worker(local_folder(), url, node_env) for _ in range(2)]
     try:
         for server in web:
             server.wait_until_ready(1)
         # Two ingests of overlapping folders at once.
-        runs = [_ingest(data, url, folder) for folder in (first, second)]
+        runs = [_ingest(local_folder(), url, folder, node_env) for folder in (first, second)]
         summaries = []
         for run in runs:
             out, err = run.communicate(timeout=300)
@@ -165,7 +191,7 @@ def test_two_web_servers_and_two_workers_share_one_catalogue(postgres: PostgresS
 
         # A job held by whichever worker takes it, and that worker killed while it holds it.
         log = tmp_path / "held.log"
-        archive = Archive.open({"data": str(data), "database_url": url})
+        archive = open_node()
         with archive.session() as session:
             held = jobs.enqueue(session, "test_block", payload={"log": str(log)}).id
         _wait(lambda: log.exists() and "start" in log.read_text(), 60, "a worker to take the held job")
@@ -216,9 +242,14 @@ def test_two_web_servers_and_two_workers_share_one_catalogue(postgres: PostgresS
         for server in web:
             server.kill()
 
-    assert len([p for p in (data / "originals").rglob("*") if p.is_file()]) == 4
-    checked = crossings(data, "index", "check", database_url=url)
+    stored_locally = [p for p in tmp_path.glob("*/originals/**/*") if p.is_file()]
+    if own_folders:
+        listed = s3.client().list_objects_v2(Bucket=bucket, Prefix="originals/")
+        assert listed["KeyCount"] == 4 and stored_locally == []
+    else:
+        assert len(stored_locally) == 4
+    checked = crossings(local_folder(), "index", "check", database_url=url, env=node_env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    verified = crossings(data, "verify", database_url=url)
+    verified = crossings(local_folder(), "verify", database_url=url, env=node_env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     postgres.drop_database(url)
