@@ -165,6 +165,10 @@ def ensure_catalogue(root: Path, args: argparse.Namespace) -> None:
     marker = root / "load-bench.json"
     if marker.is_file() and json.loads(marker.read_text()) == _params(args):
         say(f"reusing the catalogue in {root}")
+        from archive import db
+        engine = db.make_engine(f"sqlite:///{root / 'crossings.sqlite3'}")
+        db.upgrade(engine)  # made by older code: brought up to this code's schema, as a deployment would
+        engine.dispose()
         return
     say(f"generating {args.items:,} items and {args.segments:,} segments in {root}...")
     generate(root, args.items, args.segments, args.long_segments)
@@ -182,11 +186,9 @@ def postgresql_catalogue(root: Path, url: str, engine: str) -> None:
     say(f"copied into PostgreSQL in {time.perf_counter() - started:.0f} s")
     if engine != "whoosh":
         from archive.core import Archive
-        from archive.services import search_sync
-        archive = Archive.open({"data": str(root), "database_url": url, "search_engine": engine})
         started = time.perf_counter()
-        search_sync.rebuild_index(archive)
-        archive.close()
+        # Opening builds the missing index (search_sync.recover), as a node's first start would.
+        Archive.open({"data": str(root), "database_url": url, "search_engine": engine}).close()
         say(f"{engine} index built in {time.perf_counter() - started:.0f} s")
 
 
