@@ -20,6 +20,7 @@ snapshot: whoever writes last has read the newest committed state, so no update 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import logging
 from collections import defaultdict
@@ -41,9 +42,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Item columns whose change rewrites the item's search documents.
-INDEXED_ITEM_FIELDS = ("title", "description", "kind", "date_shot", "date_lower", "date_upper", "creator",
-                       "language", "access", "collection_id", "deleted_at")
+#: The item columns its search documents are made from: read, fingerprinted and watched from this
+#: one list (an ItemDoc field of another name, as languages from language, is filled in load_item_docs).
+ITEM_COLUMNS = ("title", "description", "kind", "date_shot", "date_lower", "date_upper", "creator", "language",
+                "access", "collection_id")
+#: Item columns whose change rewrites the item's search documents (or, for deleted_at, removes them).
+INDEXED_ITEM_FIELDS = (*ITEM_COLUMNS, "deleted_at")
 #: Collection columns indexed: CollectionDoc's fields, which are named as the columns (all but id and
 #: version). Watched, read and fingerprinted from this one list.
 INDEXED_COLLECTION_FIELDS = tuple(f.name for f in dataclasses.fields(CollectionDoc) if f.name not in ("id", "version"))
@@ -315,13 +319,17 @@ def _languages(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _plain(value: Any) -> Any:
+    """An enum column's value as stored (so that a fingerprint is the same whichever way it was read)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def _digest(*parts: Any) -> str:
     return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def _item_rows(session: Session, ids: list[int] | None) -> list[Any]:
-    stmt = (select(Item.id, Item.title, Item.description, Item.kind, Item.date_shot, Item.date_lower,
-                   Item.date_upper, Item.creator, Item.language, Item.access, Item.collection_id,
+    stmt = (select(Item.id, *(getattr(Item, name) for name in ITEM_COLUMNS),
                    Collection.title.label("collection_title"))
             .outerjoin(Collection, Collection.id == Item.collection_id)
             .where(Item.deleted_at.is_(None)).order_by(Item.id))
@@ -483,8 +491,7 @@ def _whereabouts(session: Session, rows: list[Any], ids: list[int] | None) -> di
 def _fingerprint(row: Any, tags: list[str], transcripts: list[Any], where: dict[str, Any],
                  ranges: list[RangeDoc]) -> str:
     """Changes whenever anything indexed for the item changes; stored in its document as `version`."""
-    return _digest(row.title, row.description, row.kind.value, row.date_shot, row.date_lower, row.date_upper,
-                   row.creator, row.language, row.access.value, row.collection_id, row.collection_title,
+    return _digest(*(_plain(getattr(row, name)) for name in ITEM_COLUMNS), row.collection_title,
                    sorted(tags), [(t.id, t.language, t.kind.value, t.updated_at.isoformat(), t.n, t.last, t.chars,
                                    round(t.times or 0, 3)) for t in transcripts], where,
                    [(r.id, r.tag, r.start, r.end) for r in ranges])
