@@ -36,9 +36,9 @@ from mediagen import (ACCESS_POSITION_TEXT, EXIFTOOL, FFPROBE, access_gps_footag
 
 
 @pytest.fixture
-def settings(data_root: Path) -> dict[str, object]:
+def settings(settings: dict[str, object]) -> dict[str, object]:
     """These tests offer access copies to download unless they say otherwise (archive.settings[...] = False)."""
-    return {"data": str(data_root), "secret_key": "test", "offer_access_copy_downloads": True}
+    return {**settings, "offer_access_copy_downloads": True}
 
 
 def _gps_video(path: Path) -> Path:
@@ -120,7 +120,8 @@ CARRIERS: dict[str, tuple[Callable[[Path], Path], str]] = {
 
 @pytest.mark.parametrize("carrier", sorted(CARRIERS))
 def test_nothing_a_non_editor_downloads_says_where_it_was_made(carrier: str, archive: Archive, client: FlaskClient,
-                                                               make_user, tmp_path: Path) -> None:
+                                                               make_user, tmp_path: Path, store_backend: str) -> None:
+    """On either store: the access copy is made from a fetched copy of the original and served back."""
     make, name = CARRIERS[carrier]
     src = make(tmp_path / name)
     assert _positions(src.read_bytes(), tmp_path), "the test file carries no position"
