@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,24 @@ def make_engine(url: str) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+#: The listeners listen_once has put on each live sessionmaker.
+_LISTENING: weakref.WeakKeyDictionary[sessionmaker[Session], set[tuple[str, Callable[..., None]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def listen_once(sessions: sessionmaker[Session], name: str, listener: Callable[..., None]) -> None:
+    """Have the sessions `sessions` makes call `listener` on event `name`; a second call does nothing.
+
+    Not `event.contains`: SQLAlchemy files a sessionmaker's listeners under its id(), so a new
+    sessionmaker at the address of one freed before it seems to have them already, and would get
+    none (seen as a search index and an audit log that missed the changes of one archive in a run).
+    """
+    done = _LISTENING.setdefault(sessions, set())
+    if (name, listener) not in done:
+        event.listen(sessions, name, listener)
+        done.add((name, listener))
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -102,3 +102,23 @@ def _counts(archive: Archive) -> dict[str, int]:
         return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
                 for table in ("collections", "items", "media_files", "derivatives", "people", "credits", "tags",
                               "item_tags", "jobs")}
+
+
+def test_listen_once_wires_each_new_sessionmaker_exactly_once() -> None:
+    """Archives come and go in one process (the tests, a worker reopening): each new sessionmaker gets
+    its listeners, even at the address of one freed before it, and never twice."""
+    commits: list[object] = []
+
+    def on_commit(session: object) -> None:
+        commits.append(session)
+
+    engine = db.make_engine("sqlite://")
+    for _ in range(50):
+        sessions = db.make_sessionmaker(engine)
+        db.listen_once(sessions, "before_commit", on_commit)
+        db.listen_once(sessions, "before_commit", on_commit)
+        with sessions() as session, session.begin():
+            pass
+        del sessions
+    engine.dispose()
+    assert len(commits) == 50

@@ -341,8 +341,10 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path, data
         make_video(folder / f"clip-{n}.mkv", codec="libx265", duration=3, size=(640, 360))
     data = tmp_path / "data"
     env = {**os.environ, "CROSSINGS_DATA": str(data), "CROSSINGS_DATABASE_URL": database_url}
-    proc = subprocess.Popen([CROSSINGS, "ingest", str(folder)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    said = tmp_path / "ingest.log"
+    with open(said, "wb") as log:
+        proc = subprocess.Popen([CROSSINGS, "ingest", str(folder)], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     # Watched through its own engine, without migrating: the ingest makes the schema itself.
     catalogue = make_engine(database_url or f"sqlite:///{data / 'crossings.sqlite3'}")
     deadline = time.monotonic() + 120
@@ -356,7 +358,8 @@ def test_killed_ingest_leaves_no_orphans_and_rerun_finishes(tmp_path: Path, data
         if count >= 5:
             break
         time.sleep(0.02)
-    assert proc.poll() is None, "the batch finished before it could be interrupted; make it bigger"
+    assert proc.poll() is None, ("the batch finished before it could be interrupted (make it bigger?); it said:\n"
+                                 + said.read_text(errors="replace")[-3000:])
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, event, func, insert, inspect, select
+from sqlalchemy import Select, func, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive import db
 from archive.access import SYSTEM, Viewer, item_filter
 from archive.models import (AuditEntry, BorderCrossing, Collection, CollectionGrant, Credit, Item, Journey, Leg,
                             Person, Place, Role, Tag, TimeRange, Transcript, User)
@@ -175,8 +176,7 @@ def record_changes(sessions: sessionmaker[Session]) -> None:
     The Archive calls it on its own sessionmaker, as it calls search_sync.keep_in_step; calling it
     again on the same sessionmaker does nothing.
     """
-    if not event.contains(sessions, "after_flush", _record):
-        event.listen(sessions, "after_flush", _record)
+    db.listen_once(sessions, "after_flush", _record)
 
 
 def _record(session: Session, _context: Any) -> None:

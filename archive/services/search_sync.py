@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive import db
 from archive.access import Viewer, can_see
 from archive.models import (AccessLevel, Collection, Country, Item, Journey, Leg, Place, Role, SearchOutbox, Segment,
                             Tag, TimeRange, Transcript, item_leg_links, item_place_links, item_tags)
@@ -309,8 +310,7 @@ def keep_in_step(sessions: sessionmaker[Session]) -> None:
     a script's own Session) are left alone. Calling it again on the same sessionmaker does nothing.
     """
     for name, listener in _LISTENERS:
-        if not event.contains(sessions, name, listener):
-            event.listen(sessions, name, listener)
+        db.listen_once(sessions, name, listener)
 
 
 # -- 2. documents from the database ------------------------------------------------------------
