@@ -19,6 +19,7 @@ from archive.app import create_app, current_archive
 from archive.models import AccessLevel, CollectionGrant, Job, JobState, LocationPrecision, MediaFile
 from archive.services import Invalid, NotFound, accounts, counted, jobs
 from archive.services.fixity import fixity_status, verify_store
+from archive.interchange.commands import export_group, import_group
 from archive.services.ingest import IngestOptions, display_path, ingest_paths
 from archive.settings import SettingsError
 
@@ -782,3 +783,7 @@ def places_list(country: str | None, kind: str | None, as_json: bool) -> None:
     for place in places:
         click.echo(f"{place.id}\t{place.name}\t{place.kind.value}\t{place.country_code or '-'}\t"
                    f"{place.lat:.5f}, {place.lon:.5f}\t{place.precision.value}\t{place.item_count} items")
+
+
+commands.add_command(export_group)
+commands.add_command(import_group)

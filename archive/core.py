@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive import db
+from archive import db, identity
 from archive.access import SYSTEM, Viewer
 from archive.models import AccessLevel, AppSecret, LocationPrecision, MediaFile
 from archive.search import SearchEngine, SearchIndex, WhooshIndex
@@ -102,7 +102,12 @@ class Archive:
                                 f"database, but 'database_url' is a {self.engine.dialect.name} database "
                                 f"({self.engine.url.render_as_string(hide_password=True)}); use search_engine = \"whoosh\" or a PostgreSQL database_url")
         # Search: sessions know their archive, so that a commit can update the index (search_sync).
+        problem = identity.check(settings)
+        if problem:
+            raise SettingsError(problem)
+        self.identity = identity.Identity.from_settings(settings)
         self.Session.configure(info={"archive": self})
+        identity.give_identifiers(self.Session)
         search_sync.keep_in_step(self.Session)
         audit.record_changes(self.Session)
         #: Update the search index after each commit that changed what it holds (else: sync_index later).

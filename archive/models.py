@@ -6,6 +6,7 @@ The database is the source of truth; files in the store and the search index fol
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime, timezone
 from collections.abc import Iterable
 from typing import Annotated, Any
@@ -111,6 +112,13 @@ class ItemKind(str, enum.Enum):
     video = "video"
     still = "still"
     audio = "audio"
+    #: A record catalogued before its media exist (imported from PBCore or a spreadsheet); ingesting
+    #: its file later attaches the file and gives the item the file's kind.
+    catalogued = "catalogued"
+
+    @property
+    def label(self) -> str:
+        return "catalogued, media not yet attached" if self is ItemKind.catalogued else self.value
 
 
 class JobState(str, enum.Enum):
@@ -165,6 +173,9 @@ class Item(Base):
     id: Mapped[intpk]
     version: Mapped[int] = mapped_column(default=1, server_default="1")  #: see VERSIONED
     __mapper_args__ = {"version_id_col": version}
+    #: Persistent identifier, given when the item is created and kept by every export and restore: an
+    #: ARK under the archive's NAAN, else urn:uuid (archive.identity).
+    pid: Mapped[str] = mapped_column(String(200), unique=True, default=lambda: f"urn:uuid:{uuid.uuid4()}")
     title: Mapped[title_str]
     description: Mapped[long_text]
     kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind), index=True)
@@ -203,11 +214,30 @@ class Item(Base):
     places: Mapped[list[Place]] = relationship(secondary="item_places", back_populates="items",
                                                order_by="Place.name")
     legs: Mapped[list[Leg]] = relationship(secondary="item_legs", back_populates="items", order_by="Leg.id")
+    source_records: Mapped[list[SourceRecord]] = relationship(back_populates="item", order_by="SourceRecord.id",
+                                                              cascade="all, delete-orphan")
 
     @property
     def media(self) -> MediaFile | None:
         """The item's original file (items hold one; the list leaves room for versions)."""
         return self.media_files[0] if self.media_files else None
+
+
+class SourceRecord(Base):
+    """A record an item was imported from, kept whole: what has no place in the model is not lost, editors
+    can read it, and an item left untouched since its import is exported again as it came."""
+    __tablename__ = "source_records"
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(20))  #: "pbcore", "csv"...
+    source_name: Mapped[str] = mapped_column(String(1000), default="")  #: the imported file's name
+    content: Mapped[str] = mapped_column(Text)  #: the record as it came (XML text for PBCore)
+    #: The item's version right after the import: while it still has it, the item is untouched.
+    item_version: Mapped[int]
+    imported_at: Mapped[created_ts]
+
+    item: Mapped[Item] = relationship(back_populates="source_records")
 
 
 class MediaFile(Base):

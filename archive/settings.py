@@ -22,6 +22,18 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("archive_name", "Crossings archive", "The archive's name, as bags, PBCore records, harvesters and "
+            "the about page give it (bag-info.txt's Source-Organization)."),
+    Setting("base_url", "", "The archive's public address, e.g. https://archive.example.org, from which "
+            "exports, feeds and citations make absolute links. Empty: links are given from the site root "
+            "(/items/3), and the about page says no address is set."),
+    Setting("contact_email", "", "Address the about page and exported packages give for questions about the "
+            "archive (bag-info.txt's Contact-Email). Empty: none is given."),
+    Setting("pid_naan", "", "Name Assigning Authority Number under which items get ARK identifiers "
+            "(ark:/NAAN/...), five or more digits or consonants. Empty: items get urn:uuid identifiers. "
+            "Existing items keep the identifiers they have: a persistent identifier never changes."),
+    Setting("pid_shoulder", "", "Optional ARK shoulder put before each new item's random part, e.g. x5 "
+            "(digits and consonants but l); needs pid_naan."),
     Setting("data", "media", "Data root: database, stored originals, derivatives and search index. "
             "A relative path is taken from the current directory."),
     Setting("store_backend", "local", "Where originals, derivatives and access copies are kept: local (under "

@@ -69,6 +69,7 @@ ROUTES: dict[str, Route] = {
     "pages.browse": Route("open"),
     "pages.item": Route("item"),
     "pages.collection": Route("collection"),
+    "pages.about": Route("open"),
     "api.items": Route("open"),
     "api.item": Route("item"),
     "files.original": Route("item"),

@@ -74,6 +74,13 @@ def item(item_id: int) -> str:
                            transcripts=list_transcripts(db_session(), current_viewer(), item_id, segments=False))
 
 
+@bp.get("/about")
+def about() -> str:
+    session, viewer = db_session(), current_viewer()
+    return render_template("about.html", identity=current_archive().identity,
+                           collections=visible_collections(session, viewer))
+
+
 @bp.get("/collections/<id:collection_id>")
 def collection(collection_id: int) -> str:
     query = dataclasses.replace(item_query(), collection_id=collection_id)
