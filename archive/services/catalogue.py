@@ -123,6 +123,11 @@ def find_items(session: Session, viewer: Viewer, q: ItemQuery) -> ItemPage:
     return ItemPage(list(rows), total, q.page, q.per_page, q)
 
 
+def matching_item_ids(session: Session, viewer: Viewer, q: ItemQuery) -> list[int]:
+    """The ids of every item `viewer` may see that match `q`, in its sort order, on every page."""
+    return list(session.scalars(_filtered(viewer, q).with_only_columns(Item.id).order_by(*_ORDER[q.sort])))
+
+
 def get_item(session: Session, viewer: Viewer, item_id: int) -> Item:
     """The item, or NotFound when it does not exist or `viewer` may not see it."""
     item = session.scalar(visible_items(viewer).where(Item.id == item_id).options(
