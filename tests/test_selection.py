@@ -49,3 +49,18 @@ def test_each_selection_takes_only_what_the_viewer_may_see(archive: Archive, cat
                                                                           catalogue["item2"]]
         with pytest.raises(NotFound):
             ids(ANONYMOUS, Selection(collection_id=catalogue["hidden"]))
+
+
+def test_the_export_options_make_the_selection_and_refuse_what_makes_none() -> None:
+    import click
+
+    from archive.interchange.commands import export_selection
+
+    assert export_selection(3, None, None, ()) == Selection(collection_id=3)
+    made = export_selection(None, None, "river", ("country=KP", "tag=night", "from=2019"))
+    assert made.search is not None and made.search.q == "river"
+    assert made.search.filters["tag"] == ["night"] and made.search.date_from is not None
+    for bad in [(1, 2, None, ()), (None, None, None, ("tag=x",)), (None, None, "q", ("nonsense=1",)),
+                (None, None, "q", ("tag",)), (None, None, "q", ("from=not a date",))]:
+        with pytest.raises(click.UsageError):
+            export_selection(*bad)
