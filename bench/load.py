@@ -53,6 +53,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from proctree import tree_cpu  # noqa: E402  (bench/proctree.py)
 from search import COLLECTIONS, PLACES, TAGS, Corpus, percentile  # noqa: E402  (bench/search.py)
 
 STACKS = ("sqlite-whoosh", "postgresql-whoosh", "postgresql-postgresql")
@@ -198,29 +199,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def tree_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds (utime + stime) of `pid` and each of its descendants still running, by process id."""
-    tick = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = defaultdict(list)
-    cpu: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children[int(fields[1])].append(int(entry))
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-    tree, todo = {}, [pid]
-    while todo:
-        p = todo.pop()
-        tree[p] = cpu.get(p, 0.0)
-        todo += children.get(p, [])
-    return tree
 
 
 def cpu_between(before: dict[int, float], after: dict[int, float]) -> tuple[float, int]:

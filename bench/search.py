@@ -59,6 +59,7 @@ from archive.access import ANONYMOUS, SYSTEM  # noqa: E402
 from archive.search import (CollectionDoc, ItemDoc, SearchIndex, WhooshIndex, SearchRequest, SegmentDoc,  # noqa: E402
                             TranscriptDoc)
 from archive.search.pg_index import PostgresIndex  # noqa: E402
+from proctree import tree_rss  # noqa: E402  (bench/proctree.py)
 
 ENGINES = ("whoosh", "postgresql", "fts")
 
@@ -241,29 +242,6 @@ def build_fts(size: int, path: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "items": items}
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            ppid = int(fields[1])
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-            children.setdefault(ppid, []).append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        total += rss.get(p, 0)
-        todo += children.get(p, [])
-    return total
-
-
 def run_build(kind: str, size: int, path: Path, procs: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--build", kind, "--sizes", str(size), "--path", str(path),
            "--procs", str(procs)]
@@ -272,7 +250,7 @@ def run_build(kind: str, size: int, path: Path, procs: int) -> dict[str, Any]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        peak = max(peak, tree_rss(proc.pid))
         time.sleep(0.05)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = proc.stdout.read() if proc.stdout else ""
