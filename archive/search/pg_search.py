@@ -102,22 +102,8 @@ class PgSearch(_Search):
         self.conn = conn
         self.metas = metas if metas is not None else MetaCache()
         self.view = languages  # type: ignore[assignment]  # languages_for reads only these two
-        self.request = request
-        self.viewer = viewer
-        self.messages: list[str] = []
-        self.marks = Marks()
-        self.filters = {name: set(values) for name, values in request.filters.items()
-                        if name in FACET_NAMES and values}
-        self.dates = (request.date_from.toordinal() if request.date_from else None,
-                      request.date_to.toordinal() if request.date_to else None)
-        self._visible: dict[int, bool] = {}
-        self._filter_names: dict[str, set[tuple[str, ...]]] = {}
-        self.confirm = confirm
-        self._hidden_since: set[int] = set()
-        self._known_guards: dict[Any, bool] = {}
-        self._item_facets: dict[int, dict[str, tuple[str, ...]]] = {}
         self._guarded: list[ItemMeta] | None = None
-        self.stem_languages = self.languages_for(None)
+        self._start(request, viewer, confirm)
         self.ranked_terms: list[str] = []  #: the plain words' terms, for ts_rank
 
     # -- the whole search ----------------------------------------------------------------------

@@ -42,11 +42,17 @@ class _Search(ItemMatching, SegmentHits):
         self.view = view
         self.searcher = view.searcher
         self.reader = view.searcher.reader()
+        self.leaf_scores: dict[Term, Scores] = {}
+        self._collections: tuple[set[int | None], set[int | None]] | None = None
+        self._start(request, viewer, confirm)
+
+    def _start(self, request: SearchRequest, viewer: Viewer, confirm: Confirm | None) -> None:
+        """The state of one search that every engine's search has (self.view must be set first:
+        the stemming languages are read from it)."""
         self.request = request
         self.viewer = viewer
         self.messages: list[str] = []
         self.marks = Marks()
-        self.leaf_scores: dict[Term, Scores] = {}
         self.filters = {name: set(values) for name, values in request.filters.items()
                         if name in FACET_NAMES and values}
         self.dates = (request.date_from.toordinal() if request.date_from else None,
@@ -56,7 +62,6 @@ class _Search(ItemMatching, SegmentHits):
         self.confirm = confirm
         #: items the index shows the viewer but the database no longer does (see `confirm`)
         self._hidden_since: set[int] = set()
-        self._collections: tuple[set[int | None], set[int | None]] | None = None
         self._known_guards: dict[tuple[ValueGuard, ...], bool] = {}
         self._item_facets: dict[int, dict[str, tuple[str, ...]]] = {}
         self.stem_languages = self.languages_for(None)
