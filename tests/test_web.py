@@ -279,7 +279,7 @@ def test_browse_clamps_per_page(app: Flask, client: FlaskClient, archive: Archiv
 
 @pytest.mark.parametrize("query, message", [
     ("page=abc", "page must be a whole number, not &#39;abc&#39;"),
-    ("kind=banana", "kind must be one of video, still, audio, not &#39;banana&#39;"),
+    ("kind=banana", "kind must be one of video, still, audio, catalogued, not &#39;banana&#39;"),
     ("sort=sideways", "sort must be one of"),
     ("year=123456", "year must have at most four digits"),
     ("per_page=0", "per_page must be at least 1"),
