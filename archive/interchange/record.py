@@ -49,9 +49,11 @@ def load_items(session: Session, viewer: Viewer, item_ids: Sequence[int]) -> lis
     return [found[i] for i in item_ids if i in found]
 
 
-def iter_items(session: Session, viewer: Viewer, item_ids: Sequence[int], chunk: int = CHUNK) -> Iterator[Item]:
-    """`load_items` a chunk at a time: the items of one chunk are let go before the next is read
-    (the session's identity map holds them weakly)."""
+def iter_items(session: Session, viewer: Viewer, item_ids: Sequence[int], chunk: int | None = None,
+               ) -> Iterator[Item]:
+    """`load_items` a chunk (default CHUNK) at a time: the items of one chunk are let go before the
+    next is read (the session's identity map holds them weakly)."""
+    chunk = chunk or CHUNK
     for start in range(0, len(item_ids), chunk):
         yield from load_items(session, viewer, item_ids[start:start + chunk])
 
