@@ -185,3 +185,21 @@ def test_the_export_command_writes_a_record_per_item_into_a_folder(archive: Arch
         assert shape_problems(etree.fromstring(path.read_bytes())) == [], path.name
     result = runner.invoke(args=["export", "dc", "--as", "nobody", "-d", str(out)])
     assert result.exit_code != 0 and "nobody" in result.output
+
+
+from test_demo import demo_root  # noqa: E402,F401  (the real demo, built once per test run)
+
+
+def test_every_record_the_demo_can_produce_is_simple_dc(demo_root: Path) -> None:
+    from archive.interchange.record import load_items
+    demo = Archive.open({"data": str(demo_root), "secret_key": "test"})
+    try:
+        with demo.Session() as session:
+            ids = list(session.scalars(select(Item.id).order_by(Item.id)))
+            for viewer in (SYSTEM, ANONYMOUS):
+                for item in load_items(session, viewer, ids):
+                    root = etree.fromstring(dc_document(session, viewer, item, demo.identity))
+                    assert shape_problems(root) == [], (viewer.name, item.id)
+                    assert values(root, "title") and values(root, "identifier")
+    finally:
+        demo.close()

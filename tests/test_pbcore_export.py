@@ -430,6 +430,7 @@ def test_routes_are_404_where_the_item_page_is_and_never_stored_unless_public(
         response = client.get(f"/items/{public}{suffix}")
         assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
         assert response.headers["Cache-Control"] == "no-cache"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
         assert b"MARK-restricted" not in response.data
     log_in(client, make_user("researcher"))
     for suffix in (".pbcore.xml", ".dc.xml"):
@@ -590,3 +591,31 @@ def test_the_export_command_writes_a_collection_as_the_chosen_viewer_sees_it(
     assert result.exit_code == 1 and "nothing to export" in result.output
     assert out.read_bytes() == before and not (tmp_path / "records.xml.part").exists()
     assert restricted
+
+
+# -- the demo ----------------------------------------------------------------------------------------
+
+from test_demo import demo_root  # noqa: E402,F401  (the real demo, built once per test run)
+
+RESEARCHER = Viewer(role=Role.researcher, name="researcher")
+
+
+def test_every_record_the_demo_can_produce_has_the_schemas_shapes(demo_root: Path) -> None:
+    """Every item of the demo, as an admin, a researcher and the public see it, and the whole demo as
+    one collection: nothing pbcore-2.1.xsd would refuse."""
+    demo = Archive.open({"data": str(demo_root), "secret_key": "test"})
+    try:
+        with demo.Session() as session:
+            ids = list(session.scalars(select(Item.id).order_by(Item.id)))
+            assert len(ids) > 10
+            for viewer in (SYSTEM, RESEARCHER, ANONYMOUS):
+                out = io.BytesIO()
+                visible = [i.id for i in record.load_items(session, viewer, ids)]
+                written = write_pbcore_collection(out, session, viewer, visible, demo.identity)
+                collection = parsed(out.getvalue())
+                assert written == len(collection) == len(visible)
+                assert shape_problems(collection) == [], viewer.name
+                for item in record.load_items(session, viewer, visible):
+                    assert shape_problems(parsed(pbcore_document(session, viewer, item, demo.identity))) == []
+    finally:
+        demo.close()

@@ -66,12 +66,16 @@ def export_pbcore(output: str, title: str | None, public: bool, as_user: str | N
                        f"{viewer.name} may see", err=True)
             sys.exit(1)
         heading = title or f"{archive.identity.name}: {selection.describe()}"
-        with _progress("PBCore") as progress, _opened(output) as out:
-            task = progress.add_task("", total=len(item_ids))
-            written = write_pbcore_collection(
-                out, session, viewer, item_ids, archive.identity, title=heading,
-                description=f"{selection.describe()}, as {viewer.name} may see it",
-                on_item=lambda item: progress.advance(task))
+        try:
+            with _progress("PBCore") as progress, _opened(output) as out:
+                task = progress.add_task("", total=len(item_ids))
+                written = write_pbcore_collection(
+                    out, session, viewer, item_ids, archive.identity, title=heading,
+                    description=f"{selection.describe()}, as {viewer.name} may see it",
+                    on_item=lambda item: progress.advance(task))
+        except ValueError as exc:  # the items went out of sight between choosing and writing them
+            click.echo(f"crossings: {output}: {exc}", err=True)
+            sys.exit(1)
     click.echo(f"{written} records written to {'stdout' if output == '-' else output}", err=True)
 
 

@@ -16,6 +16,9 @@ from archive.web.files import set_caching
 bp = Blueprint("records", __name__)
 
 XML = "application/xml; charset=utf-8"
+#: A browser shows these as documents: nothing in them may run or load, whatever an imported record
+#: (exported to editors as it came) holds, e.g. XHTML script elements inside an extension.
+RECORD_CSP = "default-src 'none'; sandbox"
 
 
 @bp.get("/items/<id:item_id>.pbcore.xml")
@@ -35,4 +38,6 @@ def dublin_core(item_id: int) -> Response:
 
 
 def _xml(item: Item, body: bytes) -> Response:
-    return set_caching(Response(body, content_type=XML), item)
+    response = Response(body, content_type=XML)
+    response.headers["Content-Security-Policy"] = RECORD_CSP
+    return set_caching(response, item)
