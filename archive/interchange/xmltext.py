@@ -10,6 +10,7 @@ written as it is, UTF-8 encoded.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pycountry
 
@@ -37,6 +38,7 @@ def xml_lang(tag: str) -> str | None:
     return tag if _XS_LANGUAGE.match(tag) else None
 
 
+@lru_cache(maxsize=1024)
 def three_letter(tag: str) -> str | None:
     """The ISO 639-2/3 code PBCore's threeLetterCode wants for a BCP 47 tag ("ko" → "kor",
     "zh-Hans" → "zho"); None for a language ISO 639 does not know."""
@@ -51,6 +53,7 @@ def three_letter(tag: str) -> str | None:
     return code if code and re.fullmatch("[a-z]{3}", code) else None
 
 
+@lru_cache(maxsize=1024)  # a catalogue repeats a few language fields
 def three_letter_list(text: str) -> str:
     """The languages of a comma-separated field as PBCore joins them ("kor;eng"); "" for none known."""
     codes: list[str] = []
