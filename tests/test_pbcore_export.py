@@ -619,3 +619,16 @@ def test_every_record_the_demo_can_produce_has_the_schemas_shapes(demo_root: Pat
                     assert shape_problems(parsed(pbcore_document(session, viewer, item, demo.identity))) == []
     finally:
         demo.close()
+
+
+def test_no_record_is_made_of_an_item_the_viewer_may_not_see(archive: Archive) -> None:
+    """The functions other exports call (bags, OAI-PMH) check for themselves, whatever their caller did."""
+    from archive.interchange.dublin_core import dc_element
+    from archive.services import NotFound
+    hidden = add_item(archive, "Hidden", access=AccessLevel.confidential, collection="Closed")
+    with archive.Session() as session:
+        item = session.get(Item, hidden)
+        for make in (pbcore_element, dc_element):
+            with pytest.raises(NotFound):
+                make(session, Viewer(role=Role.researcher), item, archive.identity)
+        assert local(pbcore_element(session, SYSTEM, item, archive.identity)) == "pbcoreDescriptionDocument"

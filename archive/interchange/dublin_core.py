@@ -26,7 +26,7 @@ NSMAP = {"oai_dc": OAI_DC_NS, "dc": DC_NS, "xsi": XSI_NS}
 def dc_document(session: Session, viewer: Viewer, item: Item, identity: Identity, *,
                 catalogue_language: str | None = None) -> bytes:
     """A standalone oai_dc:dc record of `item` as `viewer` may see it (UTF-8, with its XML declaration).
-    The caller has checked that `viewer` may see the item."""
+    An item `viewer` may not see is NotFound, as its page is."""
     return etree.tostring(dc_element(session, viewer, item, identity, catalogue_language=catalogue_language),
                           xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -40,6 +40,7 @@ def dc_element(session: Session, viewer: Viewer, item: Item, identity: Identity,
     if catalogue_language is None:
         archive = session.info.get("archive")
         catalogue_language = archive.settings["catalogue_language"] if archive is not None else ""
+    record.require_visible(viewer, item)
     root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap=NSMAP)
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
     catalogued_in = xml_lang(catalogue_language)

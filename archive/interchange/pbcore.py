@@ -40,13 +40,14 @@ ProgressFn = Callable[[Item], None]
 
 def pbcore_document(session: Session, viewer: Viewer, item: Item, identity: Identity) -> bytes:
     """A standalone pbcoreDescriptionDocument of `item` as `viewer` may see it (UTF-8, with its XML
-    declaration). The caller has checked that `viewer` may see the item (catalogue.get_item)."""
+    declaration). An item `viewer` may not see is NotFound, as its page is."""
     return etree.tostring(pbcore_element(session, viewer, item, identity), xml_declaration=True,
                           encoding="UTF-8", pretty_print=True)
 
 
 def pbcore_element(session: Session, viewer: Viewer, item: Item, identity: Identity) -> etree._Element:
     """The same as an element, for embedding (an OAI-PMH record, a bag's catalogue)."""
+    record.require_visible(viewer, item)
     stored = untouched_source(viewer, item)
     if stored is not None:
         return stored.document(generated=lambda: _generated(session, viewer, item, identity))

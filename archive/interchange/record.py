@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import geo
-from archive.access import Viewer, can_see_place, item_filter, may_have_original
+from archive.access import Viewer, can_see, can_see_place, item_filter, may_have_original
 from archive.models import Credit, Derivative, Item, ItemKind, MediaFile, Place, TimeRange, Transcript
+from archive.services import NotFound
 from archive.services.access_copies import ACCESS, downloads_offered
 from archive.services.locations import item_position
 from archive.services.places import place_position
@@ -56,6 +57,12 @@ def iter_items(session: Session, viewer: Viewer, item_ids: Sequence[int], chunk:
     chunk = chunk or CHUNK
     for start in range(0, len(item_ids), chunk):
         yield from load_items(session, viewer, item_ids[start:start + chunk])
+
+
+def require_visible(viewer: Viewer, item: Item) -> None:
+    """NotFound unless `viewer` may see `item`: a record is never made of what its page would not show."""
+    if not can_see(viewer, item):
+        raise NotFound(f"item {item.id}")
 
 
 @dataclass(frozen=True)
