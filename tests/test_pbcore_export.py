@@ -632,3 +632,16 @@ def test_no_record_is_made_of_an_item_the_viewer_may_not_see(archive: Archive) -
             with pytest.raises(NotFound):
                 make(session, Viewer(role=Role.researcher), item, archive.identity)
         assert local(pbcore_element(session, SYSTEM, item, archive.identity)) == "pbcoreDescriptionDocument"
+
+
+def test_the_export_command_takes_the_items_of_a_search(archive: Archive, runner, tmp_path: Path) -> None:
+    add_item(archive, "River at dusk", tags=("river",))
+    add_item(archive, "Mountain pass")
+    assert runner.invoke(args=["index", "rebuild"]).exit_code == 0
+    out = tmp_path / "found.xml"
+    for args in (["--search", "river"], ["--search", "", "--filter", "tag=river"]):
+        result = runner.invoke(args=["export", "pbcore", *args, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert [texts(d, "p:pbcoreTitle")[0] for d in parsed(out.read_bytes())] == ["River at dusk"], args
+    result = runner.invoke(args=["export", "pbcore", "--filter", "tag=river", "-o", str(out)])
+    assert result.exit_code == 2 and "--filter narrows --search" in result.output
