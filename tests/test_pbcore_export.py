@@ -296,7 +296,7 @@ def test_a_described_item_has_every_shape_the_schema_requires(archive: Archive, 
         assert local(doc) == "pbcoreDescriptionDocument"
         assert shape_problems(doc) == [], viewer.name
         assert doc.get("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation").split() == [
-            NS, "https://raw.githubusercontent.com/WGBH/PBCore_2.1/master/pbcore-2.1.xsd"]
+            NS, "https://raw.githubusercontent.com/PBCore-AV-Metadata/PBCore_2.1/master/pbcore-2.1.xsd"]
 
 
 def test_the_record_says_what_the_catalogue_holds(archive: Archive, footage: int) -> None:

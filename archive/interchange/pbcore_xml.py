@@ -8,7 +8,7 @@ from archive.interchange.xmltext import xml_text
 
 PBCORE_NS = "http://www.pbcore.org/PBCore/PBCoreNamespace.html"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-SCHEMA_LOCATION = f"{PBCORE_NS} https://raw.githubusercontent.com/WGBH/PBCore_2.1/master/pbcore-2.1.xsd"
+SCHEMA_LOCATION = f"{PBCORE_NS} https://raw.githubusercontent.com/PBCore-AV-Metadata/PBCore_2.1/master/pbcore-2.1.xsd"
 NSMAP = {None: PBCORE_NS, "xsi": XSI_NS}
 XSI_SCHEMA_LOCATION = f"{{{XSI_NS}}}schemaLocation"
 
