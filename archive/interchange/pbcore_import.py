@@ -100,8 +100,15 @@ def import_pbcore(session: Session, viewer: Viewer, path_or_bytes: Path | str | 
 
 
 def _read(path: Path) -> bytes:
-    with path.open("rb") as file:
-        data = file.read(MAX_BYTES + 1)
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise Unreadable("no such file") from None
+    except IsADirectoryError:
+        raise Unreadable("a folder, not a file") from None
+    except PermissionError:
+        raise Unreadable("permission denied: cannot read the file") from None
     if len(data) > MAX_BYTES:
         raise Unreadable(f"larger than {MAX_BYTES // (1024 * 1024)} MB: split it into several files")
     return data

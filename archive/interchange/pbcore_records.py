@@ -95,6 +95,8 @@ def read_records(data: bytes, source_name: str) -> list[Record | Refusal]:
     ns = name.namespace
     if name.localname == "pbcoreCollection":
         docs = _children(root, ns, "pbcoreDescriptionDocument")
+        if not docs:
+            raise Unreadable("the pbcoreCollection holds no pbcoreDescriptionDocument")
         return [_read(doc, ns, f"pbcoreCollection/pbcoreDescriptionDocument[{i}]", _serialised(doc))
                 for i, doc in enumerate(docs, 1)]
     return [_read(root, ns, name.localname, _document_text(data, root))]
@@ -138,7 +140,18 @@ def _text(element: etree._Element | None) -> str:
     """The element's text content, whitespace collapsed ("" for None)."""
     if element is None:
         return ""
-    return " ".join("".join(element.itertext()).split())
+    return " ".join(_flat(element).split())
+
+
+def _flat(element: etree._Element) -> str:
+    """Text and descendants' text; entity references are left out (they are not expanded: see _parser),
+    and so are comments and processing instructions."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str):
+            parts.append(_flat(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _attr(element: etree._Element, name: str) -> str:
@@ -317,10 +330,11 @@ def _instantiation(inst: etree._Element, path: str, walk: _Walk, keys: list[str]
         else:
             keys.append(f"name:{value}")
     for e, p in walk.each(inst, "instantiationLocation", path):
-        value = _text(e)
-        name = PureWindowsPath(value).name if "\\" in value else PurePosixPath(value).name
-        if name:
-            keys.append(f"name:{name}")
+        value = _text(e)  # a path names a file; a shelf or a vault ("WRVT shelf 12") does not
+        if "/" in value or "\\" in value:
+            name = PureWindowsPath(value).name if "\\" in value else PurePosixPath(value).name
+            if name:
+                keys.append(f"name:{name}")
     for e, p in walk.each(inst, "instantiationDate", path):
         if _text(e):
             _date(_text(e), p, warnings)
