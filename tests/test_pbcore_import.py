@@ -330,6 +330,7 @@ def test_a_document_without_namespace_in_korean_and_chinese(archive: Archive, hy
     assert item.description == "강 건너편에서 촬영. 从对岸拍摄。"
     assert sorted(t.name for t in item.tags) == sorted(["강", "边境"])
     assert [p.id for p in item.places] == [hyesan]  # by its other name
+    assert item.source_records[0].item_version == item.version  # linking the place bumped it before the record
     assert item.language == "ko"
     assert item.source_records[0].source_name == "혜산.xml"
     assert "惠山的黎明" in item.source_records[0].content  # the other title, kept in the record
