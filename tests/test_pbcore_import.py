@@ -262,6 +262,22 @@ def test_a_collection_imports_its_good_records_and_refuses_the_bad_one(archive: 
     assert [(i.title, i.date_shot) for i in items(archive)] == [("Tape one", ""), ("tape-2", "")]
 
 
+def test_warnings_come_in_the_documents_order(archive: Archive) -> None:
+    record = f"""<pbcoreDescriptionDocument {NS}>
+      <pbcoreAssetDate>soon</pbcoreAssetDate>
+      <pbcoreTitle>Ordered</pbcoreTitle>
+      <pbcoreCoverage><coverage>Nowhere</coverage><coverageType>Spatial</coverageType></pbcoreCoverage>
+      <pbcoreInstantiation><instantiationDuration>long</instantiationDuration></pbcoreInstantiation>
+      <pbcoreInstantiation><instantiationLanguage>xx-bad</instantiationLanguage></pbcoreInstantiation>
+    </pbcoreDescriptionDocument>"""
+    with archive.session() as session:
+        [outcome] = import_pbcore(session, SYSTEM, record.encode(), source_name="o.xml").records
+    assert [m.split(": ", 1)[0] for m in outcome.messages] == [
+        "pbcoreDescriptionDocument/pbcoreAssetDate[1]", "pbcoreDescriptionDocument/pbcoreCoverage[1]/coverage[1]",
+        "pbcoreDescriptionDocument/pbcoreInstantiation[1]/instantiationDuration[1]",
+        "pbcoreDescriptionDocument/pbcoreInstantiation[2]/instantiationLanguage[1]"]
+
+
 def test_json_gives_the_records_one_by_one(archive: Archive, tmp_path: Path, runner: CliRunner) -> None:
     result = run_import(runner, "--json", str(write(tmp_path, "records.xml", COLLECTION)),
                         str(write(tmp_path, "broken.xml", "<pbcoreCollection>\n  <a>\n</pbcoreCollection>")))

@@ -171,7 +171,7 @@ def _import_record(session: Session, viewer: Viewer, record: Record, source_name
     item.source_records.append(SourceRecord(format="pbcore", source_name=source_name[:1000], content=record.xml,
                                             item_version=item.version))
     session.flush()
-    return RecordOutcome(record.path, outcome, item.id, item.title, messages)
+    return RecordOutcome(record.path, outcome, item.id, item.title, record.in_document_order(messages))
 
 
 def _source(record: Record, source_name: str) -> str:

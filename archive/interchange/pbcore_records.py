@@ -67,6 +67,12 @@ class Record:
     #: Where ingest finds this record's file: "name:<identifier or file name>", "sha256:<hex>", "md5:<hex>".
     keys: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The source line of each element path walked, to give messages in the document's order.
+    lines: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def in_document_order(self, messages: list[str]) -> list[str]:
+        """Messages that start with an element path ("path: ..."), ordered as the elements are in the file."""
+        return sorted(messages, key=lambda m: self.lines.get(m.split(": ", 1)[0], 0))
 
 
 def _parser() -> etree.XMLParser:
@@ -163,9 +169,16 @@ class _Walk:
 
     def __init__(self, record_path: str, ns: str | None) -> None:
         self.record_path, self.ns = record_path, ns
+        self.lines: dict[str, int] = {}
 
     def each(self, parent: etree._Element, local: str, parent_path: str) -> list[tuple[etree._Element, str]]:
-        return [(c, f"{parent_path}/{local}[{i}]") for i, c in enumerate(_children(parent, self.ns, local), 1)]
+        found = [(c, f"{parent_path}/{local}[{i}]") for i, c in enumerate(_children(parent, self.ns, local), 1)]
+        for element, path in found:
+            self.lines[path] = element.sourceline or 0
+            for child in element:  # coverage/coverage[1] and the like, named by the importer
+                if isinstance(child.tag, str):
+                    self.lines.setdefault(f"{path}/{_local(child)}[1]", child.sourceline or 0)
+        return found
 
 
 def _read(doc: etree._Element, ns: str | None, path: str, xml: str) -> Record | Refusal:
@@ -223,6 +236,8 @@ def _read_record(doc: etree._Element, ns: str | None, path: str, xml: str) -> Re
     for inst, inst_path in instantiations:
         for e, p in walk.each(inst, "instantiationLanguage", inst_path):
             _language(_text(e), p, record.languages, warnings)
+    record.lines = walk.lines
+    record.warnings = record.in_document_order(warnings)
     return record
 
 
