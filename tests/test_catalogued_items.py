@@ -3,6 +3,7 @@ shows items handles one with no file, for editors and for anonymous visitors."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -84,6 +85,20 @@ def test_every_page_shows_a_catalogued_item_without_media(client: FlaskClient, l
     record = client.get(f"/api/items/{item_id}").get_json()
     assert record["kind"] == "catalogued" and record["title"] == "Crossing at dawn & after"
     assert any(entry["id"] == item_id for entry in client.get("/api/items").get_json()["items"])
+
+
+def test_editors_edit_a_catalogued_item(client: FlaskClient, login: Any, catalogued: dict[str, Any]) -> None:
+    login("archivist")
+    item_id = catalogued["item"]
+    edit = _page(client, f"/items/{item_id}/edit")
+    assert "Crossing at dawn" in edit
+    version = re.search(r'name="version" value="(\d+)"', edit)
+    assert version is not None
+    form = {"csrf_token": csrf_token(client, f"/items/{item_id}/edit"), "version": version.group(1),
+            "title": "Crossing at dawn, edited", "access": "public", "tags": "river crossing"}
+    client.post(f"/items/{item_id}/edit", data=form)
+    page = _page(client, f"/items/{item_id}")
+    assert "Crossing at dawn, edited" in page and NOTE in page and "(edited since)" in page
 
 
 def test_search_indexes_a_catalogued_item(settings: dict[str, object], search_engine: str, archive: Archive,
