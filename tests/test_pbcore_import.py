@@ -387,10 +387,10 @@ def test_each_file_is_one_transaction(archive: Archive, tmp_path: Path, runner: 
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     real = pbcore_import._add_credits
 
-    def failing(session: Any, item: Item, credits: list[tuple[str, str]]) -> None:
+    def failing(session: Any, item: Item, *rest: Any) -> None:
         if item.title == "tape-2":  # the second record of the file: the first must go too
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        real(session, item, credits)
+        real(session, item, *rest)
 
     monkeypatch.setattr(pbcore_import, "_add_credits", failing)
     result = run_import(runner, str(write(tmp_path, "records.xml", COLLECTION)),

@@ -16,16 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.access import Viewer, item_filter, may_edit, place_filter
 from archive.interchange.pbcore_records import Record, Refusal, Unreadable, read_records
-from archive.models import AccessLevel, Credit, Item, ItemKind, Place, RecordKey, SourceRecord
+from archive.models import (AccessLevel, Collection, Credit, Item, ItemKind, Person, Place, RecordKey,
+                            SourceRecord, Tag)
 from archive.services import Invalid
-from archive.services.catalogue import get_or_create_collection
-from archive.services.editing.items import get_or_create_tag, update_item
-from archive.services.editing.people import add_credit, get_or_create_person
+from archive.services.editing.items import update_item
 from archive.services.ingest import new_item_levels
 
 #: Largest file read (bytes): a catalogue export of some ten thousand records; larger ones are split first.
@@ -88,15 +87,42 @@ def import_pbcore(session: Session, viewer: Viewer, path_or_bytes: Path | str | 
     settings = archive.settings if archive is not None else {"default_access": "restricted",
                                                             "default_location_precision": "km10"}
     level, precision = new_item_levels(settings, access)
-    places = _Gazetteer(session, viewer)
-    for record in records:
-        if isinstance(record, Refusal):
-            report.records.append(RecordOutcome(record.path, "refused", messages=[record.reason]))
-            continue
-        report.records.append(_import_record(session, viewer, record, source_name, collection, level, precision,
-                                             places))
-    session.flush()
+    places, words = _Gazetteer(session, viewer), _Vocabulary(session)
+    words.prepare([r for r in records if isinstance(r, Record)], collection)
+    pending: list[tuple[RecordOutcome, Item, SourceRecord]] = []
+    # Records are flushed FLUSH_EVERY at a time, not one by one: a flush costs more than reading a record.
+    with session.no_autoflush:
+        for record in records:
+            if isinstance(record, Refusal):
+                report.records.append(RecordOutcome(record.path, "refused", messages=[record.reason]))
+                continue
+            outcome, made = _import_record(session, viewer, record, source_name, collection, level, precision,
+                                           places, words)
+            report.records.append(outcome)
+            if made is not None:
+                pending.append((outcome, *made))
+            if len(pending) >= FLUSH_EVERY:
+                _settle(session, pending)
+        _settle(session, pending)
     return report
+
+
+#: Records imported between two flushes.
+FLUSH_EVERY = 200
+
+
+def _settle(session: Session, pending: list[tuple[RecordOutcome, Item, SourceRecord]]) -> None:
+    """Flush the pending records; then each source record takes the version its item has after the flush
+    (new: 1; SQLAlchemy bumps it on each UPDATE), which an untouched item keeps."""
+    session.flush()
+    settled = False
+    for outcome, item, source in pending:
+        outcome.item_id = item.id
+        if source.item_version != item.version:
+            source.item_version, settled = item.version, True
+    if settled:
+        session.flush()  # source records only: the items' versions stay
+    pending.clear()
 
 
 def _read(path: Path) -> bytes:
@@ -130,14 +156,16 @@ def _existing(session: Session, viewer: Viewer, record: Record) -> Item | None:
 
 
 def _import_record(session: Session, viewer: Viewer, record: Record, source_name: str, collection: str | None,
-                   level: AccessLevel, precision: Any, places: _Gazetteer) -> RecordOutcome:
+                   level: AccessLevel, precision: Any, places: _Gazetteer, words: _Vocabulary,
+                   ) -> tuple[RecordOutcome, tuple[Item, SourceRecord] | None]:
+    """The outcome of one record, and the item and source record it made, not flushed yet (see _settle)."""
     messages = list(record.warnings)
     try:
         item = _existing(session, viewer, record)
     except Invalid as exc:
-        return RecordOutcome(record.path, "refused", title=record.title, messages=[str(exc)])
+        return RecordOutcome(record.path, "refused", title=record.title, messages=[str(exc)]), None
     target = (collection or record.series or "").strip()
-    collection_row = get_or_create_collection(session, target[:500])[0] if target else None
+    collection_row = words.collection(target[:500]) if target else None
     if item is None:
         outcome = "created"
         item = Item(title=record.title, kind=ItemKind.catalogued, access=level, location_precision=precision,
@@ -146,7 +174,6 @@ def _import_record(session: Session, viewer: Viewer, record: Record, source_name
                     date_shot=record.date.text, date_lower=record.date.lower, date_upper=record.date.upper,
                     collection=collection_row)
         session.add(item)
-        session.flush()
     else:
         outcome = "updated"
         given = {name: value for name, value in (
@@ -156,8 +183,8 @@ def _import_record(session: Session, viewer: Viewer, record: Record, source_name
         if collection_row is not None:
             given["collection_id"] = collection_row.id
         update_item(session, item, **given)
-    _add_tags(session, item, record.subjects)
-    _add_credits(session, item, record.credits)
+    words.add_tags(item, record.subjects)
+    _add_credits(session, item, record.credits, words)
     for name, path in record.spatial:
         place, problem = places.find(name)
         if place is None:
@@ -166,12 +193,10 @@ def _import_record(session: Session, viewer: Viewer, record: Record, source_name
             item.places.append(place)
     known = {k.key for k in item.record_keys}
     item.record_keys.extend(RecordKey(key=key) for key in record.keys if key not in known)
-    session.flush()
-    # The version the item has now is the one an untouched import keeps (SQLAlchemy bumped it on UPDATE).
-    item.source_records.append(SourceRecord(format="pbcore", source_name=source_name[:1000], content=record.xml,
-                                            item_version=item.version))
-    session.flush()
-    return RecordOutcome(record.path, outcome, item.id, item.title, record.in_document_order(messages))
+    source = SourceRecord(format="pbcore", source_name=source_name[:1000], content=record.xml,
+                          item_version=item.version or 1)
+    item.source_records.append(source)
+    return RecordOutcome(record.path, outcome, item.id, item.title, record.in_document_order(messages)), (item, source)
 
 
 def _source(record: Record, source_name: str) -> str:
@@ -180,21 +205,75 @@ def _source(record: Record, source_name: str) -> str:
     return f"PBCore record {record.path} of {source_name}" + (f"; identifiers: {named}" if named else "")
 
 
-def _add_tags(session: Session, item: Item, names: list[str]) -> None:
-    have = {t.name.lower() for t in item.tags}
-    for name in names:
-        if name.lower() not in have:
-            item.tags.append(get_or_create_tag(session, name))
-            have.add(name.lower())
-
-
-def _add_credits(session: Session, item: Item, credits: list[tuple[str, str]]) -> None:
-    session.flush()
-    have = {(c.person.name, c.role) for c in session.scalars(select(Credit).where(Credit.item_id == item.id))}
+def _add_credits(session: Session, item: Item, credits: list[tuple[str, str]], words: _Vocabulary) -> None:
+    """Credit the record's people on the item, after its credits, each (person, role) once."""
+    have = {(c.person.name, c.role) for c in item.credits} if item.id is not None else set()
     for name, role in credits:
         if (name, role) not in have:
-            add_credit(session, get_or_create_person(session, name), role, item=item)
+            item.credits.append(Credit(person=words.person(name), role=role, position=len(item.credits)))
             have.add((name, role))
+
+
+class _Vocabulary:
+    """The tags, people and collections a file's records name, read (and the missing ones made) at once
+    before the records are: a catalogue of thousands of records names the same few hundred again and
+    again, and a look-up per name cost a flush each (a 10,000-record file: minutes instead of seconds)."""
+
+    #: Names per IN (...) of a look-up, well under SQLite's limit on bound parameters.
+    CHUNK = 500
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.tags: dict[str, Tag] = {}  # by lower-cased name, as get_or_create_tag matches them
+        self.people: dict[str, Person] = {}
+        self.collections: dict[str, Collection] = {}
+
+    def prepare(self, records: list[Record], collection: str | None) -> None:
+        """Load the names `records` use, and make the missing ones (flushed once)."""
+        tags = {name.lower(): name for r in records for name in r.subjects}
+        people = {name for r in records for name, _ in r.credits}
+        titles = {t for t in ([(collection or "").strip()[:500]] if collection else
+                              [r.series.strip()[:500] for r in records]) if t}
+        with self.session.no_autoflush:
+            for chunk in self._chunks(sorted(tags)):
+                for tag in self.session.scalars(select(Tag).where(func.lower(Tag.name).in_(chunk)).order_by(Tag.id)):
+                    # An exact spelling wins over another case, as in get_or_create_tag.
+                    if tag.name.lower() not in self.tags or tag.name == tags.get(tag.name.lower()):
+                        self.tags[tag.name.lower()] = tag
+            for chunk in self._chunks(sorted(people)):
+                self.people.update((p.name, p) for p in self.session.scalars(select(Person).where(Person.name.in_(chunk))))
+            for chunk in self._chunks(sorted(titles)):
+                self.collections.update(
+                    (c.title, c) for c in self.session.scalars(select(Collection).where(Collection.title.in_(chunk))))
+            made: list[Any] = []
+            for key, name in tags.items():
+                if key not in self.tags:
+                    self.tags[key] = Tag(name=name)
+                    made.append(self.tags[key])
+            for name in people - set(self.people):
+                self.people[name] = Person(name=name, note="")
+                made.append(self.people[name])
+            for title in titles - set(self.collections):
+                self.collections[title] = Collection(title=title)
+                made.append(self.collections[title])
+        self.session.add_all(made)
+        self.session.flush()
+
+    def _chunks(self, names: list[str]) -> list[list[str]]:
+        return [names[i:i + self.CHUNK] for i in range(0, len(names), self.CHUNK)]
+
+    def add_tags(self, item: Item, names: list[str]) -> None:
+        have = {t.name.lower() for t in item.tags} if item.id is not None else set()
+        for name in names:
+            if name.lower() not in have:
+                item.tags.append(self.tags[name.lower()])
+                have.add(name.lower())
+
+    def person(self, name: str) -> Person:
+        return self.people[name]
+
+    def collection(self, title: str) -> Collection:
+        return self.collections[title]
 
 
 class _Gazetteer:

@@ -167,8 +167,8 @@ def _attr(element: etree._Element, name: str) -> str:
 class _Walk:
     """Element paths under a record, as `record/child[i]/grandchild[j]`, for warnings."""
 
-    def __init__(self, record_path: str, ns: str | None) -> None:
-        self.record_path, self.ns = record_path, ns
+    def __init__(self, ns: str | None) -> None:
+        self.ns = ns
         self.lines: dict[str, int] = {}
 
     def each(self, parent: etree._Element, local: str, parent_path: str) -> list[tuple[etree._Element, str]]:
@@ -189,7 +189,7 @@ def _read(doc: etree._Element, ns: str | None, path: str, xml: str) -> Record | 
 
 
 def _read_record(doc: etree._Element, ns: str | None, path: str, xml: str) -> Record | Refusal:
-    walk = _Walk(path, ns)
+    walk = _Walk(ns)
     warnings: list[str] = []
     instantiation_only = _local(doc) == "pbcoreInstantiationDocument"
     titles = [(_attr(e, "titleType"), _text(e)) for e, _ in walk.each(doc, "pbcoreTitle", path)]
@@ -221,11 +221,12 @@ def _read_record(doc: etree._Element, ns: str | None, path: str, xml: str) -> Re
             name = _text(_child(e, ns, role_name))
             role = _text(_child(e, ns, f"{role_name}Role")) or default
             if name:
-                record.credits.append((name[:NAME_MAX], role[:NAME_MAX]))
+                name, role = name[:NAME_MAX].strip(), role[:NAME_MAX].strip()
+                record.credits.append((name, role))
                 if element == "pbcoreCreator" and not record.creator:
-                    record.creator = name[:NAME_MAX]
+                    record.creator = name
     record.subjects = list(dict.fromkeys(
-        text[:NAME_MAX] for e, _ in walk.each(doc, "pbcoreSubject", path) if (text := _text(e))))
+        text[:NAME_MAX].strip() for e, _ in walk.each(doc, "pbcoreSubject", path) if (text := _text(e))))
     for e, p in walk.each(doc, "pbcoreCoverage", path):
         value = _text(_child(e, ns, "coverage"))
         if value and _text(_child(e, ns, "coverageType")).lower() == "spatial":
