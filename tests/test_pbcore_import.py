@@ -495,3 +495,37 @@ def test_read_records_never_touches_the_database() -> None:
     [record] = read_records(MALFORMED_TRACKS.encode(), "tracks.xml")
     assert record.title == "Bad tracks" and len(record.warnings) == 3
     assert record.keys == ["name:bad.mov", "name:bad-tracks"]
+
+
+def test_an_edit_saved_while_its_file_is_attached_fails_that_file_only(archive: Archive, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attaching changes the item: an edit committed meanwhile wins (the version check), the file is refused
+    with a reason, the batch goes on, and the record stays catalogued for the next run."""
+    from sqlalchemy import update
+    from archive.services import ingest
+
+    with archive.session() as session:
+        import_pbcore(session, SYSTEM, MEDIAINFO.encode(), source_name="clip.xml")
+    real = ingest.catalogued_record_of
+
+    def racing(session: Any, prepared: Any) -> Any:
+        found = real(session, prepared)
+        if found is not None:  # an editor saves the item between the look-up and the attach
+            with archive.engine.begin() as conn:
+                table = Item.__table__
+                conn.execute(update(table).where(table.c.id == found[0].id).values(version=table.c.version + 1))
+        return found
+
+    monkeypatch.setattr(ingest, "catalogued_record_of", racing)
+    (tmp_path / "in").mkdir()
+    clip = make_video(tmp_path / "in" / "barcode_152572_clip.mov", duration=1.0)
+    other = make_video(tmp_path / "in" / "other.mp4", duration=1.0, source="color=c=green")
+    report = ingest.ingest_paths(archive, [clip, other], ingest.IngestOptions())
+    assert [f["path"] for f in report.failed] == [str(clip)]
+    assert "changed while the file was being attached" in report.failed[0]["reason"]
+    assert [e["path"] for e in report.ingested] == [str(other)]
+    [record, new] = items(archive)
+    assert record.kind is ItemKind.catalogued and record.media is None and new.title == "other"
+    monkeypatch.setattr(ingest, "catalogued_record_of", real)
+    again = ingest.ingest_paths(archive, [clip], ingest.IngestOptions())
+    assert again.ingested[0]["item_id"] == record.id and again.ingested[0]["catalogued_record"]

@@ -27,6 +27,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from archive import mediatools, transcripts
 from archive.access import SYSTEM, Viewer
@@ -568,6 +569,10 @@ class _Batch:
                     item_id = record(session, self.archive, prepared, self.options).id
         except Invalid as exc:
             self.fail(path, str(exc))
+            return
+        except StaleDataError:  # an edit of the catalogued item it was being attached to was saved first
+            self.fail(path, "its catalogued record was changed while the file was being attached to it; "
+                            "nothing was kept: ingest it again")
             return
         except IntegrityError as exc:
             # Another ingest (another process or machine) recorded the same content between our
