@@ -77,6 +77,7 @@ def test_every_page_shows_a_catalogued_item_without_media(client: FlaskClient, l
         assert "&amp;amp; after" in page  # the XML's own escape, escaped again for the page
     for url in ("/items", "/items?kind=catalogued", f"/collections/{catalogued['collection']}",
                 f"/places/{catalogued['place']}", f"/journeys/{catalogued['journey']}", "/search?q=CATALOGUED-MARK",
+                "/search?q=CATALOGUED-MARK&kind=catalogued",
                 "/"):
         assert "Crossing at dawn" in _page(client, url), url
     browse = _page(client, "/items?kind=catalogued")

@@ -122,6 +122,8 @@ def _settle(session: Session, pending: list[tuple[RecordOutcome, Item, SourceRec
             source.item_version, settled = item.version, True
     if settled:
         session.flush()  # source records only: the items' versions stay
+    for _, item, _ in pending:  # written: a 10,000-record file need not hold every item in memory
+        session.expunge(item)
     pending.clear()
 
 
