@@ -179,8 +179,8 @@ def _import_record(session: Session, viewer: Viewer, record: Record, source_name
     else:
         outcome = "updated"
         given = {name: value for name, value in (
-            ("title", record.title if record.titled else ""), ("description", record.description), ("creator", record.creator),
-            ("rights", record.rights), ("language", ", ".join(record.languages)),
+            ("title", record.title if record.titled else ""), ("description", record.description),
+            ("creator", record.creator), ("rights", record.rights), ("language", ", ".join(record.languages)),
             ("date_shot", record.date.text)) if value}
         if collection_row is not None:
             given["collection_id"] = collection_row.id
@@ -243,7 +243,8 @@ class _Vocabulary:
                     if tag.name.lower() not in self.tags or tag.name == tags.get(tag.name.lower()):
                         self.tags[tag.name.lower()] = tag
             for chunk in self._chunks(sorted(people)):
-                self.people.update((p.name, p) for p in self.session.scalars(select(Person).where(Person.name.in_(chunk))))
+                found = self.session.scalars(select(Person).where(Person.name.in_(chunk)))
+                self.people.update((person.name, person) for person in found)
             for chunk in self._chunks(sorted(titles)):
                 self.collections.update(
                     (c.title, c) for c in self.session.scalars(select(Collection).where(Collection.title.in_(chunk))))
