@@ -102,6 +102,9 @@ def ingest(paths: tuple[Path, ...], collection: str | None, access: str | None, 
                   "run `crossings worker` (make demo starts one)", highlight=False, markup=False)
     if not as_json:
         for entry in report.ingested:
+            if "catalogued_record" in entry:
+                err.print(f"{entry['path']}: attached to item {entry['item_id']} (catalogued record "
+                          f"{entry['catalogued_record']})", markup=False, soft_wrap=True)
             for warning in entry.get("warnings", ()):
                 err.print(f"warning {entry['path']} (item {entry['item_id']}): {warning}", markup=False)
         for entry in report.duplicates:

@@ -38,8 +38,19 @@ def _to_date(value: time.struct_time | float) -> date | None:
 _PLAIN_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+#: A plain year or month, as catalogue records give most dates ("1991", "1991-05"): the grammar takes
+#: some 14 ms over each (a PBCore import of 10,000 records spent most of its time there).
+_PLAIN_YEAR_MONTH = re.compile(r"([0-9]{4})(?:-(0[1-9]|1[0-2]))?")
+
+
 def _plain_day(text: str) -> ParsedDate | None:
-    """The ParsedDate of a real YYYY-MM-DD day; None for anything else, which the grammar then judges."""
+    """The ParsedDate of a real YYYY-MM-DD day, YYYY-MM month or YYYY year from 0001; None for anything
+    else, which the grammar then judges."""
+    plain = _PLAIN_YEAR_MONTH.fullmatch(text)
+    if plain and int(plain[1]) >= 1:
+        year = int(plain[1])
+        first, last = (int(plain[2]),) * 2 if plain[2] else (1, 12)
+        return ParsedDate(text, date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]))
     if not _PLAIN_DAY.fullmatch(text):
         return None
     try:

@@ -216,6 +216,7 @@ class Item(Base):
     legs: Mapped[list[Leg]] = relationship(secondary="item_legs", back_populates="items", order_by="Leg.id")
     source_records: Mapped[list[SourceRecord]] = relationship(back_populates="item", order_by="SourceRecord.id",
                                                               cascade="all, delete-orphan")
+    record_keys: Mapped[list[RecordKey]] = relationship(order_by="RecordKey.id", cascade="all, delete-orphan")
 
     @property
     def media(self) -> MediaFile | None:
@@ -238,6 +239,20 @@ class SourceRecord(Base):
     imported_at: Mapped[created_ts]
 
     item: Mapped[Item] = relationship(back_populates="source_records")
+
+
+class RecordKey(Base):
+    """A name by which ingest knows the file of a record catalogued before its media: an identifier or a
+    file name ("name:cpb-aacip-15-70msck27", "name:tape_12.mov") or a checksum ("sha256:...", "md5:...").
+
+    A table rather than a search through the kept XML, so that each ingested file costs one indexed look-up.
+    """
+    __tablename__ = "record_keys"
+    __table_args__ = (UniqueConstraint("item_id", "key"),)
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(1000), index=True)
 
 
 class MediaFile(Base):

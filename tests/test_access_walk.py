@@ -223,6 +223,7 @@ def build_world(data: Any, database_url: str = "") -> dict[str, Any]:
         accounts.grant(session, "archivist_granted", collections["granted"])
     _add_journeys_and_places(archive, ids, spec)
     _add_crossings_and_legs(archive, ids)
+    _add_catalogued_record(archive, ids)
     return {"app": app, "archive": archive, "ids": ids, "collections": collections}
 
 
@@ -258,6 +259,22 @@ def _add_journeys_and_places(archive: Archive, ids: dict[str, dict[str, int]],
             locations.link_item_leg(session, SYSTEM, item_id, leg.id)
         places.delete_place(session, SYSTEM, ids["place"]["trashed"])
         journeys.delete_journey(session, SYSTEM, ids["journey"]["trashed"])
+
+
+def _add_catalogued_record(archive: Archive, ids: dict[str, dict[str, int]]) -> None:
+    """A public record imported before its media (ItemKind.catalogued), shot at the public place: every
+    listing, map and search the walk reads holds an item without a file."""
+    from archive.access import SYSTEM
+    from archive.interchange.pbcore_import import import_pbcore
+    from archive.services import locations
+
+    record = ('<pbcoreDescriptionDocument xmlns="http://www.pbcore.org/PBCore/PBCoreNamespace.html">'
+              '<pbcoreIdentifier source="walk">walk-record</pbcoreIdentifier>'
+              '<pbcoreTitle>MARK-public-catalogued</pbcoreTitle></pbcoreDescriptionDocument>')
+    with archive.session() as session:
+        [imported] = import_pbcore(session, SYSTEM, record.encode(), source_name="walk.xml", access="public").records
+        locations.link_item_place(session, SYSTEM, imported.item_id, ids["place"]["public"])
+        ids.setdefault("catalogued", {})["public"] = imported.item_id
 
 
 def _add_crossings_and_legs(archive: Archive, ids: dict[str, dict[str, int]]) -> None:
@@ -417,3 +434,18 @@ def test_post_without_csrf_token_is_refused_everywhere(world: dict[str, Any]) ->
             continue
         for _, url in _urls(app, endpoint, route, world)[:1]:
             assert client.post(url, data={}).status_code == 400, f"POST {url} ({endpoint}) without a token"
+
+
+def test_a_catalogued_record_is_a_public_item_without_files(world: dict[str, Any]) -> None:
+    """The walk's record imported before its media: its page for everyone, no file for anyone, and the
+    kept source record only for editors."""
+    item_id = world["ids"]["catalogued"]["public"]
+    for viewer in MAY_SEE:
+        client = client_for(world, viewer)
+        page = client.get(f"/items/{item_id}")
+        assert page.status_code == 200, viewer
+        body = page.get_data(as_text=True)
+        assert "Catalogued, media not yet attached" in body
+        assert ("walk-record&lt;/pbcoreIdentifier&gt;" in body) is (viewer in EDITORS), viewer
+        for path in ("original", "access", "proxy", "thumbs/grid", "thumbs/page"):
+            assert client.get(f"/items/{item_id}/{path}").status_code == 404, (viewer, path)

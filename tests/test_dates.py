@@ -72,7 +72,19 @@ def test_parse_date_of_a_plain_day_skips_the_grammar(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(dates.edtf, "parse_edtf", lambda text: calls.append(text) or edtf_parse(text))
     assert parse_date(" 2021-06-01 ") == ParsedDate("2021-06-01", date(2021, 6, 1), date(2021, 6, 1))
     assert calls == []
-    assert parse_date("2021-06").upper == date(2021, 6, 30)  # everything else still goes through it
+    assert parse_date("2021-06").upper == date(2021, 6, 30)  # a plain month or year neither
+    assert calls == []
+    assert parse_date("2021-06~").upper == date(2021, 6, 30)  # everything else still goes through it
     with pytest.raises(ValueError, match="Extended Date/Time Format"):
         parse_date("2023-02-30")
-    assert calls == ["2021-06", "2023-02-30"]
+    assert calls == ["2021-06~", "2023-02-30"]
+
+
+def test_plain_years_and_months_skip_the_grammar_with_its_answers() -> None:
+    """The fast path for "1991" and "1991-05" gives what the EDTF grammar gives, leap Februaries included."""
+    from archive.dates import _plain_day
+    for text in ("0001", "1900", "1991", "2000", "9999", "1900-02", "2000-02", "2024-02", "2023-02", "1991-01",
+                 "1991-12", "2019-04"):
+        assert _plain_day(text) == _parse_by_grammar(text), text
+    for text in ("0000", "1991-13", "1991-00", "199", "1991-5"):
+        assert _plain_day(text) is None, text

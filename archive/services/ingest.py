@@ -10,6 +10,7 @@ in hand, and the next run (after Archive.recover) completes the batch.
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import shutil
@@ -26,11 +27,13 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from archive import mediatools, transcripts
 from archive.access import SYSTEM, Viewer
 from archive.dates import parse_date
-from archive.models import AccessLevel, Derivative, Item, ItemKind, Job, LocationPrecision, MediaFile, TranscriptKind
+from archive.models import (AccessLevel, Derivative, Item, ItemKind, Job, LocationPrecision, MediaFile, RecordKey,
+                            TranscriptKind)
 from archive.services import Invalid, audit, jobs, search_sync
 from archive.services.access_copies import queue_access_copy_if_needed
 from archive.services.catalogue import get_or_create_collection
@@ -166,6 +169,8 @@ class Prepared:
     work_dir: Path
     derivatives: list[tuple[str, Path, dict[str, Any]]]  # (kind, file in work_dir, info)
     warnings: list[str] = field(default_factory=list)  # what was done without; kept on the media file
+    #: Set by record() when the file went to a record catalogued before it: the key that named it.
+    attached_to: str = ""
 
 
 class Duplicate(Exception):
@@ -322,10 +327,22 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
     info = prepared.info
     collection = get_or_create_collection(session, options.collection)[0] if options.collection else None
     date_shot = parse_date(info.creation_time.date().isoformat()) if info.creation_time else parse_date("")
-    access, precision = new_item_levels(archive.settings, options.access, options.location_precision)
-    item = Item(title=title_from_name(prepared.path), kind=ItemKind(info.kind), access=access,
-                location_precision=precision, collection=collection, date_shot=date_shot.text, date_lower=date_shot.lower,
-                date_upper=date_shot.upper, creator="", language="", rights="", source="", description="")
+    catalogued = catalogued_record_of(session, prepared)
+    if catalogued is not None:
+        # The file of a record catalogued before it (a PBCore import): the record's metadata stays; the
+        # item takes the file's kind, and the file's date and the collection only where it has none.
+        item, prepared.attached_to = catalogued
+        item.kind = ItemKind(info.kind)
+        if not item.date_shot and date_shot.text:
+            item.date_shot, item.date_lower, item.date_upper = date_shot.text, date_shot.lower, date_shot.upper
+        if item.collection is None and collection is not None:
+            item.collection = collection
+    else:
+        access, precision = new_item_levels(archive.settings, options.access, options.location_precision)
+        item = Item(title=title_from_name(prepared.path), kind=ItemKind(info.kind), access=access,
+                    location_precision=precision, collection=collection, date_shot=date_shot.text,
+                    date_lower=date_shot.lower, date_upper=date_shot.upper, creator="", language="", rights="",
+                    source="", description="")
     sha = prepared.staged.sha256
     media = MediaFile(
         sha256=sha, original_name=display_path(prepared.path.name)[:1000],
@@ -351,6 +368,29 @@ def record(session: Session, archive: Archive, prepared: Prepared, options: Inge
         jobs.enqueue(session, PROXY_JOB, item_id=item.id, payload={"sha256": sha})
     queue_access_copy_if_needed(session, item)
     return item
+
+
+def catalogued_record_of(session: Session, prepared: Prepared) -> tuple[Item, str] | None:
+    """The item catalogued before its media (kind `catalogued`, not in the trash) whose record names this
+    file by its name, its name without the extension, or its checksum (see RecordKey), with the key that
+    matched; None when no record or several do (then a warning says so, and the file is a new item)."""
+    name = display_path(prepared.path.name)
+    keys = {f"name:{name}", f"name:{name.rsplit('.', 1)[0]}", f"sha256:{prepared.staged.sha256}"}
+    waiting = select(Item.id).where(Item.kind == ItemKind.catalogued, Item.deleted_at.is_(None))
+    if session.scalar(select(RecordKey.id).where(RecordKey.key.startswith("md5:"), RecordKey.item_id.in_(waiting))
+                      .limit(1)) is not None:  # MD5 is read only when some record gives one
+        with prepared.staged.path.open("rb") as file:
+            keys.add(f"md5:{hashlib.file_digest(file, 'md5').hexdigest()}")
+    rows = session.execute(select(RecordKey.item_id, RecordKey.key).where(RecordKey.key.in_(sorted(keys)),
+                                                                          RecordKey.item_id.in_(waiting))).all()
+    ids = sorted({row.item_id for row in rows})
+    if len(ids) > 1:
+        prepared.warnings.append(f"its name or checksum is named by {len(ids)} catalogued records (items "
+                                 f"{', '.join(map(str, ids))}): recorded as an item of its own, not attached")
+    if len(ids) != 1:
+        return None
+    item = session.get(Item, ids[0])
+    return (item, rows[0].key) if item is not None else None
 
 
 def needs_proxy(item: Item, *, web_ready: bool) -> bool:
@@ -530,6 +570,10 @@ class _Batch:
         except Invalid as exc:
             self.fail(path, str(exc))
             return
+        except StaleDataError:  # an edit of the catalogued item it was being attached to was saved first
+            self.fail(path, "its catalogued record was changed while the file was being attached to it; "
+                            "nothing was kept: ingest it again")
+            return
         except IntegrityError as exc:
             # Another ingest (another process or machine) recorded the same content between our
             # look-up and our commit: the unique checksum kept it to one item, and this file is a
@@ -545,8 +589,11 @@ class _Batch:
         entry: dict[str, Any] = {"path": display_path(path), "item_id": item_id}
         if prepared.warnings:
             entry["warnings"] = list(prepared.warnings)
+        if prepared.attached_to:
+            entry["catalogued_record"] = prepared.attached_to
         self.report.ingested.append(entry)
-        self.note("ingested", path, f"item {item_id}")
+        self.note("ingested", path, f"attached to item {item_id} (catalogued record {prepared.attached_to})"
+                  if prepared.attached_to else f"item {item_id}")
         self.attach_sidecars(path, item_id)
         if time.monotonic() - self.indexed_at > INDEX_EVERY:
             self.index()

@@ -118,7 +118,7 @@ def player_for(item: Item) -> Player:
 def _player(item: Item) -> Player:
     media = item.media
     if media is None:
-        return Player("img", None)
+        return Player("img", None, note=CATALOGUED_NOTE if item.kind is ItemKind.catalogued else None)
     poster, original = thumb_url(item, "page"), original_url(item)
     if item.kind is ItemKind.still:
         return Player("img", poster or (original if media.mime_type in BROWSER_IMAGES else None))
@@ -140,6 +140,11 @@ def _player(item: Item) -> Player:
     elif not media.web_ready:
         note = "There is no browser-ready copy of this footage; the original plays if your browser can."
     return Player("video", original, media.mime_type, poster=poster, note=note)
+
+
+#: The item page of a record imported before its media (ItemKind.catalogued).
+CATALOGUED_NOTE = ("Catalogued, media not yet attached: this record was imported before its file, which ingest "
+                   "attaches when it arrives.")
 
 
 def _withheld_note(item: Item) -> str:
