@@ -529,3 +529,35 @@ def test_an_edit_saved_while_its_file_is_attached_fails_that_file_only(archive: 
     monkeypatch.setattr(ingest, "catalogued_record_of", real)
     again = ingest.ingest_paths(archive, [clip], ingest.IngestOptions())
     assert again.ingested[0]["item_id"] == record.id and again.ingested[0]["catalogued_record"]
+
+
+def _leaves(element: Any) -> set[tuple[str, tuple[tuple[str, str], ...], str]]:
+    """Every element as (path of local names, attributes, text): what a record holds, whatever its layout."""
+    from lxml import etree
+
+    found = set()
+    for node in element.iter():
+        if not isinstance(node.tag, str):
+            continue
+        path = "/".join(etree.QName(a).localname for a in reversed([node, *node.iterancestors()]))
+        attrs = tuple(sorted((etree.QName(k).localname, v) for k, v in node.attrib.items()
+                             if etree.QName(k).localname != "schemaLocation"))
+        found.add((path, attrs, (node.text or "").strip()))
+    return found
+
+
+def test_an_untouched_imported_record_exported_again_loses_nothing(archive: Archive, runner: CliRunner,
+                                                                   tmp_path: Path) -> None:
+    from lxml import etree
+
+    from archive.access import SYSTEM
+    from archive.interchange.pbcore import pbcore_document
+
+    assert run_import(runner, str(write(tmp_path, "aapb.xml", AAPB))).exit_code == 0
+    [item] = items(archive)
+    with archive.Session() as session:
+        exported = etree.fromstring(pbcore_document(session, SYSTEM, session.get(Item, item.id), archive.identity))
+    came = etree.fromstring(AAPB.encode())
+    assert _leaves(came) - _leaves(exported) == set()
+    # ...and it carries the archive's own identifier of the item too.
+    assert item.pid in {(e.text or "").strip() for e in exported.iter("{*}pbcoreIdentifier")}
