@@ -43,12 +43,12 @@ def export_csv(output: str, public: bool, as_user: str | None, collection_id: in
                 with open(output, "w", encoding="utf-8", newline="") as out:
                     rows = write_items_csv(out, session, viewer, ids)
     except NotFound as exc:
-        err.print(f"crossings: {exc} does not exist or that viewer may not see it", markup=False)
+        err.print(f"crossings: {exc} does not exist or that viewer may not see it", markup=False, soft_wrap=True)
         sys.exit(1)
     except OSError as exc:
-        err.print(f"crossings: {output}: {exc.strerror or exc}", markup=False)
+        err.print(f"crossings: {output}: {exc.strerror or exc}", markup=False, soft_wrap=True)
         sys.exit(1)
-    err.print(f"{rows} items written ({selection.describe()}, as {viewer.name})", markup=False)
+    err.print(f"{rows} items written ({selection.describe()}, as {viewer.name})", markup=False, soft_wrap=True)
 
 
 def _print_plan(plan: ImportPlan, verb: str) -> None:
@@ -84,7 +84,7 @@ def import_csv(file: Path, do_apply: bool, as_json: bool) -> None:
             with archive.Session() as session:  # a dry run: never committed
                 plan = plan_csv_import(session, SYSTEM, file.read_bytes(), source_name=file.name)
     except Invalid as exc:
-        err.print(f"crossings: {file}: {exc}", markup=False)
+        err.print(f"crossings: {file}: {exc}", markup=False, soft_wrap=True)
         sys.exit(1)
     if result is not None:
         search_sync.sync_index(archive)
@@ -97,7 +97,10 @@ def import_csv(file: Path, do_apply: bool, as_json: bool) -> None:
             plan.updates, plan.creates = result.updated, result.created
         _print_plan(plan, "changed" if result is not None else "would change")
     for problem in problems:
-        err.print(f"crossings: {file}: {problem}", markup=False)
-    err.print(result.summary() + f" (audit batch {result.batch})" if result is not None else plan.summary(),
-              markup=False)
+        err.print(f"crossings: {file}: {problem}", markup=False, soft_wrap=True)
+    if result is None:
+        err.print(plan.summary() + " (a dry run: give --apply to make the changes)", markup=False, soft_wrap=True)
+    else:
+        done = result.updated or result.created
+        err.print(result.summary() + (f" (audit batch {result.batch})" if done else ""), markup=False, soft_wrap=True)
     sys.exit(1 if problems else 0)
