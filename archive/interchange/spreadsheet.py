@@ -194,7 +194,8 @@ def item_row(item: Item, viewer: Viewer) -> list[str]:
     return [neutralise(column.read(item, viewer)) for column in COLUMNS]
 
 
-def _load(session: Session, viewer: Viewer, ids: list[int]) -> list[Item]:
+def load_items(session: Session, viewer: Viewer, ids: list[int]) -> list[Item]:
+    """The items of `ids` that `viewer` may see, in that order, with all that a row reads."""
     found = {item.id: item for item in session.scalars(
         select(Item).where(item_filter(viewer), Item.id.in_(ids)).options(
             selectinload(Item.collection), selectinload(Item.tags), selectinload(Item.places),
@@ -210,7 +211,7 @@ def _pieces(session: Session, viewer: Viewer, item_ids: Iterable[int]) -> Iterat
     ids = list(item_ids)
     for start in range(0, len(ids), CHUNK):
         # Each chunk is loaded, written and let go: the session's identity map holds items weakly.
-        items = _load(session, viewer, ids[start:start + CHUNK])
+        items = load_items(session, viewer, ids[start:start + CHUNK])
         for item in items:
             writer.writerow(item_row(item, viewer))
         yield buffer.getvalue(), len(items)

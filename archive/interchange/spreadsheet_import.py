@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from archive.access import Viewer, collection_filter, item_filter, may_edit, place_filter
+from archive.access import Viewer, collection_filter, may_edit, place_filter
 from archive.models import Collection, Item, ItemKind, Leg, Place, SourceRecord
 from archive.services import Invalid, NotFound, Stale, audit, counted, locations
 from archive.services.editing import ITEM_FIELDS, edit_item, set_item_tags, update_item
@@ -36,8 +36,8 @@ from archive.services.editing import fields as f
 from archive.services.ingest import new_item_levels
 from archive.services.legs import visible_leg
 from archive.services.place_fields import place_by_reference, precision_value
-from archive.interchange.spreadsheet import (BOM, BY_NAME, COLUMN_NAMES, Column, column_letter, labelled_id,
-                                             split_list, unneutralise)
+from archive.interchange.spreadsheet import (BOM, BY_NAME, CHUNK, COLUMN_NAMES, Column, column_letter,
+                                             labelled_id, load_items, split_list, unneutralise)
 
 #: Columns whose cell goes to edit_item as it is (it checks them with ITEM_FIELDS).
 TEXT_FIELDS = ("title", "description", "date_shot", "creator", "language", "rights", "source", "access")
@@ -261,18 +261,26 @@ def plan_csv_import(session: Session, viewer: Viewer, source: str | bytes | IO[s
         plan.problems.append(Problem(1, "no known column in the header: the first line must name the columns "
                                         "(id, title...)"))
         return plan
-    for line, cells in rows:
-        given = {column.name: (unneutralise(cells[index]), column_letter(index))
-                 for index, column in known.items() if index < len(cells)}
-        if len(cells) > len(names):
-            plan.problems.append(Problem(line, f"{len(cells)} cells but {len(names)} columns: the cells after "
-                                               f"column {column_letter(len(names) - 1)} are not imported"))
-        _plan_row(session, viewer, plan, line, given, cells)
+    id_index = next((index for index, column in known.items() if column.name == "id"), None)
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        # The items of a chunk of rows in one query each (as the export loads them), not one per row.
+        wanted = [int(cells[id_index]) for _, cells in chunk
+                  if id_index is not None and id_index < len(cells) and cells[id_index].strip().isdigit()
+                  and 0 < int(cells[id_index]) < 2**31]
+        items = {item.id: item for item in load_items(session, viewer, wanted)}
+        for line, cells in chunk:
+            given = {column.name: (unneutralise(cells[index]), column_letter(index))
+                     for index, column in known.items() if index < len(cells)}
+            if len(cells) > len(names):
+                plan.problems.append(Problem(line, f"{len(cells)} cells but {len(names)} columns: the cells after "
+                                                   f"column {column_letter(len(names) - 1)} are not imported"))
+            _plan_row(session, viewer, plan, line, given, cells, items)
     return plan
 
 
 def _plan_row(session: Session, viewer: Viewer, plan: ImportPlan, line: int, given: dict[str, tuple[str, str]],
-              cells: list[str]) -> None:
+              cells: list[str], items: Mapping[int, Item]) -> None:
     raw_id, id_letter = given.get("id", ("", "A"))
     item: Item | None = None
     if raw_id.strip():
@@ -281,9 +289,7 @@ def _plan_row(session: Session, viewer: Viewer, plan: ImportPlan, line: int, giv
         except Invalid as exc:
             plan.problems.append(Problem(line, str(exc), "id", id_letter))
             return
-        item = session.scalar(select(Item).where(item_filter(viewer), Item.id == item_id).options(
-            selectinload(Item.collection), selectinload(Item.tags), selectinload(Item.places),
-            selectinload(Item.legs).selectinload(Leg.journey), selectinload(Item.media_files)))
+        item = items.get(item_id) if item_id is not None else None
         if item is None:
             plan.problems.append(Problem(line, f"item {item_id} does not exist or you may not see it"))
             return
