@@ -92,6 +92,7 @@ def test_the_round_trip_from_the_web(client: FlaskClient, archive: Archive, logi
     batch_url = re.search(r'href="(/admin/log\?batch=[0-9a-f]+)"', html).group(1)
     log = client.get(batch_url).get_data(as_text=True)
     assert "River bank at dusk" in log and "A reel in the donor" in log and "At the river" not in log
+    assert client.get("/admin/log?batch=not!a+batch").status_code == 400
     # the token is spent: applying twice is refused
     again = client.post("/import/csv/apply", data={"csrf_token": csrf_token(client, "/import/csv"), "token": token})
     assert again.status_code == 400 and "upload the file again" in again.get_data(as_text=True)
@@ -137,3 +138,22 @@ def test_the_round_trip_from_the_command_line(runner: CliRunner, archive: Archiv
     assert f"crossings: {bad}: line 2, column date_shot (C): " in refused.output
     stdout = runner.invoke(args=["export", "csv", "--collection", "999999"])
     assert stdout.exit_code == 1 and "does not exist" in stdout.output
+
+
+def test_an_item_saved_between_the_dry_run_and_the_apply_is_not_reverted(client: FlaskClient, archive: Archive,
+                                                                         login, items: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    login("archivist")
+    sheet = f"id,title,creator\r\n{items['river']},At the river,Mina\r\n{items['bank']},River bank,Mina\r\n"
+    html = upload(client, sheet.encode()).get_data(as_text=True)
+    assert "2 items would change" in html
+    with archive.session() as session:  # someone else renames one item meanwhile
+        session.get(Item, items["river"]).title = "Renamed by someone else"
+    token = re.search(r'name="token" value="([0-9a-f]+)"', html).group(1)
+    done = client.post("/import/csv/apply", data={"csrf_token": csrf_token(client, "/import/csv"), "token": token})
+    html = done.get_data(as_text=True)
+    assert "1 item changed, 0 created, 1 problem" in html
+    assert f"line 2: conflict: item {items['river']} was changed by someone else after the dry run" in html
+    assert "/admin/log?batch=" not in html  # the audit log is for admins
+    with archive.Session() as session:
+        assert session.get(Item, items["river"]).title == "Renamed by someone else"
+        assert session.get(Item, items["bank"]).creator == "Mina"

@@ -87,6 +87,9 @@ class ImportPlan:
     creates: list[PlannedRow] = field(default_factory=list)
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    #: The version of every item the file names, as planned: give it to a later plan_csv_import of the
+    #: same file (its apply) to treat an item saved in between as a conflict.
+    versions: dict[int, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """"3 items would change, 1 would be created, 2 problems"."""
@@ -235,10 +238,12 @@ def _same(column: Column, cell: str, current: str) -> bool:
 # -- the plan -----------------------------------------------------------------------------------
 
 def plan_csv_import(session: Session, viewer: Viewer, source: str | bytes | IO[str] | IO[bytes], *,
-                    source_name: str) -> ImportPlan:
+                    source_name: str, since: Mapping[int, int] | None = None) -> ImportPlan:
     """The dry run: what importing this CSV would change, item by item and field by field, what it would
     create, and every problem. Changes nothing. Only editors import (NotFound for others); a file that is
-    not UTF-8 CSV is Invalid."""
+    not UTF-8 CSV is Invalid. `since`: the versions of a dry run of the same file shown earlier (its
+    plan's `versions`); an item saved after it is a conflict, so that an apply never reverts, from the
+    sheet's old values, what someone else changed after the dry run was read."""
     if not may_edit(viewer):
         raise NotFound("csv import")
     header, rows = _rows(read_text(source))
@@ -275,12 +280,12 @@ def plan_csv_import(session: Session, viewer: Viewer, source: str | bytes | IO[s
             if len(cells) > len(names):
                 plan.problems.append(Problem(line, f"{len(cells)} cells but {len(names)} columns: the cells after "
                                                    f"column {column_letter(len(names) - 1)} are not imported"))
-            _plan_row(session, viewer, plan, line, given, cells, items)
+            _plan_row(session, viewer, plan, line, given, cells, items, since)
     return plan
 
 
 def _plan_row(session: Session, viewer: Viewer, plan: ImportPlan, line: int, given: dict[str, tuple[str, str]],
-              cells: list[str], items: Mapping[int, Item]) -> None:
+              cells: list[str], items: Mapping[int, Item], since: Mapping[int, int] | None) -> None:
     raw_id, id_letter = given.get("id", ("", "A"))
     item: Item | None = None
     if raw_id.strip():
@@ -299,6 +304,11 @@ def _plan_row(session: Session, viewer: Viewer, plan: ImportPlan, line: int, giv
                                                f"(the row is of version {raw_version.strip()}, the item is at "
                                                f"version {item.version}); not applied: export it again",
                                          "version", letter))
+            return
+        plan.versions[item.id] = item.version
+        if since is not None and since.get(item.id) != item.version:
+            plan.problems.append(Problem(line, f"conflict: item {item.id} was changed by someone else after the "
+                                               "dry run; not applied: check it and import the file again"))
             return
     elif not given.get("title", ("", ""))[0].strip():
         plan.problems.append(Problem(line, "no id and no title: a row without an id creates an item, and needs "

@@ -3,12 +3,14 @@ matching item the viewer may see, not one page), and the CSV import for archivis
 apply.
 
 Between the dry run and the apply the uploaded text waits in the data root's tmp/csv-imports/ under
-a random token (an hour at most); the apply plans it again against the catalogue as it is then, so
-that what is applied is checked as it is applied (a row saved by someone else meanwhile is a conflict).
+a random token (an hour at most), with the versions of the items its dry run read; the apply plans it
+again against the catalogue as it is then, so that what is applied is checked as it is applied, and an
+item saved by someone else in between is a conflict (never reverted to the sheet's old values).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -89,18 +91,19 @@ def _sweep(folder: Path) -> None:
             pass
 
 
-def _pending(token: str) -> tuple[Path, str, str]:
-    """The waiting upload of `token`: its path, its file name and its text; Invalid when gone."""
+def _pending(token: str) -> tuple[Path, str, dict[int, int], str]:
+    """The waiting upload of `token`: its path, its file name, the item versions its dry run showed
+    and its text; Invalid when gone."""
     if not _TOKEN.fullmatch(token):
         raise Invalid("this upload is not known (or has expired): upload the file again", "file")
     path = _pending_dir() / f"{token}.csv"
     try:
         if path.stat().st_mtime < time.time() - PENDING_TTL:
             raise FileNotFoundError(path)
-        name_line, _, text = path.read_text(encoding="utf-8").partition("\n")
+        name, versions, text = path.read_text(encoding="utf-8").split("\n", 2)
     except FileNotFoundError:
         raise Invalid("this upload is not known (or has expired): upload the file again", "file") from None
-    return path, name_line, text
+    return path, name, {int(k): v for k, v in json.loads(versions).items()}, text
 
 
 def _form(errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
@@ -128,7 +131,7 @@ def import_form() -> ResponseReturnValue:
     folder = _pending_dir()
     _sweep(folder)
     token = secrets.token_hex(16)
-    (folder / f"{token}.csv").write_text(name + "\n" + text, encoding="utf-8")
+    (folder / f"{token}.csv").write_text("\n".join((name, json.dumps(plan.versions), text)), encoding="utf-8")
     return render_template("import_csv.html", step="plan", plan=plan, token=token, name=name, errors={})
 
 
@@ -137,8 +140,8 @@ def import_form() -> ResponseReturnValue:
 def import_apply() -> ResponseReturnValue:
     session, viewer = db_session(), current_viewer()
     try:
-        path, name, text = _pending(request.form.get("token", ""))
-        plan = plan_csv_import(session, viewer, text, source_name=name)
+        path, name, versions, text = _pending(request.form.get("token", ""))
+        plan = plan_csv_import(session, viewer, text, source_name=name, since=versions)
         result = apply_csv_import(session, viewer, plan, settings=current_archive().settings)
     except Invalid as exc:
         session.rollback()
