@@ -147,7 +147,10 @@ def read_text(source: str | bytes | IO[str] | IO[bytes]) -> str:
 
 def _rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and (first physical line, cells) of each row; quoted line breaks stay in their cell."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    first = text.split("\n", 1)[0]
+    # Spreadsheets set to a decimal comma (much of Europe) save "CSV" with semicolons, some with tabs.
+    delimiter = next((d for d in (",", ";", "\t") if d in first), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader, [])
         rows: list[tuple[int, list[str]]] = []
