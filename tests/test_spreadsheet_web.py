@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from archive.core import Archive
 from archive.interchange.spreadsheet import BOM
-from archive.models import AccessLevel, Item, ItemKind
+from archive.models import AccessLevel, AuditEntry, Item, ItemKind
 from conftest import csrf_token
 from test_web import add_item
 
@@ -138,6 +138,28 @@ def test_the_round_trip_from_the_command_line(runner: CliRunner, archive: Archiv
     assert f"crossings: {bad}: line 2, column date_shot (C): " in refused.output
     stdout = runner.invoke(args=["export", "csv", "--collection", "999999"])
     assert stdout.exit_code == 1 and "does not exist" in stdout.output
+
+
+def test_the_command_line_acts_as_an_account(runner: CliRunner, archive: Archive, make_user,  # type: ignore[no-untyped-def]
+                                             items: dict[str, int], tmp_path: Path) -> None:
+    researcher, archivist = make_user("researcher"), make_user("archivist")
+    exported = runner.invoke(args=["export", "csv", "--as", researcher])
+    assert exported.exit_code == 0, exported.output
+    assert {r["title"] for r in rows_of(exported.stdout_bytes)} == {"At the river", "River bank", "Safe house"}
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"id,title\n{items['house']},Safe house, upstairs\n{items['secret']},Hidden\n".replace(
+        "Safe house, upstairs", '"Safe house, upstairs"'), encoding="utf-8")
+    refused = runner.invoke(args=["import", "csv", str(sheet), "--as", researcher])
+    assert refused.exit_code == 1 and "only archivists and admins import" in refused.output
+    assert "there is no account 'nobody'" in runner.invoke(args=["import", "csv", str(sheet), "--as", "nobody"]).output
+    applied = runner.invoke(args=["import", "csv", str(sheet), "--as", archivist, "--apply"])
+    assert applied.exit_code == 1  # the confidential item is not theirs to see
+    assert f"line 3: item {items['secret']} does not exist or you may not see it" in applied.output
+    with archive.Session() as session:
+        assert session.get(Item, items["house"]).title == "Safe house, upstairs"
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.object_id == items["house"],
+                                                        AuditEntry.action == "csv_import"))
+        assert entry.actor == archivist
 
 
 def test_an_item_saved_between_the_dry_run_and_the_apply_is_not_reverted(client: FlaskClient, archive: Archive,

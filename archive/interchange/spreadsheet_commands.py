@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 from rich.console import Console
 
-from archive.access import SYSTEM
+from archive.access import SYSTEM, Viewer, may_edit
 from archive.app import current_archive
 from archive.interchange.commands import (export_group, export_selection, export_viewer, import_group,
                                           selection_options, viewer_options)
@@ -18,6 +18,7 @@ from archive.interchange.selection import selected_item_ids
 from archive.interchange.spreadsheet import write_items_csv
 from archive.interchange.spreadsheet_import import ImportPlan, ImportResult, apply_csv_import, plan_csv_import
 from archive.services import Invalid, NotFound, search_sync
+from archive.services.accounts import get_user, viewer_for
 
 err = Console(stderr=True, highlight=False)
 
@@ -63,29 +64,49 @@ def _print_plan(plan: ImportPlan, verb: str) -> None:
             click.echo(f"  {change.column}: {change.new!r}")
 
 
+def _importer(username: str) -> Viewer:
+    """The viewer of an account that may import (archivists and admins); exits with a message otherwise."""
+    try:
+        with current_archive().Session() as session:
+            viewer = viewer_for(get_user(session, username))
+    except NotFound:
+        err.print(f"crossings: there is no account {username!r}", markup=False, soft_wrap=True)
+        sys.exit(1)
+    if not may_edit(viewer):
+        err.print(f"crossings: {username} is a {viewer.role.value}: only archivists and admins import",
+                  markup=False, soft_wrap=True)
+        sys.exit(1)
+    return viewer
+
+
 @import_group.command("csv")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--apply", "do_apply", is_flag=True, help="Make the changes (without it: a dry run that changes nothing).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (or what was done) as one JSON document.")
+@click.option("--as", "as_user", metavar="USERNAME",
+              help="Import as this archivist or admin: what they may see, and their name in the audit trail "
+                   "(default: the system, which sees everything).")
 @with_appcontext
-def import_csv(file: Path, do_apply: bool, as_json: bool) -> None:
+def import_csv(file: Path, do_apply: bool, as_json: bool, as_user: str | None) -> None:
     """Update items by id and create catalogued items from a spreadsheet (a dry run unless --apply).
 
     Exit 0 when every row was taken, 1 when anything was refused or reported.
     """
     archive = current_archive()
     result: ImportResult | None = None
+    viewer = _importer(as_user) if as_user else SYSTEM
     try:
         if do_apply:
-            with archive.session(SYSTEM) as session:
-                plan = plan_csv_import(session, SYSTEM, file.read_bytes(), source_name=file.name)
-                result = apply_csv_import(session, SYSTEM, plan, settings=archive.settings)
+            with archive.session(viewer) as session:
+                plan = plan_csv_import(session, viewer, file.read_bytes(), source_name=file.name)
+                result = apply_csv_import(session, viewer, plan, settings=archive.settings)
         else:
             with archive.Session() as session:  # a dry run: never committed
-                plan = plan_csv_import(session, SYSTEM, file.read_bytes(), source_name=file.name)
+                plan = plan_csv_import(session, viewer, file.read_bytes(), source_name=file.name)
     except Invalid as exc:
         err.print(f"crossings: {file}: {exc}", markup=False, soft_wrap=True)
         sys.exit(1)
+
     if result is not None:
         search_sync.sync_index(archive)
     problems = result.problems if result is not None else plan.problems
