@@ -21,26 +21,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.access import Viewer, collection_filter, may_edit, place_filter
-from archive.models import Collection, Item, ItemKind, Leg, Place, SourceRecord
+from archive.access import Viewer, may_edit
+from archive.interchange.spreadsheet import BOM, BY_NAME, CHUNK, COLUMN_NAMES, column_letter, load_items, unneutralise
+from archive.interchange.spreadsheet_cells import CHECKS, TEXT_FIELDS, same
+from archive.models import Item, ItemKind, Leg, Place, SourceRecord
 from archive.services import Invalid, NotFound, Stale, audit, counted, locations
-from archive.services.editing import ITEM_FIELDS, edit_item, set_item_tags, update_item
+from archive.services.editing import edit_item, set_item_tags, update_item
 from archive.services.editing import fields as f
 from archive.services.ingest import new_item_levels
-from archive.services.legs import visible_leg
-from archive.services.place_fields import place_by_reference, precision_value
-from archive.interchange.spreadsheet import (BOM, BY_NAME, CHUNK, COLUMN_NAMES, Column, column_letter,
-                                             labelled_id, load_items, split_list, unneutralise)
-
-#: Columns whose cell goes to edit_item as it is (it checks them with ITEM_FIELDS).
-TEXT_FIELDS = ("title", "description", "date_shot", "creator", "language", "rights", "source", "access")
 
 
 @dataclass(frozen=True)
@@ -164,80 +158,6 @@ def _rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-# -- checking cells -----------------------------------------------------------------------------
-
-def _collection(session: Session, viewer: Viewer, text: str) -> int | None:
-    title = text.strip()
-    if not title:
-        return None
-    found = session.scalar(select(Collection.id).where(Collection.title == title, collection_filter(viewer)))
-    if found is None:
-        raise Invalid(f"there is no collection titled {title!r} (create it first: an import makes no collections)")
-    return found
-
-
-def _places(session: Session, viewer: Viewer, text: str) -> list[int]:
-    ids: list[int] = []
-    for part in split_list(text):
-        number = labelled_id(part)
-        place = place_by_reference(session, str(number) if number is not None else part, "places")
-        visible = place is not None and session.scalar(
-            select(Place.id).where(Place.id == place.id, place_filter(viewer))) is not None
-        if not visible:  # the same words whether it is missing or hidden
-            raise Invalid(f"there is no place {part!r}")
-        assert place is not None
-        ids.append(place.id)
-    return list(dict.fromkeys(ids))
-
-
-def _legs(session: Session, viewer: Viewer, text: str) -> list[int]:
-    ids: list[int] = []
-    for part in split_list(text):
-        number = labelled_id(part) if not part.isdigit() else int(part)
-        if number is None:
-            raise Invalid(f"{part!r}: give the leg's id in brackets, as exported (\"Journey, leg 2 [7]\")")
-        if visible_leg(session, viewer, number) is None:
-            raise Invalid(f"there is no leg {number}")
-        ids.append(number)
-    return list(dict.fromkeys(ids))
-
-
-def _precision(text: str) -> str:
-    if not text.strip():
-        raise Invalid("location precision may not be empty (exact, km10, region or country)")
-    return precision_value(text.strip(), "location_precision").value
-
-
-#: How each editable column's cell is checked: (session, viewer, text) -> what its service takes.
-CHECKS: dict[str, Callable[[Session, Viewer, str], Any]] = {
-    **{name: (lambda n: lambda s, v, text: (ITEM_FIELDS[n](s, text), text)[1])(name) for name in TEXT_FIELDS},
-    "collection": _collection,
-    "tags": lambda s, v, text: f.tag_names(split_list(text)),
-    "places": _places,
-    "legs": _legs,
-    "location_precision": lambda s, v, text: _precision(text),
-}
-assert set(CHECKS) == {c.name for c in BY_NAME.values() if c.editable}, "every editable column has a check"
-
-
-def _same(column: Column, cell: str, current: str) -> bool:
-    """Does the cell say what the item holds? Lists as sets (tags ignoring case, places and legs by id)."""
-    cell, current = cell.replace("\r\n", "\n").strip(), current.strip()
-    if cell == current:
-        return True
-    if column.is_list:
-        def key(text: str) -> set[Any]:
-            parts = split_list(text)
-            if column.name == "tags":
-                return {" ".join(p.split()).casefold() for p in parts}
-            return {labelled_id(p) if labelled_id(p) is not None else p for p in parts}
-        return key(cell) == key(current)
-    try:
-        return float(cell) == float(current)  # a spreadsheet may write 12.5 as 12.50
-    except ValueError:
-        return False
-
-
 # -- the plan -----------------------------------------------------------------------------------
 
 def plan_csv_import(session: Session, viewer: Viewer, source: str | bytes | IO[str] | IO[bytes], *,
@@ -323,7 +243,7 @@ def _plan_row(session: Session, viewer: Viewer, plan: ImportPlan, line: int, giv
     for name, (cell, letter) in given.items():
         column = BY_NAME[name]
         current = column.read(item, viewer) if item is not None else ("catalogued" if name == "kind" else "")
-        if name in ("id", "version") or _same(column, cell, current) or (item is None and not cell.strip()):
+        if name in ("id", "version") or same(column, cell, current) or (item is None and not cell.strip()):
             continue
         if not column.editable:
             plan.problems.append(Problem(line, f"column not editable: left as it is ({current!r})"
