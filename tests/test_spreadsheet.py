@@ -292,3 +292,16 @@ def test_a_full_export_reads_back_as_unchanged(archive: Archive, catalogue: dict
 def test_a_sheet_saved_with_semicolons_is_read(archive: Archive, catalogue: dict[str, int]) -> None:
     made = plan(archive, f"id;title\r\n{catalogue['exact']};\"At the river; again\"\r\n")
     assert [c.new for r in made.updates for c in r.changes] == ["At the river; again"]
+
+
+def test_the_audit_log_finds_an_import_by_its_batch(archive: Archive, catalogue: dict[str, int]) -> None:
+    from archive.services import Invalid, audit
+    result = apply(archive, sheet({"id": catalogue["exact"], "title": "Renamed", "creator": ""},
+                                  {"id": catalogue["km10"], "title": "Safe house", "creator": "Mina"}))
+    apply(archive, sheet({"id": catalogue["exact"], "title": "Renamed again"}))  # another batch
+    with archive.Session() as session:
+        page = audit.entry_page(session, audit.parse_audit_query({"batch": result.batch}))
+        assert sorted(e.object_id for e in page.entries) == sorted([catalogue["exact"], catalogue["km10"]])
+        assert audit.query_args(audit.parse_audit_query({"batch": result.batch})) == {"batch": result.batch}
+    with pytest.raises(Invalid, match="batch"):
+        audit.parse_audit_query({"batch": "'; drop"})

@@ -136,6 +136,9 @@ def test_the_round_trip_from_the_command_line(runner: CliRunner, archive: Archiv
     refused = runner.invoke(args=["import", "csv", str(bad), "--apply"])
     assert refused.exit_code == 1
     assert f"crossings: {bad}: line 2, column date_shot (C): " in refused.output
+    found = runner.invoke(args=["export", "csv", "--search", "river", "--filter", "tag=river"])
+    assert found.exit_code == 0, found.output
+    assert {r["title"] for r in rows_of(found.stdout_bytes)} == {"At the river at night", "River bank"}
     stdout = runner.invoke(args=["export", "csv", "--collection", "999999"])
     assert stdout.exit_code == 1 and "does not exist" in stdout.output
 
