@@ -305,3 +305,16 @@ def test_the_audit_log_finds_an_import_by_its_batch(archive: Archive, catalogue:
         assert audit.query_args(audit.parse_audit_query({"batch": result.batch})) == {"batch": result.batch}
     with pytest.raises(Invalid, match="batch"):
         audit.parse_audit_query({"batch": "'; drop"})
+
+
+def test_a_repeated_item_and_an_empty_column_are_handled(archive: Archive, catalogue: dict[str, int]) -> None:
+    text = (f"id,title,,notes\r\n{catalogue['exact']},First,,\r\n{catalogue['exact']},Second,,x\r\n"
+            f"{catalogue['km10']},1e3,,\r\n")
+    made = plan(archive, text)
+    problems = [str(p) for p in made.problems]
+    assert problems[0].startswith("line 1, column notes (D): unknown column 'notes'")  # the empty column C is not
+    assert f"line 3, column id (A): item {catalogue['exact']} is on an earlier row too; this row is not applied" \
+        in problems
+    assert len(problems) == 2
+    assert [(r.item_id, r.changes[0].new) for r in made.updates] == [(catalogue["exact"], "First"),
+                                                                      (catalogue["km10"], "1e3")]

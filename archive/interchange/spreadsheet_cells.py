@@ -89,6 +89,8 @@ def same(column: Column, cell: str, current: str) -> bool:
                 return {" ".join(p.split()).casefold() for p in parts}
             return {labelled_id(p) if labelled_id(p) is not None else p for p in parts}
         return key(cell) == key(current)
+    if column.name != "duration":  # a title "1e3" is not "1000"
+        return False
     try:
         return float(cell) == float(current)  # a spreadsheet may write 12.5 as 12.50
     except ValueError:

@@ -176,6 +176,8 @@ def plan_csv_import(session: Session, viewer: Viewer, source: str | bytes | IO[s
     for index, name in enumerate(names):
         letter = column_letter(index)
         column = BY_NAME.get(name) or BY_NAME.get(name.lower())
+        if not name and not any(index < len(cells) and cells[index].strip() for _, cells in rows):
+            continue  # a spreadsheet's empty trailing column: nothing is lost
         if column is None:
             plan.problems.append(Problem(1, f"unknown column {name!r}, not imported (the columns are "
                                             f"{', '.join(COLUMN_NAMES)})", name or "(empty)", letter))
@@ -227,6 +229,10 @@ def _plan_row(session: Session, viewer: Viewer, plan: ImportPlan, line: int, giv
                                                f"(the row is of version {raw_version.strip()}, the item is at "
                                                f"version {item.version}); not applied: export it again",
                                          "version", letter))
+            return
+        if item.id in plan.versions:
+            plan.problems.append(Problem(line, f"item {item.id} is on an earlier row too; this row is not applied",
+                                         "id", id_letter))
             return
         plan.versions[item.id] = item.version
         if since is not None and since.get(item.id) != item.version:
