@@ -8,7 +8,7 @@ from flask import Flask
 from archive.core import Archive
 from archive.models import Item
 from archive.services import accounts
-from browser import ARTIFACTS, logged_in_page
+from browser import ARTIFACTS, assert_accessible, logged_in_page
 from conftest import PASSWORD
 from test_web import add_item
 
@@ -25,6 +25,7 @@ def test_archivist_imports_a_spreadsheet(app: Flask, archive: Archive, tmp_path)
 
     with logged_in_page(app, "mina", PASSWORD, height=900) as (base, page, _):
         page.goto(f"{base}/import/csv")
+        assert_accessible(page)
         page.set_input_files("#f-file", str(sheet))
         page.click("text=Check the changes")
         page.wait_for_load_state("networkidle")
@@ -32,10 +33,12 @@ def test_archivist_imports_a_spreadsheet(app: Flask, archive: Archive, tmp_path)
         assert "Mekong at dusk" in page.locator(".csv-changes").first.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "csv-import-dry-run.png"), full_page=True)
+        assert_accessible(page)
         page.click("text=Apply these changes")
         page.wait_for_load_state("networkidle")
         assert "1 item changed, 1 created, 0 problems" in page.locator(".result-count").inner_text()
         page.screenshot(path=str(ARTIFACTS / "csv-import-applied.png"), full_page=True)
+        assert_accessible(page)
 
     with archive.Session() as session:
         item = session.get(Item, item_id)
