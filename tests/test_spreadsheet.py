@@ -318,3 +318,13 @@ def test_a_repeated_item_and_an_empty_column_are_handled(archive: Archive, catal
     assert len(problems) == 2
     assert [(r.item_id, r.changes[0].new) for r in made.updates] == [(catalogue["exact"], "First"),
                                                                       (catalogue["km10"], "1e3")]
+
+
+def test_a_researchers_export_imported_by_an_editor_reports_no_withheld_cells(archive: Archive,
+                                                                              catalogue: dict[str, int]) -> None:
+    text = export(archive, RESEARCHER)
+    assert rows_of(text)[1]["sha256"] == ""  # withheld from the researcher: the editor's import is not told
+    made = plan(archive, text, SYSTEM)
+    # the exact item's hidden place was left out of the researcher's sheet: the dry run says it would go
+    assert made.problems == [] and [(r.item_id, [c.column for c in r.changes]) for r in made.updates] == [
+        (catalogue["exact"], ["places"])]

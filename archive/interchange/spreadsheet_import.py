@@ -251,6 +251,8 @@ def _plan_row(session: Session, viewer: Viewer, plan: ImportPlan, line: int, giv
         current = column.read(item, viewer) if item is not None else ("catalogued" if name == "kind" else "")
         if name in ("id", "version") or same(column, cell, current) or (item is None and not cell.strip()):
             continue
+        if not column.editable and not cell.strip():
+            continue  # empty: not given, or withheld from whoever exported it (an original's checksum)
         if not column.editable:
             plan.problems.append(Problem(line, f"column not editable: left as it is ({current!r})"
                                          if item is not None else "column not editable: left empty", name, letter))
