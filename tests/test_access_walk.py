@@ -157,6 +157,12 @@ ROUTES: dict[str, Route] = {
     "geo_edit.item_geography": Route("item", who=EDIT),
     "geo_edit.link_item_place": Route("item", who=EDIT),
     "geo_edit.range_geography": Route("range", who=EDIT),
+    # spreadsheets: downloads for everyone (what they may see), the import for archivists and admins
+    "spreadsheets.items_csv": Route("open"),
+    "spreadsheets.search_csv": Route("open", values={"q": "MARK"}),
+    "spreadsheets.collection_csv": Route("collection"),
+    "spreadsheets.import_form": Route("none", who=EDIT),
+    "spreadsheets.import_apply": Route("none", who=EDIT, ok=frozenset({400})),
 }
 #: How each scope's URL argument is named and found in the world fixture.
 SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id",

@@ -219,6 +219,7 @@ class AuditQuery:
     object_type: str | None = None
     object_id: int | None = None
     action: str | None = None
+    batch: str | None = None  #: the entries of one bulk edit or import
     page: int = 1
     per_page: int = 50
 
@@ -232,7 +233,7 @@ class EntryPage(Paginated):
 
 
 def parse_audit_query(args: Mapping[str, str], *, per_page: int = 50) -> AuditQuery:
-    """Validate the log's filters (user, from, to, type, id, action, page); raise Invalid naming the field."""
+    """Validate the log's filters (user, from, to, type, id, action, batch, page); raise Invalid naming the field."""
     def text(name: str) -> str | None:
         return (args.get(name) or "").strip() or None
 
@@ -253,6 +254,9 @@ def parse_audit_query(args: Mapping[str, str], *, per_page: int = 50) -> AuditQu
             raise Invalid(f"{name} must be a whole number from 1, not {raw!r}", name)
         return int(raw)
 
+    batch = text("batch")
+    if batch is not None and not (len(batch) <= 40 and batch.isascii() and batch.isalnum()):
+        raise Invalid(f"batch must be the id of a batch (letters and digits), not {batch!r}", "batch")
     since, until = day("from"), day("to")
     if since and until and until < since:
         raise Invalid(f"the end date {until.isoformat()} is before the start date {since.isoformat()}", "to")
@@ -260,13 +264,14 @@ def parse_audit_query(args: Mapping[str, str], *, per_page: int = 50) -> AuditQu
     if object_type is not None and object_type not in AUDITED.values():
         raise Invalid(f"type must be one of {', '.join(sorted(AUDITED.values()))}, not {object_type!r}", "type")
     return AuditQuery(user=text("user"), since=since, until=until, object_type=object_type,
-                      object_id=whole("id"), action=text("action"), page=whole("page") or 1, per_page=per_page)
+                      object_id=whole("id"), action=text("action"), batch=batch, page=whole("page") or 1,
+                      per_page=per_page)
 
 
 def query_args(q: AuditQuery) -> dict[str, str]:
     """The query parameters that give `q` again (page left out), for links and the CSV export."""
     values = {"user": q.user, "from": q.since and q.since.isoformat(), "to": q.until and q.until.isoformat(),
-              "type": q.object_type, "id": q.object_id, "action": q.action}
+              "type": q.object_type, "id": q.object_id, "action": q.action, "batch": q.batch}
     return {name: str(value) for name, value in values.items() if value not in (None, "")}
 
 
@@ -317,6 +322,8 @@ def _filtered(q: AuditQuery) -> Select[tuple[AuditEntry]]:
         stmt = stmt.where(AuditEntry.object_id == q.object_id)
     if q.action:
         stmt = stmt.where(AuditEntry.action == q.action)
+    if q.batch:
+        stmt = stmt.where(AuditEntry.batch == q.batch)
     return stmt
 
 
