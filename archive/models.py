@@ -224,6 +224,10 @@ class Item(Base):
         return self.media_files[0] if self.media_files else None
 
 
+#: How pages name the formats of source records.
+SOURCE_FORMAT_NAMES = {"pbcore": "PBCore", "csv": "CSV"}
+
+
 class SourceRecord(Base):
     """A record an item was imported from, kept whole: what has no place in the model is not lost, editors
     can read it, and an item left untouched since its import is exported again as it came."""
@@ -231,7 +235,7 @@ class SourceRecord(Base):
 
     id: Mapped[intpk]
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    format: Mapped[str] = mapped_column(String(20))  #: "pbcore", "csv"...
+    format: Mapped[str] = mapped_column(String(20))  #: "pbcore", "csv"... (SOURCE_FORMAT_NAMES names them)
     source_name: Mapped[str] = mapped_column(String(1000), default="")  #: the imported file's name
     content: Mapped[str] = mapped_column(Text)  #: the record as it came (XML text for PBCore)
     #: The item's version right after the import: while it still has it, the item is untouched.
@@ -239,6 +243,10 @@ class SourceRecord(Base):
     imported_at: Mapped[created_ts]
 
     item: Mapped[Item] = relationship(back_populates="source_records")
+
+    @property
+    def format_name(self) -> str:
+        return SOURCE_FORMAT_NAMES.get(self.format, self.format)
 
 
 class RecordKey(Base):

@@ -38,7 +38,7 @@ ACTION_LABELS = {
 FIELD_LABELS = {
     "collection_id": "Collection", "date_shot": "Date shot", "grants": "Confidential collections",
     "password_hash": "Password", "person_id": "Person", "item_id": "Item", "tag_id": "Tag",
-    "parent_id": "Broader term", "start_sec": "Start (s)", "end_sec": "End (s)",
+    "parent_id": "Broader term", "start_sec": "Start (s)", "end_sec": "End (s)", "pid": "Identifier",
 }
 #: Fields an action already says everything about.
 SILENT_FIELDS = {"deleted_at"}
