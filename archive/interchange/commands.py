@@ -76,3 +76,4 @@ def export_selection(collection_id: int | None, journey_id: int | None, search_q
         return Selection(search=search_filter(args))
     except Invalid as exc:
         raise click.UsageError(f"--filter: {exc}") from exc
+from archive.interchange import bag_commands  # noqa: E402,F401  (registers export bag / import bag)
