@@ -67,7 +67,7 @@ def export_bag_command(out: Path, collection_id: int | None, journey_id: int | N
     click.echo(f"{kind} {report.path}: {report.items} items, {report.files} payload files, {report.bytes:,} bytes "
                f"({report.linked} hard-linked, {report.copied} copied, {report.fetched} in fetch.txt)")
     for media_id, reason in sorted(report.withheld.items()):
-        err.print(f"media file {media_id}: {reason}", soft_wrap=True)
+        click.echo(f"media file {media_id}: {reason}", err=True)
 
 
 @import_group.command("bag")
@@ -81,11 +81,11 @@ def import_bag_command(bag: Path, as_json: bool) -> None:
         report = import_bag(archive, bag)
     except BagRefused as exc:
         for problem in exc.problems:
-            err.print(f"crossings: {bag}/{problem}", soft_wrap=True, markup=False)
-        err.print(f"crossings: {bag}: not imported", markup=False)
+            click.echo(f"crossings: {bag}/{problem}", err=True)
+        click.echo(f"crossings: {bag}: not imported", err=True)
         raise SystemExit(1) from exc
     except RestoreRefused as exc:
-        err.print(f"crossings: {bag}: {exc}; nothing imported", markup=False)
+        click.echo(f"crossings: {bag}: {exc}; nothing imported", err=True)
         raise SystemExit(1) from exc
     counts = report.counts()
     if as_json:

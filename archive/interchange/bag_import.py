@@ -133,32 +133,33 @@ def validate_bag(bag_path: Path) -> dict[str, Any]:
 
 
 def _named(bag_path: Path, exc: bagit.BagValidationError) -> list[str]:
-    details = list(getattr(exc, "details", None) or [])
-    if not details:
-        # Payload-Oxum is checked first and says only "expected N files": find which, by name.
-        bag = bagit.Bag(str(bag_path))
-        for step in (bag._validate_completeness, lambda: bag._validate_entries(1)):
-            try:
-                step()
-            except bagit.BagValidationError as inner:
-                details = list(inner.details or [])
-                if details:
-                    break
+    """Every missing, unexpected and altered file: bagit stops at the first kind it finds (and Payload-Oxum,
+    checked first, names none), so completeness and every checksum are asked for one after the other."""
+    bag = bagit.Bag(str(bag_path))
+    details: list[Any] = []
+    for step in (bag._validate_completeness, lambda: bag._validate_entries(1)):
+        try:
+            step()
+        except bagit.BagValidationError as inner:
+            details.extend(inner.details or [])
     if not details:
         return [f"{bag_path}: {exc}"]
-    problems = []
+    problems, missing = [], set()
     for detail in details:
         path = getattr(detail, "path", "")
-        if isinstance(detail, bagit.ChecksumMismatch):
-            problems.append(f"{path}: altered ({detail.algorithm} is {detail.found}, the manifest says "
-                            f"{detail.expected})")
-        elif isinstance(detail, bagit.FileMissing):
+        if isinstance(detail, bagit.FileMissing):
+            missing.add(path)
             problems.append(f"{path}: missing")
+        elif isinstance(detail, bagit.ChecksumMismatch):
+            if path not in missing:
+                missing.add(path)  # one line per file, whichever of its checksums is met first
+                problems.append(f"{path}: altered ({detail.algorithm} is {detail.found}, the manifest says "
+                                f"{detail.expected})")
         elif isinstance(detail, bagit.UnexpectedFile):
             problems.append(f"{path}: not in the manifests")
         else:
             problems.append(f"{path}: {detail}")
-    return problems
+    return list(dict.fromkeys(problems))
 
 
 # -- 2./3. import --------------------------------------------------------------------------------
