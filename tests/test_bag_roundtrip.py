@@ -4,6 +4,7 @@ root, comes back the same table by table (every table of the models' metadata) a
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import bagit
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 
 from archive.access import SYSTEM
 from archive.app import create_app
@@ -121,5 +122,53 @@ def test_a_backup_restores_into_a_fresh_archive_table_by_table(source: Archive, 
             from archive.services.search import find_items
             found = find_items(session, SYSTEM, target.index, SearchRequest(q="river"))
             assert found.response.total_items > 0
+    finally:
+        target.close()
+
+
+def test_a_public_bag_of_the_demo_holds_what_anyone_may_see_and_restores(demo_root: Path, tmp_path: Path) -> None:  # noqa: F811
+    from archive.access import ANONYMOUS
+    from archive.models import Job, LocationPrecision, MediaFile, Place
+    demo = Archive.open({"data": str(demo_root), "secret_key": "roundtrip"})
+    out = tmp_path / "public"
+    try:
+        with demo.Session() as session:
+            report = export_bag(session, ANONYMOUS, demo.store, demo.index, Selection(), out,
+                                identity=demo.identity, public=True)
+            withheld = [(m.sha256, m.original_name) for m in session.scalars(select(MediaFile).join(Item)) if
+                        m.item.location_precision is not LocationPrecision.exact or m.item.access.value != "public"]
+            exact = {p.id: (p.latitude, p.longitude) for p in session.scalars(select(Place))
+                     if p.precision is not LocationPrecision.exact}
+            public = list(session.scalars(select(Item).where(Item.access == "public", Item.deleted_at.is_(None))))
+            public_items = len(public)
+            #: media anyone may have (exact precision), and the items that come without theirs
+            originals = sum(1 for i in public if i.media and i.location_precision is LocationPrecision.exact)
+            without = sum(1 for i in public if i.media and i.location_precision is not LocationPrecision.exact)
+    finally:
+        demo.close()
+    bagit.Bag(str(out)).validate()
+    assert not report.backup and report.items == public_items and withheld
+    everything = b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())
+    for sha, name in withheld:
+        assert sha.encode() not in everything and name.encode() not in everything
+    catalogue = json.loads((out / "data" / "catalogue.json").read_text())
+    places = catalogue["tables"]["places"]
+    for row in (dict(zip(places["columns"], r)) for r in places["rows"]):
+        if row["id"] in exact:
+            assert (row["latitude"], row["longitude"]) != exact[row["id"]], row["name"]
+    assert json.loads((out / "data" / "journeys.geojson").read_text())["features"]
+
+    app = create_app({"data": str(tmp_path / "restored"), "secret_key": "roundtrip"})
+    target = app.extensions["crossings"]
+    try:
+        result = import_bag(target, out)
+        assert result.mode == "restore"
+        with target.Session() as session:
+            assert session.scalar(select(func.count(Item.id))) == public_items
+            catalogued = session.scalar(select(func.count(Item.id)).where(Item.kind == "catalogued"))
+            assert catalogued == without > 0
+            assert session.scalar(select(func.count(MediaFile.id))) == originals
+            # their thumbnails are not in the bag: the worker makes them again
+            assert session.scalar(select(func.count(Job.id)).where(Job.kind == "make_thumbnails")) == originals
     finally:
         target.close()
