@@ -347,3 +347,48 @@ def test_an_import_that_stops_halfway_leaves_nothing_after_recovery(
         assert _count(target, Item) == 5
     finally:
         target.close()
+
+
+# -- the web ---------------------------------------------------------------------------------------
+
+def test_admins_export_from_the_web_and_download_an_audited_tar(archive: Archive, items: dict[str, int],
+                                                                 client: Any, tmp_path: Path, make_user: Any) -> None:
+    import io
+    import tarfile
+    from archive.models import AuditEntry, Job
+    from conftest import csrf_token, log_in
+    admin = make_user("admin")
+    researcher = make_user("researcher")
+    log_in(client, admin)
+    page = client.get("/admin/exports")
+    assert page.status_code == 200 and "No export yet" in page.get_data(as_text=True)
+    response = client.post("/admin/exports", data={"csrf_token": csrf_token(client, "/admin/exports"),
+                                                   "scope": "whole", "public": "yes"})
+    assert response.status_code == 302
+    body = client.get("/admin/exports").get_data(as_text=True)
+    assert "queued" in body and 'http-equiv="refresh"' in body
+    with archive.Session() as session:
+        job_id = session.scalar(select(Job.id).where(Job.kind == "export_bag"))
+    worker.run(archive, once=True, log=lambda *a, **k: None)
+    body = client.get("/admin/exports").get_data(as_text=True)
+    assert "done" in body and f"/admin/exports/{job_id}/bag.tar" in body and 'http-equiv="refresh"' not in body
+    assert "2 items" in body  # the public ones
+    with archive.Session() as session:
+        payload = session.get(Job, job_id).payload
+    assert payload["files_done"] == payload["files_total"] > 0
+
+    download = client.get(f"/admin/exports/{job_id}/bag.tar")
+    assert download.status_code == 200 and download.mimetype == "application/x-tar"
+    with tarfile.open(fileobj=io.BytesIO(download.get_data()), mode="r:") as tar:
+        tar.extractall(tmp_path / "downloaded", filter="data")
+    bag = tmp_path / "downloaded" / f"crossings-export-{job_id}"
+    bagit.Bag(str(bag)).validate()
+    assert {r["id"] for r in _table(_catalogue(bag), "items")} == {items["open"], items["km10"]}
+    with archive.Session() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "download_bag"))
+        assert entry is not None and entry.actor == admin and entry.object_id == job_id
+
+    client.get("/logout")
+    log_in(client, researcher)
+    assert client.get(f"/admin/exports/{job_id}/bag.tar").status_code == 404
+    assert client.get("/admin/exports").status_code == 404

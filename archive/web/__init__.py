@@ -13,6 +13,7 @@ from archive.web import transcripts  # captions, the transcript panel, exports a
 from archive.web import search  # full-text search pages
 from archive.web import geo_editing  # archivists' forms for places, crossings, journeys, legs; the gaps report
 from archive.web import geography  # journeys, places, countries, the map and their GeoJSON
+from archive.web import exports  # admins' bags, made by the worker
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(search.bp)  # full-text search: /search and /api/search
     app.register_blueprint(geo_editing.bp)
     app.register_blueprint(geography.bp)  # /journeys, /places, /countries, /map and their API
+    app.register_blueprint(exports.bp)  # /admin/exports
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,
