@@ -285,6 +285,10 @@ def test_a_merge_reports_new_same_and_conflicted_records(archive: Archive, items
     assert item_outcomes[pid]["differences"]["title"][0] == "Renamed after the bag"
     assert [r["outcome"] for k, r in item_outcomes.items() if k != pid] == ["same"] * 4
     assert again.total("new") == 0 and again.files_placed == 0
+    with archive.Session() as session:
+        from archive.models import AuditEntry
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_bag"))
+        assert entry.changes["conflicted"] == [None, again.total("conflicted")] and again.total("conflicted") >= 1
     assert _count(archive, Item) == 5
 
     # an archive with an item of its own: the bag's records come in with new ids, linked as they were
@@ -392,3 +396,32 @@ def test_admins_export_from_the_web_and_download_an_audited_tar(archive: Archive
     log_in(client, researcher)
     assert client.get(f"/admin/exports/{job_id}/bag.tar").status_code == 404
     assert client.get("/admin/exports").status_code == 404
+
+
+def test_a_collections_bag_from_the_command_line_holds_its_items_alone(archive: Archive, items: dict[str, int],
+                                                                       tmp_path: Path, runner: Any) -> None:
+    with archive.Session() as session:
+        collection_id = session.get(Item, items["hidden"]).collection_id
+    out = tmp_path / "hidden"
+    result = runner.invoke(args=["export", "bag", "--collection", str(collection_id), str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"bag {out}: 1 items" in result.output
+    bagit.Bag(str(out)).validate()
+    catalogue = _catalogue(out)
+    assert catalogue["scope"] == f"collection {collection_id}" and not catalogue["backup"]
+    assert [r["id"] for r in _table(catalogue, "items")] == [items["hidden"]]
+    assert [r["title"] for r in _table(catalogue, "collections")] == ["Hidden"]
+    # as anyone: the collection has nothing public, so it is not there at all
+    result = runner.invoke(args=["export", "bag", "--public", "--collection", str(collection_id), str(tmp_path / "no")])
+    assert result.exit_code != 0 and "not there" in result.output and not (tmp_path / "no").exists()
+
+
+def test_a_public_bag_gives_no_size_or_path_of_an_original_it_withholds(archive: Archive, items: dict[str, int],
+                                                                         tmp_path: Path) -> None:
+    from archive.access import ANONYMOUS
+    out = tmp_path / "public"
+    _bag(archive, out, ANONYMOUS, public=True)
+    media = {r["item_id"]: r for r in _table(_catalogue(out), "media_files")}
+    withheld, opened = media[items["km10"]], media[items["open"]]
+    assert (withheld["sha256"], withheld["original_name"], withheld["size"], withheld["original_path"]) == ("", "", None, "")
+    assert opened["sha256"] == _media(archive, items["open"]).sha256 and opened["original_path"] == ""

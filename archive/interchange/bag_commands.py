@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TransferSpeedColumn)
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 
 from archive.app import current_archive
 from archive.interchange.bag_export import export_bag
@@ -44,16 +43,15 @@ def export_bag_command(out: Path, collection_id: int | None, journey_id: int | N
             viewer = export_viewer(session, public, as_user)
         except NotFound as exc:
             raise click.UsageError(f"--as: no account {exc}") from exc
-        progress = Progress(TextColumn("Bagging"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
-                            TransferSpeedColumn(), TimeElapsedColumn(), console=err, transient=False)
+        # One bar of bytes (originals dominate), with the files counted beside it.
+        progress = Progress(TextColumn("Bagging"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                            TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=False)
         with progress:
-            files = progress.add_task("files", total=None)
-            size = progress.add_task("bytes", total=None, visible=False)
+            task = progress.add_task("", total=None)
 
             def on_progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
-                progress.update(files, completed=done_bytes, total=total_bytes or None,
+                progress.update(task, completed=done_bytes, total=total_bytes or None,
                                 description=f"{done}/{total} files")
-                progress.update(size, completed=done, total=total)
 
             try:
                 report = export_bag(session, viewer, archive.store, archive.index, selection, out,

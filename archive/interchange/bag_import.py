@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from archive.access import SYSTEM
 from archive.interchange import bag_restore, catalogue_json
-from archive.models import MediaFile
+from archive.models import AuditEntry, MediaFile
 from archive.services import search_sync
 from archive.store import CHUNK, Store
 
@@ -193,6 +193,11 @@ def import_bag(archive: Any, bag_path: Path, *, on_file: Callable[[str], None] |
                 bag_restore.restore_rows(session, tables, payload, report)
             else:
                 bag_restore.merge_rows(session, tables, payload, report)
+                # One entry for the whole merge (its rows go in as Core statements, which the trail does
+                # not see); a full restore adds none, so that the restored trail is the bag's own.
+                session.add(AuditEntry(actor=SYSTEM.name, action="import_bag", object_type="bag",
+                                       object_label=bag_path.name[:500],
+                                       changes={o: [None, report.total(o)] for o in ("new", "same", "conflicted")}))
         # the catalogue is committed: the intents may go (ExitStack, in reverse order)
     if rebuild_index:
         search_sync.rebuild_index(archive)

@@ -235,17 +235,20 @@ def _filtered(session: Session, name: str, ids: Iterable[Any], where: Any) -> li
 
 
 def _published_media(viewer: Viewer, item: Item, row: dict[str, Any]) -> dict[str, Any]:
-    """A media file's record as a non-editor may have it: its GPS at the item's precision, and no checksum,
-    name, path or editors' warnings unless they may have the original itself."""
+    """A media file's record as a non-editor may have it (as the JSON API gives it): its GPS at the item's
+    precision, no ingest path or editors' warnings, and no checksum, name, size or bit rate unless they may
+    have the original itself."""
     row = dict(row)
     if row["latitude"] is not None and row["longitude"] is not None:
         position = published_position(viewer, row["latitude"], row["longitude"], item.location_precision)
         row["latitude"], row["longitude"] = position.lat, position.lon
         if position.precision is not None:
             row["altitude"] = None
-    if not may_have_original(viewer, item):
-        row.update(sha256="", original_name="", original_path="")
-    row["warnings"] = []
+    if not may_have_original(viewer, item):  # what identifies the original file, as the API withholds it
+        row.update(sha256="", original_name="", size=None, bit_rate=None)
+    # It names folders on the machine that ingested the file (the API never gives it), and the warnings
+    # are sentences for editors.
+    row.update(original_path="", warnings=[])
     return row
 
 
