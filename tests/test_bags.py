@@ -425,3 +425,26 @@ def test_a_public_bag_gives_no_size_or_path_of_an_original_it_withholds(archive:
     withheld, opened = media[items["km10"]], media[items["open"]]
     assert (withheld["sha256"], withheld["original_name"], withheld["size"], withheld["original_path"]) == ("", "", None, "")
     assert opened["sha256"] == _media(archive, items["open"]).sha256 and opened["original_path"] == ""
+
+
+def test_an_export_that_fails_leaves_no_half_bag(archive: Archive, items: dict[str, int], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.interchange import bag_export
+
+    def broken(*args: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bag_export, "_write_geojson", broken)
+    with pytest.raises(OSError, match="disk full"):
+        _bag(archive, tmp_path / "bag")
+    assert not any(p.name.startswith("bag") for p in tmp_path.iterdir())  # neither bag nor bag.partial-*
+
+
+def test_import_json_lists_every_record(archive: Archive, items: dict[str, int], tmp_path: Path, runner: Any) -> None:
+    out = tmp_path / "bag"
+    _bag(archive, out)
+    result = runner.invoke(args=["import", "bag", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["mode"] == "merge" and document["counts"]["items"] == {"same": 5}
+    assert {r["table"] for r in document["records"]} >= {"items", "media_files", "transcripts", "segments"}
