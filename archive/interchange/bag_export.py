@@ -209,7 +209,8 @@ def _plan(session: Session, viewer: Viewer, store: Store, tables: dict[str, Any]
     files: list[_File] = []
     payload: dict[str, Any] = {"originals": {}, "access_copies": {}, "derivatives": {}, "withheld": {},
                                "transcripts": {}}
-    orm_items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(list(items))))} if not backup else {}
+    orm_items = {} if backup else {i.id: i for chunk in catalogue_json.chunks(items)
+                                   for i in session.scalars(select(Item).where(Item.id.in_(chunk)))}
     for row in media:
         original_allowed = backup or may_have_original(viewer, orm_items[row["item_id"]])
         if original_allowed:
@@ -309,7 +310,7 @@ def _add_fetched(bag: bagit.Bag, store: Store, fetch: list[tuple[str, _File]]) -
 
 def _write_transcripts(session: Session, tables: dict[str, Any], root: Path, payload: dict[str, Any]) -> None:
     ids = [r["id"] for r in _as_dicts(tables.get("transcripts"))]
-    for chunk in catalogue_json._chunks(ids):
+    for chunk in catalogue_json.chunks(ids):
         for transcript in session.scalars(select(Transcript).where(Transcript.id.in_(chunk))
                                           .options(selectinload(Transcript.segments))):
             text, _mime = export_transcript(transcript, "vtt")

@@ -100,7 +100,7 @@ def _dump(table: Table, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"columns": columns, "rows": [[encode(row[c]) for c in columns] for row in rows]}
 
 
-def _chunks(ids: Iterable[Any]) -> Iterator[list[Any]]:
+def chunks(ids: Iterable[Any]) -> Iterator[list[Any]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), CHUNK):
         yield ordered[start:start + CHUNK]
@@ -108,7 +108,7 @@ def _chunks(ids: Iterable[Any]) -> Iterator[list[Any]]:
 
 def _rows_in(session: Session, table: Table, column: str, ids: Iterable[Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows.extend(table_rows(session, table, table.c[column].in_(chunk)))
     rows.sort(key=lambda r: tuple(r[c.name] for c in table.primary_key.columns))
     return rows
@@ -142,7 +142,7 @@ def scoped_tables(session: Session, viewer: Viewer, item_ids: Sequence[int], *,
     """The rows a bag of `item_ids` holds for `viewer` (the items already passed access.item_filter),
     plus the journeys and collections the selection named (when the viewer may see them)."""
     editor = may_edit(viewer)
-    items = {item.id: item for chunk in _chunks(item_ids)
+    items = {item.id: item for chunk in chunks(item_ids)
              for item in session.scalars(select(Item).where(Item.id.in_(chunk)))}
     ids = sorted(items)
     out: dict[str, Any] = {}
@@ -156,10 +156,10 @@ def scoped_tables(session: Session, viewer: Viewer, item_ids: Sequence[int], *,
         derivatives = [{**row, "path": ""} for row in derivatives]
 
     # Journeys: those the selection named, and those whose legs the items were filmed on.
-    leg_links = [tuple(r) for chunk in _chunks(ids) for r in session.execute(select(item_leg_links(chunk)))]
+    leg_links = [tuple(r) for chunk in chunks(ids) for r in session.execute(select(item_leg_links(chunk)))]
     linked_legs = {leg for _, leg in leg_links}
     journey_wanted = set(journey_ids) | {r["journey_id"] for r in _rows_in(session, T("legs"), "id", linked_legs)}
-    journey_rows = [r for chunk in _chunks(journey_wanted) for r in
+    journey_rows = [r for chunk in chunks(journey_wanted) for r in
                     table_rows(session, T("journeys"), T("journeys").c.id.in_(chunk) & _journey_ok(viewer))]
     journey_set = {r["id"] for r in journey_rows}
     legs = _rows_in(session, T("legs"), "journey_id", journey_set)
@@ -190,7 +190,7 @@ def scoped_tables(session: Session, viewer: Viewer, item_ids: Sequence[int], *,
     ranges = [r for r in ranges if r["tag_id"] in tag_set]
 
     crossings = _rows_in(session, T("border_crossings"), "id", {r["crossing_id"] for r in legs} - {None})
-    place_links = [tuple(r) for chunk in _chunks(ids) for r in session.execute(select(item_place_links(chunk)))]
+    place_links = [tuple(r) for chunk in chunks(ids) for r in session.execute(select(item_place_links(chunk)))]
     places, place_set = _places(session, viewer, {p for _, p in place_links}, legs, crossings)
     item_places = [r for r in _rows_in(session, T("item_places"), "item_id", ids) if r["place_id"] in place_set]
     item_legs = [r for r in _rows_in(session, T("item_legs"), "item_id", ids) if r["leg_id"] in leg_set]
@@ -214,7 +214,7 @@ def scoped_tables(session: Session, viewer: Viewer, item_ids: Sequence[int], *,
         chosen["source_records"] = _rows_in(session, T("source_records"), "item_id", ids)
     if audit:
         log = T("audit_log")
-        chosen["audit_log"] = [r for chunk in _chunks(ids) for r in table_rows(
+        chosen["audit_log"] = [r for chunk in chunks(ids) for r in table_rows(
             session, log, (log.c.object_type == "item") & log.c.object_id.in_(chunk))]
         chosen["audit_log"] = [{**r, "user_id": None} for r in chosen["audit_log"]]  # no accounts in the bag
     for table in Base.metadata.sorted_tables:
@@ -230,7 +230,7 @@ def _journey_ok(viewer: Viewer) -> Any:
 
 def _filtered(session: Session, name: str, ids: Iterable[Any], where: Any) -> list[dict[str, Any]]:
     table = T(name)
-    rows = [r for chunk in _chunks(ids) for r in table_rows(session, table, table.c.id.in_(chunk) & where)]
+    rows = [r for chunk in chunks(ids) for r in table_rows(session, table, table.c.id.in_(chunk) & where)]
     return sorted(rows, key=lambda r: r["id"])
 
 
@@ -284,7 +284,7 @@ def _places(session: Session, viewer: Viewer, linked: set[int], legs: list[dict[
     loaded: dict[int, Place] = {}
     frontier = set(needed)
     while frontier:
-        found = [p for chunk in _chunks(frontier) for p in session.scalars(select(Place).where(Place.id.in_(chunk)))]
+        found = [p for chunk in chunks(frontier) for p in session.scalars(select(Place).where(Place.id.in_(chunk)))]
         loaded.update((p.id, p) for p in found)
         frontier = {p.parent_id for p in found if p.parent_id is not None and can_see_place(viewer, p)} - set(loaded)
     editor = may_edit(viewer)
