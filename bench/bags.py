@@ -45,6 +45,7 @@ def main() -> None:
     from archive.interchange.bag_export import export_bag
     from archive.interchange.bag_import import import_bag
     from archive.interchange.selection import Selection
+    from archive.services import search_sync
 
     work = Path(tempfile.mkdtemp(prefix="bags-bench-"))
     try:
@@ -58,16 +59,19 @@ def main() -> None:
         source.close()
         target = Archive.open({"data": str(work / "restored"), "secret_key": "bench"})
         started = time.perf_counter()
-        result = import_bag(target, work / "bag")
+        result = import_bag(target, work / "bag", rebuild_index=False)
         in_s = time.perf_counter() - started
+        started = time.perf_counter()
+        search_sync.rebuild_index(target)
+        index_s = time.perf_counter() - started
         in_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         target.close()
         rows = sum(report.rows.values())
         print(f"{report.items:,} items, {rows:,} rows, {report.files:,} payload files, {report.bytes:,} bytes "
               f"({report.linked} hard-linked)")
         print(f"export: {out_s:.1f} s, {report.items / out_s:,.0f} items/s, peak RSS {out_peak / 2**20:,.0f} MiB")
-        print(f"import ({result.mode}, validation and index rebuild included): {in_s:.1f} s, "
-              f"{report.items / in_s:,.0f} items/s, peak RSS {in_peak / 2**20:,.0f} MiB")
+        print(f"import ({result.mode}, validation included): {in_s:.1f} s, {report.items / in_s:,.0f} items/s, "
+              f"peak RSS {in_peak / 2**20:,.0f} MiB; then the search index rebuilt in {index_s:.1f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -448,3 +448,21 @@ def test_import_json_lists_every_record(archive: Archive, items: dict[str, int],
     document = json.loads(result.output)
     assert document["mode"] == "merge" and document["counts"]["items"] == {"same": 5}
     assert {r["table"] for r in document["records"]} >= {"items", "media_files", "transcripts", "segments"}
+
+
+def test_a_bag_of_an_object_store_streams_its_originals_down(archive: Archive, items: dict[str, int],
+                                                              tmp_path: Path, store_backend: str) -> None:
+    out = tmp_path / "bag"
+    report = _bag(archive, out)
+    bagit.Bag(str(out)).validate()
+    media = _media(archive, items["open"])
+    in_bag = out / "data" / "originals" / media.sha256[:2] / f"{media.sha256}.mp4"
+    assert in_bag.is_file()
+    if store_backend == "s3":
+        assert report.linked == 0 and report.copied >= 5
+        holey = _bag(archive, tmp_path / "holey", holey=True)
+        assert holey.fetched == 5
+        urls = [line.split(" ")[0] for line in (tmp_path / "holey" / "fetch.txt").read_text().splitlines()]
+        assert all(url.startswith(f"s3://{archive.store.objects.bucket}/") for url in urls)  # type: ignore[attr-defined]
+    else:
+        assert report.linked >= 5
