@@ -466,3 +466,21 @@ def test_a_bag_of_an_object_store_streams_its_originals_down(archive: Archive, i
         assert all(url.startswith(f"s3://{archive.store.objects.bucket}/") for url in urls)  # type: ignore[attr-defined]
     else:
         assert report.linked >= 5
+
+
+def test_a_catalogue_from_another_version_is_refused_naming_what_it_cannot_keep(
+        archive: Archive, items: dict[str, int], tmp_path: Path, runner: Any) -> None:
+    out = tmp_path / "bag"
+    _bag(archive, out)
+    path = out / "data" / "catalogue.json"
+    catalogue = json.loads(path.read_text())
+    catalogue["tables"]["items"]["columns"].append("mood")
+    for row in catalogue["tables"]["items"]["rows"]:
+        row.append("calm")
+    path.write_text(json.dumps(catalogue))
+    bag = bagit.Bag(str(out))
+    bag.save(manifests=True)  # a bag that is valid as a bag, with a catalogue this Crossings cannot keep
+    bagit.Bag(str(out)).validate()
+    result = runner.invoke(args=["import", "bag", str(out)])
+    assert result.exit_code == 1
+    assert "data/catalogue.json: table items: columns this Crossings does not have: mood" in result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 
@@ -84,6 +85,11 @@ def import_bag_command(bag: Path, as_json: bool) -> None:
         raise SystemExit(1) from exc
     except RestoreRefused as exc:
         click.echo(f"crossings: {bag}: {exc}; nothing imported", err=True)
+        raise SystemExit(1) from exc
+    except (SQLAlchemyError, ValueError, TypeError) as exc:  # values the catalogue cannot take
+        message = str(exc).splitlines()[0]
+        click.echo(f"crossings: {bag}/data/catalogue.json: {type(exc).__name__}: {message}; nothing imported",
+                   err=True)
         raise SystemExit(1) from exc
     counts = report.counts()
     if as_json:

@@ -331,7 +331,22 @@ def read_catalogue(path: Any) -> dict[str, Any]:
     if document.get("version") != VERSION:
         raise CatalogueError(f"data/catalogue.json: version {document.get('version')!r}; this Crossings reads "
                              f"version {VERSION}")
-    unknown = sorted(set(document.get("tables", {})) - set(Base.metadata.tables))
+    tables = document.get("tables")
+    if not isinstance(tables, dict):
+        raise CatalogueError("data/catalogue.json: no \"tables\"")
+    unknown = sorted(set(tables) - set(Base.metadata.tables))
     if unknown:
         raise CatalogueError(f"data/catalogue.json: tables this Crossings does not have: {', '.join(unknown)}")
+    for name, table in tables.items():
+        columns = table.get("columns") if isinstance(table, dict) else None
+        if not isinstance(columns, list) or not isinstance(table.get("rows"), list):
+            raise CatalogueError(f"data/catalogue.json: table {name}: needs \"columns\" and \"rows\" lists")
+        extra = [c for c in columns if c not in Base.metadata.tables[name].columns]
+        if extra:
+            raise CatalogueError(f"data/catalogue.json: table {name}: columns this Crossings does not have: "
+                                 f"{', '.join(map(str, extra))}")
+        short = next((i for i, row in enumerate(table["rows"]) if not isinstance(row, list) or len(row) != len(columns)),
+                     None)
+        if short is not None:
+            raise CatalogueError(f"data/catalogue.json: table {name}, row {short + 1}: not {len(columns)} values")
     return document
