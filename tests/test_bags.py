@@ -484,3 +484,31 @@ def test_a_catalogue_from_another_version_is_refused_naming_what_it_cannot_keep(
     result = runner.invoke(args=["import", "bag", str(out)])
     assert result.exit_code == 1
     assert "data/catalogue.json: table items: columns this Crossings does not have: mood" in result.output
+
+
+def test_a_backup_with_accounts_is_not_restored_over_accounts_already_made(
+        archive: Archive, items: dict[str, int], tmp_path: Path, target_url: str, make_user: Any) -> None:
+    make_user("admin", "keeper")
+    out = tmp_path / "bag"
+    _bag(archive, out, with_accounts=True)
+    target = _fresh(tmp_path, "target", target_url)
+    try:
+        with target.session() as session:
+            accounts.create_user(session, "first-admin", "correct horse battery", "admin")
+        with pytest.raises(bag_restore.RestoreRefused, match="already has accounts"):
+            import_bag(target, out)
+        assert _count(target, Item) == 0 and not list(target.store.objects.keys("originals"))
+        with target.Session() as session:
+            assert list(session.scalars(select(User.username))) == ["first-admin"]
+    finally:
+        target.close()
+
+
+def test_a_searchs_bag_holds_what_the_search_finds(archive: Archive, items: dict[str, int], tmp_path: Path,
+                                                   runner: Any) -> None:
+    out = tmp_path / "found"
+    result = runner.invoke(args=["export", "bag", "--search", "river", str(out)])
+    assert result.exit_code == 0, result.output
+    catalogue = _catalogue(out)
+    assert [r["id"] for r in _table(catalogue, "items")] == [items["open"]]
+    assert catalogue["scope"] == "the items found by the search 'river'"

@@ -174,6 +174,8 @@ def import_bag(archive: Any, bag_path: Path, *, on_file: Callable[[str], None] |
     with archive.Session() as session:
         empty = all(session.scalar(select(catalogue_json.T(name).c.id).limit(1)) is None for name in CATALOGUE_TABLES)
         known = set() if empty else set(session.scalars(select(MediaFile.sha256)))
+        if empty:
+            bag_restore.check_restore(session, tables)  # before any file is placed
     report = ImportReport("restore" if empty else "merge", fetched=fetched)
     store: Store = archive.store
     payload = document.get("payload", {})

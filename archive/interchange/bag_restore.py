@@ -85,14 +85,26 @@ def _withheld_media(payload: dict[str, Any], row: dict[str, Any]) -> bool:
 
 # -- a full restore --------------------------------------------------------------------------------
 
+def check_restore(session: Session, tables: dict[str, Any]) -> None:
+    """RestoreRefused, naming the table, when the archive holds rows the bag's would collide with: asked
+    before any file is placed, so that a refused restore leaves nothing behind."""
+    conn = session.connection()
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables or table.name in REFERENCE_TABLES or table.name == "audit_log":
+            continue
+        if not tables[table.name]["rows"] or not conn.scalar(select(func.count()).select_from(table)):
+            continue
+        if table.name in ACCOUNT_TABLES:
+            raise RestoreRefused(f"the archive already has accounts ({table.name}); restore a bag with accounts "
+                                 f"into an archive without any")
+        raise RestoreRefused(f"the archive already holds rows in {table.name}")
+
+
 def restore_rows(session: Session, tables: dict[str, Any], payload: dict[str, Any], report: Any) -> None:
     """Insert every row of the bag with its own ids (the archive has no catalogue records)."""
+    check_restore(session, tables)
     conn = session.connection()
     has_accounts = bool(tables.get("users", {}).get("rows"))
-    for name in ACCOUNT_TABLES:
-        if name in tables and conn.scalar(select(func.count()).select_from(T(name))):
-            raise RestoreRefused(f"the archive already has accounts ({name}); restore a bag with accounts into "
-                                 f"an archive without any")
     skipped_media: set[int] = set()
     derivatives_in_bag = set(payload.get("derivatives", {}))
     for table in Base.metadata.sorted_tables:
@@ -121,8 +133,6 @@ def restore_rows(session: Session, tables: dict[str, Any], payload: dict[str, An
             # the archive's own log has begun (its accounts were made): the bag's entries follow it
             rows = [{**{k: v for k, v in r.items() if k != "id"},
                      "user_id": r["user_id"] if has_accounts else None} for r in rows]
-        elif conn.scalar(select(func.count()).select_from(table)):
-            raise RestoreRefused(f"the archive already holds rows in {table.name}")
         later = [c for c in table.columns for fk in c.foreign_keys if fk.column.table is table]
         kept_cols = [c for c in table.columns if c.onupdate is not None]
         if rows:
