@@ -11,7 +11,6 @@ from typing import Any
 
 import bagit
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from archive import worker

@@ -210,7 +210,6 @@ def _files_to_place(tables: dict[str, Any], payload: dict[str, Any],
                     known: set[str]) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(sha256, original's path in the bag, [(derivative's path in the bag, its store key)]) of every
     original of the bag the store does not hold yet."""
-    media = catalogue_json.T("media_files")
     rows = [dict(zip(tables.get("media_files", {}).get("columns", []), r))
             for r in tables.get("media_files", {}).get("rows", [])]
     derivative_rows = [dict(zip(tables.get("derivatives", {}).get("columns", []), r))
@@ -220,7 +219,6 @@ def _files_to_place(tables: dict[str, Any], payload: dict[str, Any],
         path = payload.get("derivatives", {}).get(str(d["id"]))
         if path:
             by_media.setdefault(d["media_file_id"], []).append((path, d["path"]))
-    del media
     out = []
     for row in rows:
         original = payload.get("originals", {}).get(str(row["id"]))
