@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
+from archive.interchange.bag_jobs import EXPORT_JOB, run_export
 from archive.models import Job, JobState
 from archive.services import jobs, periodic
 from archive.services.access_copies import ACCESS_JOB, make_access_copy_for
@@ -32,6 +33,7 @@ HANDLERS: dict[str, Callable[[Archive, Job], None]] = {
     THUMBNAILS_JOB: make_thumbnails_for,
     ACCESS_JOB: make_access_copy_for,
     FIXITY_JOB: run_nightly_check,
+    EXPORT_JOB: run_export,  # bags admins ask for on /admin/exports
 }
 
 

@@ -124,6 +124,10 @@ ROUTES: dict[str, Route] = {
     # administration
     "admin.trash_page": Route("none", who=ADMIN),
     "admin.fixity": Route("none", who=ADMIN),
+    "exports.exports_page": Route("none", who=ADMIN),
+    "exports.queue_export": Route("none", who=ADMIN),
+    # no export has that id: even admins get 404 (tests/test_bags.py downloads a real one)
+    "exports.download_bag": Route("none", who=ADMIN, values={"job_id": 999999}, ok=frozenset({404})),
     "admin.restore": Route("none", who=ADMIN),
     "admin.empty": Route("none", who=ADMIN),
     "admin.log": Route("none", who=ADMIN),

@@ -81,3 +81,4 @@ def export_selection(collection_id: int | None, journey_id: int | None, search_q
 from archive.interchange import pbcore_commands  # noqa: E402,F401  (crossings export pbcore / dc)
 from archive.interchange import pbcore_import_commands  # noqa: E402,F401  (crossings import pbcore)
 from archive.interchange import spreadsheet_commands  # noqa: E402,F401  (crossings export csv / import csv)
+from archive.interchange import bag_commands  # noqa: E402,F401  (crossings export bag / import bag)

@@ -15,6 +15,7 @@ from archive.web import geo_editing  # archivists' forms for places, crossings, 
 from archive.web import geography  # journeys, places, countries, the map and their GeoJSON
 from archive.web import records  # an item's PBCore and Dublin Core records
 from archive.web import spreadsheets  # CSV downloads and the CSV import
+from archive.web import exports  # admins' bags, made by the worker
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -46,6 +47,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(geography.bp)  # /journeys, /places, /countries, /map and their API
     app.register_blueprint(records.bp)  # /items/<id>.pbcore.xml and .dc.xml
     app.register_blueprint(spreadsheets.bp)  # /items.csv, /search.csv, /collections/<id>.csv, /import/csv
+    app.register_blueprint(exports.bp)  # /admin/exports
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,
