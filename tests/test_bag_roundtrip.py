@@ -41,7 +41,7 @@ LEFT_OUT: dict[str, str] = {
 COMPARED = {
     "collections", "countries", "people", "tags", "users", "audit_log", "items", "journeys", "places",
     "user_collections", "border_crossings", "credits", "item_places", "item_tags", "journey_people",
-    "media_files", "source_records", "transcripts", "derivatives", "fixity_checks", "legs", "segments",
+    "media_files", "source_records", "record_keys", "transcripts", "derivatives", "fixity_checks", "legs", "segments",
     "item_legs", "time_ranges",
 }
 #: Columns not compared: none. (A backup with --with-accounts keeps even the password hashes.)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import bagit
+from lxml import etree
 import pytest
 from sqlalchemy import func, select
 
@@ -135,6 +136,17 @@ def test_a_public_bag_holds_public_items_and_no_trace_of_originals_it_may_not_ha
     assert (out / "data" / "originals" / opened.sha256[:2] / f"{opened.sha256}.mp4").is_file()
     assert report.items == 2
     assert list((out / "data" / "transcripts" / str(items["open"])).glob("*.en.vtt"))
+    # one PBCore and one Dublin Core record per item, as the visitor would get them from the item's routes
+    records = out / "data" / "records"
+    assert sorted(p.name for p in records.iterdir()) == sorted(
+        f"{i}.{kind}.xml" for i in (items["open"], items["km10"]) for kind in ("pbcore", "dc"))
+    pids = {r["id"]: r["pid"] for r in _table(catalogue, "items")}
+    for item_id, pid in pids.items():
+        pbcore = etree.fromstring((records / f"{item_id}.pbcore.xml").read_bytes())
+        assert pbcore.tag.endswith("pbcoreDescriptionDocument")
+        assert pid in {e.text for e in pbcore.iter("{*}pbcoreIdentifier")}
+        dc = etree.fromstring((records / f"{item_id}.dc.xml").read_bytes())
+        assert pid in {e.text for e in dc.iter("{http://purl.org/dc/elements/1.1/}identifier")}
 
 
 def test_a_researchers_bag_holds_what_their_grants_open(archive: Archive, items: dict[str, int], tmp_path: Path,

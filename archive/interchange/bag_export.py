@@ -42,7 +42,9 @@ from sqlalchemy.orm import Session, selectinload
 from archive import __version__
 from archive.access import Role, Viewer, may_have_original
 from archive.identity import Identity
-from archive.interchange import catalogue_json
+from archive.interchange import catalogue_json, record
+from archive.interchange.dublin_core import dc_document
+from archive.interchange.pbcore import pbcore_document
 from archive.interchange.selection import Selection, selected_item_ids
 from archive.models import Item, Transcript
 from archive.objects import LocalObjects, S3Objects
@@ -152,7 +154,7 @@ def _build(session: Session, viewer: Viewer, store: Store, index: SearchIndex, s
 
     _write_transcripts(session, tables, root, payload)
     _write_geojson(session, viewer, tables, root)
-    _write_item_records(session, viewer, tables, root, identity)
+    _write_item_records(session, viewer, tables, root, identity, payload)
     document = {
         "format": catalogue_json.FORMAT, "version": catalogue_json.VERSION, "crossings_version": __version__,
         "exported_at": datetime.now(timezone.utc).isoformat(), "scope": selection.describe(),
@@ -208,7 +210,7 @@ def _plan(session: Session, viewer: Viewer, store: Store, tables: dict[str, Any]
     items = {r["id"]: r for r in _as_dicts(tables.get("items"))}
     files: list[_File] = []
     payload: dict[str, Any] = {"originals": {}, "access_copies": {}, "derivatives": {}, "withheld": {},
-                               "transcripts": {}}
+                               "transcripts": {}, "records": {}}
     orm_items = {} if backup else {i.id: i for chunk in catalogue_json.chunks(items)
                                    for i in session.scalars(select(Item).where(Item.id.in_(chunk)))}
     for row in media:
@@ -329,11 +331,15 @@ def _write_geojson(session: Session, viewer: Viewer, tables: dict[str, Any], roo
 
 
 def _write_item_records(session: Session, viewer: Viewer, tables: dict[str, Any], root: Path,
-                        identity: Identity) -> None:
-    """The per-item record files of the bag: data/records/<item id>.pbcore.xml and .dc.xml.
-
-    FOR THE LEAD: PBCore 2.1 and Dublin Core are written by archive.interchange.pbcore.pbcore_document(
-    session, viewer, item, identity) and archive.interchange.dublin_core.dc_document(...), made in another
-    branch; once merged, write one file of each here per row of tables["items"] (as `viewer`). Until
-    then a bag carries its items in catalogue.json alone, and no XML is faked here.
-    """
+                        identity: Identity, payload: dict[str, Any]) -> None:
+    """One PBCore 2.1 and one Dublin Core record per item, as `viewer` may see it, for archives that read
+    those and not catalogue.json: data/records/<item id>.pbcore.xml and .dc.xml. Items in the trash (a
+    backup holds them) have no record: no page shows them."""
+    ids = sorted(r["id"] for r in _as_dicts(tables.get("items")))
+    folder = root / "records"
+    folder.mkdir(exist_ok=True)
+    for item in record.iter_items(session, viewer, ids):
+        (folder / f"{item.id}.pbcore.xml").write_bytes(pbcore_document(session, viewer, item, identity))
+        (folder / f"{item.id}.dc.xml").write_bytes(dc_document(session, viewer, item, identity))
+        payload["records"][str(item.id)] = {"pbcore": f"data/records/{item.id}.pbcore.xml",
+                                            "dc": f"data/records/{item.id}.dc.xml"}

@@ -38,6 +38,7 @@ MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "time_ranges": ("item_id", "tag_id", "start_sec", "end_sec"),
     "derivatives": ("media_file_id", "kind"),
     "source_records": ("item_id", "format", "content"),
+    "record_keys": ("item_id", "key"),
     "fixity_checks": ("media_file_id",),
     "audit_log": ("at", "actor", "action", "object_type", "object_id"),
     "item_tags": ("item_id", "tag_id"),

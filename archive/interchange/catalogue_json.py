@@ -212,6 +212,8 @@ def scoped_tables(session: Session, viewer: Viewer, item_ids: Sequence[int], *,
     }
     if editor:  # "kept with the item and shown to editors": they may hold anything the source said
         chosen["source_records"] = _rows_in(session, T("source_records"), "item_id", ids)
+        # the names and checksums ingest knows a record's file by come from the same source
+        chosen["record_keys"] = _rows_in(session, T("record_keys"), "item_id", ids)
     if audit:
         log = T("audit_log")
         chosen["audit_log"] = [r for chunk in chunks(ids) for r in table_rows(
