@@ -561,3 +561,21 @@ def test_an_untouched_imported_record_exported_again_loses_nothing(archive: Arch
     assert _leaves(came) - _leaves(exported) == set()
     # ...and it carries the archive's own identifier of the item too.
     assert item.pid in {(e.text or "").strip() for e in exported.iter("{*}pbcoreIdentifier")}
+
+
+def test_a_place_named_with_its_country_is_linked_and_a_position_is_no_place(archive: Archive, hyesan: int) -> None:
+    """As Crossings itself writes spatial coverage: "Name, Country", then the published position."""
+    with archive.session() as session:
+        places.create_place(session, SYSTEM, name="Hyesan", latitude=10.0, longitude=10.0, country="TH")
+    document = f"""<pbcoreDescriptionDocument {NS}>
+      <pbcoreIdentifier source="local">yalu-7</pbcoreIdentifier>
+      <pbcoreTitle>Dawn at the river</pbcoreTitle>
+      <pbcoreCoverage><coverage>Hyesan, North Korea</coverage><coverageType>Spatial</coverageType></pbcoreCoverage>
+      <pbcoreCoverage><coverage source="WGS84 latitude, longitude">41.39000, 128.19000</coverage>
+        <coverageType>Spatial</coverageType></pbcoreCoverage>
+    </pbcoreDescriptionDocument>"""
+    with archive.session() as session:
+        report = import_pbcore(session, SYSTEM, document.encode(), source_name="crossings.xml")
+    assert (report.created, report.warned) == (1, 0), report
+    [item] = items(archive)
+    assert [p.id for p in item.places] == [hyesan]  # the North Korean one of the two places named Hyesan

@@ -294,6 +294,10 @@ class _Gazetteer:
                 for known in {place.name, *(place.alt_names or [])}:
                     self.by_name.setdefault(known.casefold(), []).append(place)
         found = list(dict.fromkeys(self.by_name.get(" ".join(name.split()).casefold(), [])))
+        if not found and "," in name:  # "Chiang Saen, Thailand": the place of that name in that country
+            head, country = (" ".join(part.split()).casefold() for part in name.rsplit(",", 1))
+            found = [p for p in dict.fromkeys(self.by_name.get(head, []))
+                     if p.country is not None and country in (p.country.name.casefold(), p.country.code.casefold())]
         if len(found) == 1:
             return found[0], ""
         if not found:

@@ -21,6 +21,9 @@ from lxml import etree
 from archive.dates import ParsedDate, parse_date
 from archive.timecode import parse_timecode
 
+#: A spatial coverage that is a latitude and longitude in decimal degrees, not a place name.
+POSITION = re.compile(r"^\s*[-+]?\d{1,2}(\.\d+)?\s*[,;]\s*[-+]?\d{1,3}(\.\d+)?\s*$")
+
 PBCORE_NS = "http://www.pbcore.org/PBCore/PBCoreNamespace.html"
 ROOTS = ("pbcoreDescriptionDocument", "pbcoreCollection", "pbcoreInstantiationDocument")
 TITLE_MAX = 500  # Item.title
@@ -229,7 +232,9 @@ def _read_record(doc: etree._Element, ns: str | None, path: str, xml: str) -> Re
         text[:NAME_MAX].strip() for e, _ in walk.each(doc, "pbcoreSubject", path) if (text := _text(e))))
     for e, p in walk.each(doc, "pbcoreCoverage", path):
         value = _text(_child(e, ns, "coverage"))
-        if value and _text(_child(e, ns, "coverageType")).lower() == "spatial":
+        # A position ("41.39000, 128.19000", as Crossings writes one) names no place: it stays in the
+        # source record, and the places named beside it are what is linked.
+        if value and _text(_child(e, ns, "coverageType")).lower() == "spatial" and not POSITION.match(value):
             record.spatial.append((value, f"{p}/coverage[1]"))
     record.rights = "\n\n".join(dict.fromkeys(
         text for e, _ in walk.each(doc, "pbcoreRightsSummary", path)
