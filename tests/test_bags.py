@@ -375,6 +375,8 @@ def test_admins_export_from_the_web_and_download_an_audited_tar(archive: Archive
     admin = make_user("admin")
     researcher = make_user("researcher")
     log_in(client, admin)
+    with archive.Session() as session:
+        collection_id = session.get(Item, items["granted"]).collection_id
     page = client.get("/admin/exports")
     assert page.status_code == 200 and "No export yet" in page.get_data(as_text=True)
     response = client.post("/admin/exports", data={"csrf_token": csrf_token(client, "/admin/exports"),
@@ -391,6 +393,13 @@ def test_admins_export_from_the_web_and_download_an_audited_tar(archive: Archive
     with archive.Session() as session:
         payload = session.get(Job, job_id).payload
     assert payload["files_done"] == payload["files_total"] > 0
+    # the form offers the collections and journeys by name, and queues the one chosen
+    assert f'value="collection:{collection_id}"' in body
+    client.post("/admin/exports", data={"csrf_token": csrf_token(client, "/admin/exports"),
+                                        "scope": f"collection:{collection_id}"})
+    with archive.Session() as session:
+        queued = session.scalars(select(Job).where(Job.kind == "export_bag").order_by(Job.id.desc())).first()
+        assert (queued.payload["scope"], queued.payload["scope_id"]) == ("collection", collection_id)
 
     download = client.get(f"/admin/exports/{job_id}/bag.tar")
     assert download.status_code == 200 and download.mimetype == "application/x-tar"

@@ -12,6 +12,8 @@ from flask.typing import ResponseReturnValue
 from archive.interchange import bag_jobs
 from archive.models import JobState
 from archive.services import Invalid
+from archive.services.catalogue import list_collections
+from archive.services.journeys import list_journeys
 from archive.web.auth import admins_only
 from archive.web.context import current_archive, current_viewer, db_session
 
@@ -23,14 +25,18 @@ bp = Blueprint("exports", __name__)
 def exports_page() -> str:
     exports = bag_jobs.list_exports(db_session())
     working = any(job.state in (JobState.queued, JobState.running) for job in exports)
-    return render_template("admin_exports.html", exports=exports, working=working, scopes=bag_jobs.SCOPES)
+    session, viewer = db_session(), current_viewer()
+    return render_template("admin_exports.html", exports=exports, working=working,
+                           collections=[c for c, _ in list_collections(session, viewer)],
+                           journeys=list_journeys(session, viewer))
 
 
 @bp.post("/admin/exports")
 @admins_only
 def queue_export() -> ResponseReturnValue:
-    scope = request.form.get("scope", "whole")
-    raw_id = request.form.get("scope_id", "").strip()
+    # The form's one list gives "collection:3"; scope=collection&scope_id=3 is read too.
+    scope, _, raw_id = request.form.get("scope", "whole").partition(":")
+    raw_id = (raw_id or request.form.get("scope_id", "")).strip()
     if raw_id and not raw_id.isdigit():
         raise Invalid(f"the {scope}'s id must be a whole number, not {raw_id!r}", "scope_id")
     session = db_session()
