@@ -85,7 +85,7 @@ def test_api_items_clamps_per_page(client: FlaskClient, archive: Archive) -> Non
 
 @pytest.mark.parametrize("query, message", [
     ("page=abc", "page must be a whole number, not 'abc'"),
-    ("kind=banana", "kind must be one of video, still, audio, not 'banana'"),
+    ("kind=banana", "kind must be one of video, still, audio, catalogued, not 'banana'"),
     ("sort=random", "sort must be one of newest, oldest, title, date_shot, -date_shot, not 'random'"),
     ("collection=0", "collection must be at least 1"),
     ("page=99999999999999999999", "page must be at most 2147483647"),
