@@ -15,7 +15,7 @@ from archive import geo
 from archive.models import (AccessLevel, Collection, Credit, Item, Journey, LocationPrecision, Person, Place, Role,
                             Tag, TimeRange, journey_people)
 
-__all__ = ["ANONYMOUS", "EDITORS", "SYSTEM", "Role", "Viewer", "can_see", "can_see_journey", "can_see_place",
+__all__ = ["ANONYMOUS", "EDITORS", "ORIGINAL_ONLY_FIELDS", "SYSTEM", "Role", "Viewer", "can_see", "can_see_journey", "can_see_place",
            "collection_filter", "item_filter", "journey_filter", "may_edit", "may_have_original", "person_filter", "place_filter",
            "published_position", "tag_filter", "withheld_from_non_editors"]
 
@@ -49,6 +49,10 @@ def may_have_original(viewer: Viewer, item: Item) -> bool:
     metadata-free copies (web proxy, thumbnails, an access copy where downloads are offered:
     archive.services.access_copies) or nothing, and never the original's checksum or name."""
     return may_edit(viewer) or LocationPrecision(item.location_precision) is LocationPrecision.exact
+
+
+#: A media file's fields that identify the original file: given only to viewers who may_have_original.
+ORIGINAL_ONLY_FIELDS = ("sha256", "original_name", "size", "bit_rate")
 
 
 ANONYMOUS = Viewer()

@@ -30,8 +30,8 @@ from sqlalchemy import Date, Table, select
 from sqlalchemy.orm import Session
 
 from archive import geo
-from archive.access import (Viewer, can_see_place, collection_filter, journey_filter, may_edit, may_have_original,
-                            person_filter, published_position, tag_filter)
+from archive.access import (ORIGINAL_ONLY_FIELDS, Viewer, can_see_place, collection_filter, journey_filter, may_edit,
+                            may_have_original, person_filter, published_position, tag_filter)
 from archive.models import (Base, Item, LocationPrecision, Place, UTCDateTime, item_leg_links, item_place_links)
 from archive.services.places import place_position
 
@@ -242,7 +242,7 @@ def _published_media(viewer: Viewer, item: Item, row: dict[str, Any]) -> dict[st
         if position.precision is not None:
             row["altitude"] = None
     if not may_have_original(viewer, item):  # what identifies the original file, as the API withholds it
-        row.update(sha256="", original_name="", size=None, bit_rate=None)
+        row.update({name: "" if isinstance(row[name], str) else None for name in ORIGINAL_ONLY_FIELDS})
     # It names folders on the machine that ingested the file (the API never gives it), and the warnings
     # are sentences for editors.
     row.update(original_path="", warnings=[])

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from archive.access import ORIGINAL_ONLY_FIELDS
 from archive.web.context import current_viewer, db_session
 from archive.models import Item, JobState, MediaFile
 from archive.services.catalogue import find_items, get_item
@@ -22,10 +23,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 MEDIA_FIELDS = ("sha256", "original_name", "size", "mime_type", "container", "duration", "width", "height",
                 "frame_rate", "video_codec", "audio_codec", "pixel_format", "bit_rate", "audio_channels",
                 "audio_sample_rate", "rotation", "camera_make", "camera_model", "web_ready")
-
-#: What identifies the original file, given only to viewers who may have it.
-ORIGINAL_ONLY_FIELDS = ("sha256", "original_name", "size", "bit_rate")
-
 
 @bp.get("/items")
 def items() -> Response:
