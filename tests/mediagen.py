@@ -471,12 +471,18 @@ def _access_gps_tags() -> list[str]:
             f"-XMP:Location=near {lat} {lon}"]
 
 
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    """An sRGB ICC profile made once: LittleCMS stamps each new profile with the current second, so files
+    made from a fresh one would be duplicates or not depending on the clock."""
+    from PIL import ImageCms
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def access_gps_jpeg(path: Path, *, size: tuple[int, int] = (320, 240), orientation: int | None = None) -> Path:
     """A JPEG that says where it was shot in EXIF GPS, XMP GPS and an XMP location, with an ICC profile
     and a comment (as phones and editors write them); `orientation` sets the EXIF orientation too."""
-    from PIL import ImageCms
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    pattern(size).save(path, "JPEG", quality=90, icc_profile=icc, exif=make_exif(orientation=orientation))
+    pattern(size).save(path, "JPEG", quality=90, icc_profile=srgb_profile(), exif=make_exif(orientation=orientation))
     return exiftool_write(path, *_access_gps_tags(), f"-Comment=shot at {ACCESS_LAT} {ACCESS_LON}")
 
 

@@ -253,7 +253,7 @@ def test_an_item_exact_or_seen_only_by_editors_needs_no_access_copy(archive: Arc
         collection_id = session.scalar(select(Collection.id))
         edit_item(session, SYSTEM, hidden, collection_id=collection_id)  # now a researcher can be granted it
     assert len(_jobs(archive, hidden, ACCESS_JOB)) == 1
-    other = _ingest(archive, access_gps_jpeg(tmp_path / "c.jpg"))
+    other = _ingest(archive, access_gps_jpeg(tmp_path / "c.jpg", size=(240, 180)))  # not a duplicate of a.jpg
     _publish(archive, other, AccessLevel.confidential)
     with archive.session() as session:
         bulk_edit(session, SYSTEM, [other], access=AccessLevel.restricted)
