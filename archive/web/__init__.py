@@ -33,7 +33,9 @@ def register(app: Flask) -> None:
     """Attach blueprints, template helpers and error handlers to `app`."""
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
+    app.register_blueprint(api.bp)  # /api/items..., as before /api/v1
+    app.register_blueprint(api.v1)  # /api/v1: everything a researcher reads and an archivist changes
+    app.register_blueprint(api.docs_bp)  # /api/openapi.json and /api/docs
     app.register_blueprint(files.bp)
     app.register_blueprint(ranges.bp)
     app.register_blueprint(tags.bp)

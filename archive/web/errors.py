@@ -1,6 +1,7 @@
 """Error pages: the service layer's NotFound and Invalid, HTTP errors and crashes.
 
-Under /api the answer is JSON `{"error": "..."}`; elsewhere a readable page.
+Under /api the answer is JSON `{"error": {"code": ..., "message": ..., "field": ...}}` (docs/api.md);
+elsewhere a readable page.
 """
 
 from __future__ import annotations
@@ -9,25 +10,37 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from archive.services import Invalid, NotFound
+from archive.services import Invalid, NotFound, Stale, StaleBatch
 
 TITLES = {
     400: "Bad request",
+    401: "Log in first",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     413: "Too large",
     416: "Range not satisfiable",
     500: "Something went wrong",
 }
+#: The API's error codes, by status: what a script branches on (the message is for people).
+CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         406: "not_acceptable", 409: "conflict", 411: "length_required", 412: "precondition_failed",
+         413: "too_large", 415: "unsupported_media_type", 416: "range_not_satisfiable", 500: "internal_error"}
+
+
+def error_body(status: int, message: str, field: str | None = None, code: str | None = None) -> dict[str, object]:
+    """The one error shape of every /api route."""
+    return {"error": {"code": code or CODES.get(status, "error"), "message": message, "field": field}}
 
 
 def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str) -> tuple[str | Response, int]:
+def error_response(status: int, message: str, field: str | None = None,
+                   code: str | None = None) -> tuple[str | Response, int]:
     if wants_json():
-        return jsonify(error=message), status
+        return jsonify(error_body(status, message, field, code)), status
     title = TITLES.get(status, "Error")
     return render_template("error.html", status=status, title=title, message=message), status
 
@@ -37,7 +50,10 @@ def _not_found(exc: NotFound) -> ResponseReturnValue:
 
 
 def _invalid(exc: Invalid) -> ResponseReturnValue:
-    return error_response(400, str(exc))
+    if isinstance(exc, (Stale, StaleBatch)) and wants_json():
+        # Only the API names the version it was given (If-Match); the forms answer these themselves.
+        return error_response(412, str(exc), exc.field)
+    return error_response(400, str(exc), exc.field)
 
 
 def _http(exc: HTTPException) -> ResponseReturnValue:
