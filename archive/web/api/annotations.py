@@ -13,6 +13,7 @@ from archive.services.catalogue import get_item
 from archive.services.editing import KEEP
 from archive.services.transcripts import (ImportResult, delete_transcript, import_transcript, list_transcripts,
                                           segment_rows)
+from archive.web.api.items import visible_item
 from archive.web.api.models import Page, PageQuery, Query, Text, page_of
 from archive.web.api.operations import ApiError, expected_version, operation, reply
 from archive.web.context import current_viewer, db_session
@@ -103,7 +104,7 @@ def transcripts(item_id: int, query: PageQuery) -> Response:
 
 @operation("POST", "/items/<id:item_id>/transcripts", summary="Attach or replace a transcript", tag="transcripts",
            query=TranscriptUpload, body_kind="application/octet-stream", response=ImportedTranscript, status=201,
-           writes=True)
+           writes=True, find=lambda item_id: visible_item(item_id))
 def upload_transcript(item_id: int, query: TranscriptUpload) -> Response:
     """The body is the file itself (WebVTT, SubRip or timestamped text, at most 20 MB); it replaces
     the item's transcript of the same language and kind, if there is one."""
@@ -160,7 +161,7 @@ def ranges(item_id: int, query: PageQuery) -> Response:
 
 
 @operation("POST", "/items/<id:item_id>/ranges", summary="Tag a time range", tag="ranges", body=NewRange,
-           response=RangePage, status=201, writes=True, versioned=True,
+           response=RangePage, status=201, writes=True, versioned=True, find=lambda item_id: visible_item(item_id),
            request_headers={"If-Match": ("The item's ETag; 412 when the item was saved since.", False)})
 def add_range(item_id: int, body: NewRange) -> Response:
     session = db_session()
@@ -174,7 +175,8 @@ def add_range(item_id: int, body: NewRange) -> Response:
 
 
 @operation("PATCH", "/items/<id:item_id>/ranges/<id:range_id>", summary="Change a time range", tag="ranges",
-           body=RangeChange, response=RangePage, writes=True, versioned=True)
+           body=RangeChange, response=RangePage, writes=True, versioned=True,
+           find=lambda item_id, range_id: range_service.get_range(db_session(), current_viewer(), item_id, range_id))
 def edit_range(item_id: int, range_id: int, body: RangeChange) -> Response:
     """If-Match takes the item's ETag."""
     session = db_session()

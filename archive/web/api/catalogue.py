@@ -78,7 +78,7 @@ def tags(query: PageQuery) -> Response:
 
 
 @operation("GET", "/trash", summary="List the trash", tag="trash", query=PageQuery, response=TrashPage,
-           writes=True)
+           writes=True, admins=True)
 def trash_list(query: PageQuery) -> Response:
     """Items in the trash, most recently deleted first: admins only."""
     found = trash.list_trash(db_session(), current_viewer(), page=query.page, per_page=page_size(query))
@@ -89,7 +89,7 @@ def trash_list(query: PageQuery) -> Response:
 
 
 @operation("POST", "/trash/restore", summary="Restore items from the trash", tag="trash", body=ItemIds,
-           response=Trashed, writes=True)
+           response=Trashed, writes=True, admins=True)
 def restore(body: ItemIds) -> Response:
     """Take the items out of the trash (all or none): admins only."""
     restored = trash.restore(db_session(), current_viewer(), body.items)

@@ -235,6 +235,10 @@ def _journey(journey_id: int, status: int = 200) -> Response:
     return reply(JourneyOut.model_validate(data), status, etag=data["version"])  # type: ignore[arg-type]
 
 
+def _editable_journey(journey_id: int) -> Journey:
+    return journeys.get_editable_journey(db_session(), current_viewer(), journey_id)
+
+
 def _given(body: Body) -> dict[str, object]:
     return body.model_dump(exclude_unset=True)
 
@@ -264,7 +268,8 @@ def create_place(body: NewPlace) -> Response:
 
 
 @operation("PATCH", "/places/<id:place_id>", summary="Edit a place", tag="places", body=PlaceChange,
-           response=PlaceOut, writes=True, versioned=True)
+           response=PlaceOut, writes=True, versioned=True,
+           find=lambda place_id: places.get_editable_place(db_session(), current_viewer(), place_id))
 def edit_place(place_id: int, body: PlaceChange) -> Response:
     places.edit_place(db_session(), current_viewer(), place_id, expected_version=expected_version(), **_given(body))
     db_session().commit()
@@ -313,7 +318,8 @@ def create_crossing(body: NewCrossing) -> Response:
 
 
 @operation("PATCH", "/crossings/<id:crossing_id>", summary="Edit a border crossing", tag="crossings",
-           body=CrossingChange, response=CrossingOut, writes=True, versioned=True)
+           body=CrossingChange, response=CrossingOut, writes=True, versioned=True,
+           find=lambda crossing_id: crossings.get_editable_crossing(db_session(), current_viewer(), crossing_id))
 def edit_crossing(crossing_id: int, body: CrossingChange) -> Response:
     crossings.edit_crossing(db_session(), current_viewer(), crossing_id, expected_version=expected_version(),
                             **_given(body))
@@ -356,7 +362,7 @@ def create_journey(body: NewJourney) -> Response:
 
 
 @operation("PATCH", "/journeys/<id:journey_id>", summary="Edit a journey", tag="journeys", body=JourneyChange,
-           response=JourneyOut, writes=True, versioned=True)
+           response=JourneyOut, writes=True, versioned=True, find=lambda journey_id: _editable_journey(journey_id))
 def edit_journey(journey_id: int, body: JourneyChange) -> Response:
     journeys.edit_journey(db_session(), current_viewer(), journey_id, expected_version=expected_version(),
                           **_given(body))
@@ -374,7 +380,8 @@ def delete_journey(journey_id: int) -> Response:
 
 
 @operation("POST", "/journeys/<id:journey_id>/legs", summary="Add a leg to a journey", tag="journeys",
-           body=NewLeg, response=JourneyOut, status=201, writes=True, versioned=True)
+           body=NewLeg, response=JourneyOut, status=201, writes=True, versioned=True,
+           find=lambda journey_id: _editable_journey(journey_id))
 def add_leg(journey_id: int, body: NewLeg) -> Response:
     """The answer is the whole journey, its legs renumbered."""
     legs.add_leg(db_session(), current_viewer(), journey_id, **body.model_dump())
@@ -383,7 +390,8 @@ def add_leg(journey_id: int, body: NewLeg) -> Response:
 
 
 @operation("PATCH", "/legs/<id:leg_id>", summary="Edit a leg", tag="journeys", body=LegChange,
-           response=JourneyOut, writes=True, versioned=True)
+           response=JourneyOut, writes=True, versioned=True,
+           find=lambda leg_id: legs.get_editable_leg(db_session(), current_viewer(), leg_id))
 def edit_leg(leg_id: int, body: LegChange) -> Response:
     """If-Match takes the leg's version; the answer is its journey (whose ETag it carries)."""
     leg = legs.get_editable_leg(db_session(), current_viewer(), leg_id)

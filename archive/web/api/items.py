@@ -9,7 +9,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from archive.access import can_see_journey
-from archive.models import AccessLevel, ItemKind, LocationPrecision
+from archive.models import AccessLevel, Item, ItemKind, LocationPrecision
 from archive.services import Stale, editing, locations, trash
 from archive.services.catalogue import SORTS, ItemQuery, find_items, get_item
 from archive.services.editing import KEEP
@@ -174,6 +174,11 @@ class Trashed(BaseModel):
     items: list[int] = Field(description="The ids moved (or restored).")
 
 
+def visible_item(item_id: int) -> Item:
+    """The item of the path, or NotFound: what operations on an item look up first."""
+    return get_item(db_session(), current_viewer(), item_id)
+
+
 def record(item_id: int) -> ItemRecord:
     item = get_item(db_session(), current_viewer(), item_id)
     data = item_record(item)
@@ -203,7 +208,7 @@ def item(item_id: int) -> Response:
 
 
 @operation("PATCH", "/items/<id:item_id>", summary="Edit an item", tag="items", body=ItemChange,
-           response=ItemRecord, writes=True, versioned=True)
+           response=ItemRecord, writes=True, versioned=True, find=lambda item_id: visible_item(item_id))
 def edit_item(item_id: int, body: ItemChange) -> Response:
     """Change the fields given, tags, places, legs and published precision included, as the edit page does."""
     session, viewer = db_session(), current_viewer()

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
-from archive.access import may_edit
+from archive.access import Role, may_edit
 from archive.web.context import current_viewer
 from archive.web.errors import error_body
 
@@ -141,13 +141,13 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
         raise validation_error(exc, "body") from None
 
 
-def require_writer() -> None:
-    """Writes are for archivists and admins: the anonymous are asked to log in (401), other accounts
-    find nothing here (404, as the web's editing pages answer them)."""
+def require_writer(*, admins: bool = False) -> None:
+    """Writes are for archivists and admins (`admins`: admins only): the anonymous are asked to log in
+    (401), other accounts find nothing here (404, as the web's editing pages answer them)."""
     viewer = current_viewer()
     if viewer.is_anonymous:
         raise ApiError(401, "log in, or send a token (Authorization: Bearer ...), to change the archive")
-    if not may_edit(viewer):
+    if not may_edit(viewer) or (admins and viewer.role is not Role.admin):
         raise ApiError(404, "there is nothing at this address")
 
 
@@ -170,13 +170,15 @@ def expected_version() -> int | None:
 def operation(method: str, rule: str, *, summary: str, tag: str, response: type[BaseModel] | None,
               query: type[BaseModel] | None = None, body: type[BaseModel] | None = None, body_kind: str = "json",
               status: int = 200, writes: bool = False, versioned: bool = False, errors: tuple[int, ...] = (),
-              headers: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None, admins: bool = False,
+              find: Callable[..., object] | None = None,
               request_headers: dict[str, tuple[str, bool]] | None = None) -> Callable[[Callable[..., Response]],
                                                                                        Callable[..., Response]]:
     """Declare an /api/v1 operation. The view gets its path values, `query=` and `body=` (parsed
     models) when declared, and returns reply(...). `writes` admits archivists and admins only;
     `versioned` documents If-Match (the view passes expected_version() to its service) and the
-    ETag of the answer."""
+    ETag of the answer. `find(**path)` looks up the object of the path first (NotFound: 404), so that
+    what the viewer may not see is absent whatever the request's query and body hold."""
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         all_errors = COMMON_ERRORS + (WRITE_ERRORS if writes else ()) + (VERSIONED_ERRORS if versioned else ()) \
             + (BODY_ERRORS if body is not None or body_kind != "json" else ()) + errors
@@ -193,7 +195,9 @@ def operation(method: str, rule: str, *, summary: str, tag: str, response: type[
         @wraps(view)
         def handle(**path: Any) -> Response:
             if writes:
-                require_writer()
+                require_writer(admins=admins)
+            if find is not None:
+                find(**path)
             kwargs: dict[str, Any] = dict(path)
             if query is not None:
                 kwargs["query"] = _parse_query(query)
