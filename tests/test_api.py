@@ -48,7 +48,7 @@ def test_api_hides_items_the_viewer_may_not_see(client: FlaskClient, archive: Ar
     assert [i["title"] for i in listing["items"]] == ["Open"] and listing["total"] == 1
     assert by_tag == {"items": [], "total": 0, "page": 1, "per_page": 24}
     assert record.status_code == 404
-    assert record.get_json() == {"error": f"Not found: item {hidden}."}
+    assert record.get_json() == {"error": {"code": "not_found", "message": f"Not found: item {hidden}.", "field": None}}
 
 
 def test_api_shows_restricted_items_to_a_researcher(app: Flask, client: FlaskClient, archive: Archive) -> None:
@@ -94,7 +94,7 @@ def test_api_bad_parameter_is_400_json(client: FlaskClient, query: str, message:
     response = client.get(f"/api/items?{query}")
 
     assert response.status_code == 400
-    assert response.get_json() == {"error": message}
+    assert response.get_json() == {"error": {"code": "invalid", "message": message, "field": query.split("=")[0]}}
 
 
 @pytest.mark.parametrize("url", ["/api/items/4242", "/api/nothing", "/api/items/99999999999999999999"])
@@ -110,7 +110,8 @@ def test_api_wrong_method_is_405_json(client: FlaskClient) -> None:
     response = client.delete("/api/items")
 
     assert response.status_code == 405
-    assert response.get_json() == {"error": "DELETE is not allowed here."}
+    assert response.get_json() == {"error": {"code": "method_not_allowed", "message": "DELETE is not allowed here.",
+                                             "field": None}}
 
 
 def test_api_crash_is_500_json(app: Flask, client: FlaskClient) -> None:

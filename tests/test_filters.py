@@ -122,7 +122,7 @@ def test_a_bad_date_is_a_400_with_a_message(client: FlaskClient, corpus: Corpus)
     refused = client.get("/search", query_string={"q": "river", "from": "soon"})
     assert refused.status_code == 400 and "Shot from: &#39;soon&#39; is not a date" in text(refused)
     refused = client.get("/api/search", query_string={"to": "2019-02-30x"})
-    assert refused.status_code == 400 and refused.get_json()["error"].startswith("Shot until:")
+    assert refused.status_code == 400 and refused.get_json()["error"]["message"].startswith("Shot until:")
 
 
 def test_language_facet_names_languages_and_merges_scripts(archive: Archive, client: FlaskClient,

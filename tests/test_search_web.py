@@ -397,7 +397,7 @@ def test_the_query_is_kept_in_the_form_with_the_filters(client: FlaskClient, cor
 def test_deep_nesting_is_a_400_with_a_message_never_a_crash(client: FlaskClient, corpus: Corpus, q: str,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     response = client.get("/api/search", query_string={"q": q})
-    assert response.status_code == 400 and "nests parentheses or negations" in response.get_json()["error"]
+    assert response.status_code == 400 and "nests parentheses or negations" in response.get_json()["error"]["message"]
     response = client.get("/search", query_string={"q": q})
     assert response.status_code == 400 and "nests parentheses or negations" in text(response)
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
