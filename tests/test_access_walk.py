@@ -206,6 +206,7 @@ ROUTES: dict[str, Route] = {
     "api_v1.edit_leg": Route("leg", who=EDIT),
     "api_v1.delete_leg": Route("leg", who=EDIT),
     "api_v1.search": Route("open", values={"q": "MARK"}),
+    "api_v1.upload": Route("none", who=EDIT, ok=frozenset({400})),
 }
 #: How each scope's URL argument is named and found in the world fixture.
 SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id",

@@ -269,3 +269,20 @@ def test_the_document_covers_every_v1_route(client: FlaskClient, app: Flask) -> 
             routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert doc["openapi"] == "3.1.0" and routes == documented
     assert client.get("/api/docs").status_code == 200
+
+
+def test_a_file_streamed_as_the_body_becomes_an_item(client: FlaskClient, archive: Archive, login: Any,
+                                                     tmp_path: Any) -> None:
+    from mediagen import make_jpeg
+    headers = editor(client, login)
+    data = make_jpeg(tmp_path / "border.jpg").read_bytes()
+
+    first = client.post("/api/v1/items?filename=border.jpg&access=public", data=data,
+                        headers={**headers, "Content-Type": "application/octet-stream"})
+    again = client.post("/api/v1/items?filename=copy.jpg", data=data, headers=headers)
+
+    assert first.status_code == 200, first.get_json()
+    [made] = first.get_json()["ingested"]
+    assert made["name"] == "border.jpg"
+    assert client.get(f"/api/v1/items/{made['item_id']}").get_json()["access"] == "public"
+    assert again.get_json()["duplicates"] == [{"name": "copy.jpg", "item_id": made["item_id"], "warnings": []}]
