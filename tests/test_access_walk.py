@@ -207,6 +207,12 @@ ROUTES: dict[str, Route] = {
     "api_v1.delete_leg": Route("leg", who=EDIT),
     "api_v1.search": Route("open", values={"q": "MARK"}),
     "api_v1.upload": Route("none", who=EDIT, ok=frozenset({400})),
+    "api_v1.start_upload": Route("none", who=EDIT, ok=frozenset({415})),
+    # no upload has that token: even editors get 404 (tests/test_api_uploads.py makes real ones)
+    "api_v1.upload_status": Route("none", who=EDIT, values={"token": "nosuchupload"}, ok=frozenset({404})),
+    "api_v1.send_chunk": Route("none", who=EDIT, values={"token": "nosuchupload"}, ok=frozenset({404})),
+    "api_v1.finish_upload": Route("none", who=EDIT, values={"token": "nosuchupload"}, ok=frozenset({404})),
+    "api_v1.abandon_upload": Route("none", who=EDIT, values={"token": "nosuchupload"}, ok=frozenset({404})),
 }
 #: How each scope's URL argument is named and found in the world fixture.
 SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id",

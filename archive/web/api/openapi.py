@@ -51,7 +51,8 @@ def _models() -> list[tuple[type[BaseModel], str]]:
 def _parameters(op: Operation, schemas: dict[str, Any], refs: dict[Any, Any]) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PARAMETER}} for name in op.path_parameters]
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PARAMETER} if converter == "id"
+         else {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}} for name, converter in op.path_parameters]
     if op.query is not None:
         schema = schemas[refs[(op.query, "validation")]["$ref"].rsplit("/", 1)[1]]
         required = set(schema.get("required", ()))
@@ -62,8 +63,9 @@ def _parameters(op: Operation, schemas: dict[str, Any], refs: dict[Any, Any]) ->
                 param["description"] = prop["description"]
             params.append(param)
     for name, (description, required) in op.request_headers.items():
+        pattern = r'^(\*|"\d{1,10}")$' if name == "If-Match" else r"^\d{1,15}$"
         params.append({"name": name, "in": "header", "required": required, "description": description,
-                       "schema": {"type": "string", "pattern": r'^(\*|"\d{1,10}")$'}})
+                       "schema": {"type": "string", "pattern": pattern}})
     return params
 
 

@@ -71,8 +71,9 @@ class Operation:
         return "/api/v1" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
 
     @property
-    def path_parameters(self) -> list[str]:
-        return re.findall(r"<(?:\w+:)?(\w+)>", self.rule)
+    def path_parameters(self) -> list[tuple[str, str]]:
+        """(name, converter) of the path's values: "id" for database ids, "string" for tokens."""
+        return [(name, converter or "string") for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", self.rule)]
 
 
 OPERATIONS: list[Operation] = []
