@@ -24,7 +24,7 @@ def _interrupted_patch(base: str, path: str, cookie: str, token: str, offset: in
     where = urlsplit(base)
     with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
         head = (f"PATCH {path} HTTP/1.1\r\nHost: {where.netloc}\r\nCookie: {cookie}\r\nX-CSRFToken: {token}\r\n"
-                f"Upload-Offset: {offset}\r\nContent-Type: application/offset+octet-stream\r\n"
+                f"Upload-Offset: {offset}\r\nContent-Type: application/octet-stream\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n")
         conn.sendall(head.encode() + body[:sent])
         conn.shutdown(socket.SHUT_WR)

@@ -4,7 +4,7 @@ One module per feature declares its /api/v1 operations on the v1 blueprint (arch
 importing them here registers them.
 """
 
-from archive.web.api import annotations, catalogue, geography, items, search, uploads  # noqa: F401  (declare the operations)
+from archive.web.api import annotations, catalogue, geography, items, journeys, search, uploads  # noqa: F401  (declare the operations)
 from archive.web.api.legacy import bp
 from archive.web.api.openapi import bp as docs_bp
 from archive.web.api.operations import v1

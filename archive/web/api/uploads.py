@@ -112,7 +112,7 @@ def upload_status(token: str) -> Response:
 
 
 @operation("PATCH", "/uploads/<token>", summary="Send the next chunk", tag="uploads",
-           body_kind="application/offset+octet-stream", response=UploadStatus, writes=True,
+           body_kind="application/octet-stream", response=UploadStatus, writes=True,
            request_headers=OFFSET, errors=(409, 411))
 def send_chunk(token: str) -> Response:
     """The body is the next bytes of the file, from Upload-Offset (409 naming the right one otherwise);
