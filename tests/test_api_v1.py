@@ -286,3 +286,21 @@ def test_a_file_streamed_as_the_body_becomes_an_item(client: FlaskClient, archiv
     assert made["name"] == "border.jpg"
     assert client.get(f"/api/v1/items/{made['item_id']}").get_json()["access"] == "public"
     assert again.get_json()["duplicates"] == [{"name": "copy.jpg", "item_id": made["item_id"], "warnings": []}]
+
+
+def test_tags_are_renamed_merged_and_deleted(client: FlaskClient, archive: Archive, login: Any) -> None:
+    add_item(archive, "Boat", tags=("boat",))
+    add_item(archive, "Ferry", tags=("ferry",))
+    headers = editor(client, login)
+    tags = {t["name"]: t for t in client.get("/api/v1/tags").get_json()["items"]}
+
+    renamed = client.patch(f"/api/v1/tags/{tags['ferry']['id']}", json={"name": "river ferry", "parent": "boat"},
+                           headers={**headers, "If-Match": '"1"'})
+    clash = client.patch(f"/api/v1/tags/{tags['ferry']['id']}", json={"name": "boat"}, headers=headers)
+    merged = client.post(f"/api/v1/tags/{tags['ferry']['id']}/merge", json={"into": "boat"}, headers=headers)
+
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == "river ferry"
+    assert renamed.get_json()["parent_id"] == tags["boat"]["id"]
+    assert clash.status_code == 400 and clash.get_json()["error"]["field"]
+    assert merged.status_code == 200 and merged.get_json()["items"] == 2
+    assert client.delete(f"/api/v1/tags/{tags['boat']['id']}", headers=headers).status_code == 400  # in use

@@ -7,12 +7,12 @@ from datetime import datetime
 from flask import Response
 from pydantic import BaseModel, Field
 
-from archive.services import trash, vocabulary
+from archive.services import NotFound, trash, vocabulary
 from archive.services.vocabulary import TagNode
 from archive.web.api.items import ItemIds, ItemSummary, Trashed
 from archive.web.api.legacy import item_summary
-from archive.web.api.models import Page, PageQuery, next_page_url, page_of, page_size
-from archive.web.api.operations import operation, reply
+from archive.web.api.models import Body, Page, PageQuery, Text, next_page_url, page_of, page_size
+from archive.web.api.operations import expected_version, operation, reply
 from archive.web.context import current_viewer, db_session
 from archive.web.pages import visible_collections
 
@@ -95,3 +95,66 @@ def restore(body: ItemIds) -> Response:
     restored = trash.restore(db_session(), current_viewer(), body.items)
     db_session().commit()
     return reply(Trashed(items=[i.id for i in restored]))
+
+
+class TagChange(Body):
+    name: Text = Field(None, min_length=1, max_length=200)
+    parent: Text | None = Field(None, max_length=200, description="The broader term's name (made as a heading "
+                                "when new); empty or null puts the tag at the top.")
+
+
+class TagMerge(Body):
+    into: Text = Field(min_length=1, max_length=200, description="The name of the tag it becomes part of.")
+
+
+def _tag(tag_id: int) -> Response:
+    session, viewer = db_session(), current_viewer()
+    tag = vocabulary.get_tag(session, tag_id, viewer)
+    node = vocabulary.usage(session, viewer, tag)
+    parent_id = tag.parent_id
+    if parent_id is not None:
+        try:
+            vocabulary.get_tag(session, parent_id, viewer)
+        except NotFound:  # a term the viewer may not know is not named
+            parent_id = None
+    return reply(TagOut(id=tag.id, version=tag.version, name=tag.name, parent_id=parent_id,
+                        items=node.items, ranges=node.ranges), etag=tag.version)
+
+
+def _known_tag(tag_id: int) -> object:
+    return vocabulary.get_tag(db_session(), tag_id, current_viewer())
+
+
+@operation("PATCH", "/tags/<id:tag_id>", summary="Rename a tag or move it under another", tag="catalogue",
+           body=TagChange, response=TagOut, writes=True, versioned=True, find=_known_tag)
+def edit_tag(tag_id: int, body: TagChange) -> Response:
+    """A name another tag has is refused (merge them instead)."""
+    session, given, version = db_session(), body.model_dump(exclude_unset=True), expected_version()
+    if "name" in given:
+        vocabulary.rename_tag(session, tag_id, given["name"], expected_version=version)
+        version = None  # checked by the rename, which moved it
+    if "parent" in given:
+        broader = vocabulary.term(session, given["parent"], "parent") if (given["parent"] or "").strip() else None
+        vocabulary.set_parent(session, tag_id, broader.id if broader else None, expected_version=version)
+    session.commit()
+    return _tag(tag_id)
+
+
+@operation("POST", "/tags/<id:tag_id>/merge", summary="Merge a tag into another", tag="catalogue", body=TagMerge,
+           response=TagOut, writes=True, versioned=True, find=_known_tag,
+           request_headers={"If-Match": ("The merged tag's ETag; 412 when it was saved since.", False)})
+def merge_tag(tag_id: int, body: TagMerge) -> Response:
+    """Its items, time ranges and narrower terms follow into the other tag, and it goes; the answer is that tag."""
+    session = db_session()
+    target = vocabulary.existing_tag(session, body.into, "into", current_viewer())
+    result = vocabulary.merge_tags(session, tag_id, target.id, expected_version=expected_version())
+    session.commit()
+    return _tag(result.target.id)
+
+
+@operation("DELETE", "/tags/<id:tag_id>", summary="Delete a tag nothing uses", tag="catalogue", response=None,
+           status=204, writes=True, versioned=True, find=_known_tag)
+def delete_tag(tag_id: int) -> Response:
+    vocabulary.delete_tag(db_session(), tag_id, expected_version=expected_version())
+    db_session().commit()
+    return reply(None)
