@@ -90,8 +90,8 @@ def _operation(op: Operation, schemas: dict[str, Any], refs: dict[Any, Any]) -> 
     elif op.body_kind != "json":
         out["requestBody"] = {"required": True, "content": {
             op.body_kind: {"schema": {"type": "string", "format": "binary"}}}}
-    if op.writes:
-        out["security"] = [{"bearer": []}, {"cookie": []}]
+    # Reads are open to all (each sees what they may), writes need an account with the role.
+    out["security"] = [{"bearer": []}, {"cookie": []}] + ([] if op.writes else [{}])
     return out
 
 

@@ -22,9 +22,10 @@ from archive.web.errors import error_body
 
 v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-#: The statuses every operation may answer with an error body, and those of writes, uploads, versioned records.
-COMMON_ERRORS = (400, 404, 405)
-WRITE_ERRORS = (401, 403, 409)
+#: The statuses every operation may answer with an error body (401: a token that is wrong or expired),
+#: and those of writes (403: a read-only token), bodies and versioned records.
+COMMON_ERRORS = (400, 401, 404, 405)
+WRITE_ERRORS = (403, 409)
 VERSIONED_ERRORS = (412,)
 BODY_ERRORS = (413, 415)
 
