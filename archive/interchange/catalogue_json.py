@@ -72,6 +72,13 @@ def encode(value: Any) -> Any:
     return value
 
 
+def stored_rows(tables: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The rows of table `name` of a catalogue.json's "tables" as they were written (JSON values),
+    column name to value; none when the catalogue has no such table."""
+    table = tables.get(name) or {}
+    return [dict(zip(table.get("columns", []), row)) for row in table.get("rows", [])]
+
+
 def decode_row(table: Table, columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
     """A row of catalogue.json back as column values for an INSERT into `table` (unknown columns:
     KeyError naming them, since a bag from a newer Crossings may carry what this one cannot keep)."""
