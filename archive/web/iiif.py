@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
+from archive.access import ANONYMOUS, can_see
 from archive.interchange import iiif
 from archive.models import AccessLevel, Item, ItemKind
 from archive.services import Invalid, NotFound
@@ -19,7 +20,7 @@ from archive.services.catalogue import ItemQuery, find_items, get_collection, ge
 from archive.services.journeys import journey_view
 from archive.services.search import find_in_transcripts
 from archive.web.context import current_archive, current_viewer, db_session
-from archive.web.cors import share_if_public, share_item_if_public
+from archive.web.cors import share_if_public
 from archive.web.links import derivative, thumb_url
 from archive.web.pages import player_for, visible_collections
 
@@ -100,6 +101,11 @@ def _json(body: dict[str, Any], public: bool) -> Response:
     return share_if_public(response, public)
 
 
+def _public(item: Item) -> bool:
+    """Is `item` one anyone may see (then its IIIF answers may be shared and kept, as its files are)?"""
+    return item.access is AccessLevel.public and can_see(ANONYMOUS, item)
+
+
 def _settings() -> tuple[str, str]:
     settings = current_archive().settings
     return settings["catalogue_language"], settings["archive_name"]
@@ -115,7 +121,7 @@ def manifest(item_id: int) -> Response:
     language, name = _settings()
     body = iiif.manifest(session, viewer, item, LINKS, media=_media(item), poster=_thumbnail(item),
                          language=language, attribution=name)
-    return share_item_if_public(_json(body, item.access is AccessLevel.public), item)
+    return _json(body, _public(item))
 
 
 @bp.get("/iiif/items/<id:item_id>/search")
@@ -133,7 +139,7 @@ def search(item_id: int) -> Response:
     page_id = absolute(url_for("iiif.search", item_id=item.id, **{k: v for k, v in request.args.items()
                                                                      if k not in ignored}))
     body = iiif.search_page(page_id, item, LINKS, hits, texts, ignored=ignored)
-    return share_item_if_public(_json(body, item.access is AccessLevel.public), item)
+    return _json(body, _public(item))
 
 
 def _page_number() -> int:
