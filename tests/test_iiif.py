@@ -247,3 +247,14 @@ def test_every_demo_manifest_and_collection_validates_and_parses(demo_root: Path
     parsed = _parsed_by_node(tmp_path, bodies)
     assert [p for p in parsed if "error" in p] == []
     assert sum(p["type"] == "Manifest" for p in parsed) == len(manifests)
+
+
+def test_content_search_on_every_engine(settings: dict[str, object], search_engine: str) -> None:
+    """find_in_transcripts asks the index through the search service, so both engines answer alike."""
+    app = create_app({**settings, "search_engine": search_engine})
+    archive: Archive = app.extensions["crossings"]
+    item_id, other = _video(archive), _video(archive, "Also by the river")
+    page = app.test_client().get(f"/iiif/items/{item_id}/search?q=heads").get_json()
+    assert [hit["target"]["id"].rsplit("#", 1)[1] for hit in page["items"]] == ["t=4,6"]
+    assert all(f"/items/{other}/" not in hit["id"] for hit in page["items"])
+    archive.close()
