@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -147,3 +147,30 @@ def state(token: ApiToken, *, now: datetime | None = None) -> str:
     if token.expires_at is not None and token.expires_at <= (now or datetime.now(timezone.utc)):
         return "expired"
     return "active"
+
+
+#: The web form's expiry choices: (value, text); "date" takes the day from a second field.
+EXPIRY_CHOICES = (("never", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"),
+                  ("date", "At the end of a day I choose"))
+
+
+def parse_expiry(choice: str, day_text: str = "", *, now: datetime | None = None) -> datetime | None:
+    """The expiry of the web form: never, in 30/90/365 days, or at the end of a UTC day (YYYY-MM-DD)."""
+    now = now or datetime.now(timezone.utc)
+    choice = (choice or "never").strip()
+    if choice == "never":
+        return None
+    if choice.isdigit() and choice in dict(EXPIRY_CHOICES):
+        return expiry_in_days(int(choice), now=now)
+    if choice != "date":
+        raise Invalid(f"the expiry must be one of {', '.join(v for v, _ in EXPIRY_CHOICES)}, not {choice!r}",
+                      "expires")
+    try:
+        day = date.fromisoformat((day_text or "").strip())
+    except ValueError:
+        raise Invalid(f"{day_text!r} is not a date; write the token's last day as YYYY-MM-DD, e.g. 2027-06-30",
+                      "expires_on") from None
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    if end <= now:
+        raise Invalid(f"{day.isoformat()} is already past; a token's last day is today or later", "expires_on")
+    return end
