@@ -30,8 +30,8 @@ def _when(value: datetime | None, default: str = "-") -> str:
 
 def _line(token: ApiToken) -> str:
     return "\t".join((str(token.id), token.user.username, token.name, f"{token.prefix}…",
-                      token.scope.value.replace("_", "-"), api_tokens.state(token), f"created {_when(token.created_at)}",
-                      f"expires {_when(token.expires_at, 'never')}", f"last used {_when(token.last_used_at, 'never')}"))
+                      token.scope.value.replace("_", "-"), api_tokens.state(token),
+                      f"created {_when(token.created_at)}", f"expires {_when(token.expires_at, 'never')}", f"last used {_when(token.last_used_at, 'never')}"))
 
 
 @tokens_group.command("create")

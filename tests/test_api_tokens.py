@@ -340,6 +340,8 @@ def test_only_the_owner_or_an_admin_revokes_a_token(archive: Archive, app, make_
     with archive.session() as session:
         assert session.get(ApiToken, token_id).revoked_at is not None
     assert boss.get("/account/tokens").status_code == 200  # the admin's own (empty) list
+    log = boss.get("/admin/log?type=token")
+    assert log.status_code == 200 and "revoke" in log.get_data(as_text=True) and secret not in log.get_data(as_text=True)
     anonymous = app.test_client()
     assert anonymous.get("/account/tokens").status_code == 302
 

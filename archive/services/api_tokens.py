@@ -9,7 +9,6 @@ admin act in that account's name. The CLI, run by whoever holds the data root, m
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -21,7 +20,7 @@ from archive.access import SYSTEM, Viewer
 from archive.models import ApiToken, CollectionGrant, Role, TokenScope, User
 from archive.services import Invalid, NotFound
 from archive.services import audit
-from archive.services.accounts import TOUCH_EVERY, viewer_for
+from archive.services.accounts import TOUCH_EVERY, secret_hash, viewer_for
 
 #: What every secret starts with: scanners (GitHub's, gitleaks) find leaked ones by it.
 SECRET_PREFIX = "crs_"
@@ -30,10 +29,6 @@ SHOWN_CHARACTERS = len(SECRET_PREFIX) + 8
 #: Longer than any secret we make; a longer header is refused before it is hashed.
 MAX_SECRET_LENGTH = 200
 MAX_NAME = 100
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _is_admin(actor: Viewer) -> bool:
@@ -76,7 +71,7 @@ def create_token(session: Session, actor: Viewer, user_id: int, *, name: str, sc
         if expires_at <= now:
             raise Invalid(f"the expiry {expires_at.isoformat()} is already past", "expires_at")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=_hash(secret), prefix=secret[:SHOWN_CHARACTERS],
+    token = ApiToken(user_id=user.id, name=name, token_hash=secret_hash(secret), prefix=secret[:SHOWN_CHARACTERS],
                      scope=scope_of(scope), created_at=now, expires_at=expires_at)
     session.add(token)
     session.flush()
@@ -114,7 +109,7 @@ def authenticate_token(session: Session, secret: str, *, now: datetime | None = 
     if not secret.startswith(SECRET_PREFIX) or len(secret) > MAX_SECRET_LENGTH:
         return None
     now = now or datetime.now(timezone.utc)
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret))
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_hash(secret))
                            .options(selectinload(ApiToken.user).selectinload(User.grants)
                                     .selectinload(CollectionGrant.collection)))
     if (token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now)

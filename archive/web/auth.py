@@ -7,8 +7,8 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Request, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
-                   session as cookie, url_for)
+from flask import (Blueprint, Flask, Request, Response, abort, current_app, flash, g, jsonify, redirect,
+                   render_template, request, session as cookie, url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
