@@ -203,7 +203,7 @@ def test_a_read_token_may_not_write(archive: Archive, client: FlaskClient, make_
 def test_tokens_are_accepted_on_the_api_only(archive: Archive, client: FlaskClient, make_user) -> None:
     item = add_item(archive, "Open river", access=AccessLevel.public)
     _, secret = make_token(archive, make_user("archivist"), scope=TokenScope.read_write)
-    for path in ("/", f"/items/{item}", "/account/tokens"):
+    for path in ("/", f"/items/{item}", "/account/tokens", "/apiary", "/oaifake"):
         response = client.get(path, headers=bearer(secret))
         assert response.status_code == 400, path
         assert response.get_json()["error"]["code"] == "invalid_request"

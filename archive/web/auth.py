@@ -55,9 +55,14 @@ class TokenUser(UserMixin):
 
 #: Where tokens are accepted: the JSON API and the harvesting and image protocols. Pages and forms
 #: are for browsers, which log in; a token on them is refused rather than ignored.
-TOKEN_PATHS = ("/api/", "/oai", "/iiif/")
+TOKEN_PATHS = ("/api/", "/oai/", "/iiif/")
 #: Methods a read token may use (they change nothing).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def accepts_tokens(path: str) -> bool:
+    """Is `path` one where an API token may be used (see TOKEN_PATHS; `/oai` itself too)?"""
+    return path == "/oai" or path.startswith(TOKEN_PATHS)
 
 
 def bearer_secret() -> str | None:
@@ -229,7 +234,7 @@ def _load_user(token: str) -> LoginUser | None:
 def _load_token_user(req: Request) -> TokenUser | None:
     """The account of the request's API token, if it is live (its last use is kept whatever the view does)."""
     secret = bearer_secret()
-    if not secret or not req.path.startswith(TOKEN_PATHS):
+    if not secret or not accepts_tokens(req.path):
         return None
     with current_archive().session() as session:
         token = api_tokens.authenticate_token(session, secret)
@@ -246,7 +251,7 @@ def _guard_requests() -> Response | None:
             csrf.protect(apply_exemptions=True)
         return None
     g.token_request = True
-    if not request.path.startswith(TOKEN_PATHS):
+    if not accepts_tokens(request.path):
         return token_error(400, "invalid_request",
                            "API tokens are accepted under /api/, /oai and /iiif/ only; log in to use the pages")
     if not secret:
