@@ -98,6 +98,10 @@ ROUTES: dict[str, Route] = {
     "auth.login": Route("none"),
     "auth.logout": Route("none", ok=frozenset({302})),
     "auth.change_password": Route("none", who=frozenset(MAY_SEE) - {"anonymous"}),
+    # every account's own API tokens; no token has that id, so its revoke is a 404 for all (test_api_tokens.py)
+    "tokens.index": Route("none", who=frozenset(MAY_SEE) - {"anonymous"}, ok=frozenset({200, 400})),
+    "tokens.revoke": Route("none", who=frozenset(MAY_SEE) - {"anonymous"}, values={"token_id": 999999},
+                           ok=frozenset({404})),
     # editing
     "edit.edit_item": Route("item", who=EDIT),
     "edit.credit_item": Route("item", who=EDIT),
