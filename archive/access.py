@@ -30,6 +30,8 @@ class Viewer:
     granted_collections: frozenset[int] = field(default_factory=frozenset)
     user_id: int | None = None
     name: str = "anonymous"
+    #: The API token the viewer acts through (None for a browser's login, the CLI, the public).
+    token_id: int | None = None
 
     @property
     def is_anonymous(self) -> bool:

@@ -790,3 +790,5 @@ def places_list(country: str | None, kind: str | None, as_json: bool) -> None:
 
 commands.add_command(export_group)
 commands.add_command(import_group)
+from archive.token_commands import tokens_group  # noqa: E402  (kept with the groups it joins)
+commands.add_command(tokens_group)

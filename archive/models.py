@@ -521,6 +521,39 @@ class LoginSession(Base):
     user: Mapped[User] = relationship()
 
 
+class TokenScope(str, enum.Enum):
+    """What an API token may do: read acts as its account on safe requests (GET, HEAD, OPTIONS) only."""
+    read = "read"
+    read_write = "read_write"
+
+
+class ApiToken(Base):
+    """A secret a script sends as `Authorization: Bearer crs_...` to act as its account.
+
+    As with logins, only the secret's sha256 is kept, so a copy of the database opens nothing;
+    `prefix` (the secret's first characters) is what listings show to tell tokens apart. A revoked
+    token stays, so the account's page and the audit trail can still say what it was.
+    """
+    __tablename__ = "api_tokens"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: sha256 hex of the secret.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The secret's first characters (its `crs_` and 8 more), shown in listings.
+    prefix: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[TokenScope] = mapped_column(_enum(TokenScope))
+    created_at: Mapped[created_ts]
+    #: The token opens nothing from this moment on (None: until revoked).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Last request made with it, refreshed at most once a minute.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(Base):
     """One try to log in, kept to rate-limit guessing across processes and web nodes."""
     __tablename__ = "login_attempts"
@@ -566,6 +599,9 @@ class AuditEntry(Base):
     #: {field: [old, new]} in JSON values
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     batch: Mapped[str] = mapped_column(String(40), default="")  #: groups the entries of one bulk edit
+    #: The API token the change was made through (its account is `user_id`); None for the web's logins,
+    #: the CLI and the worker. No foreign key: the entry keeps the id even if the token's account is purged.
+    token_id: Mapped[int | None]
 
     user: Mapped[User | None] = relationship()
 

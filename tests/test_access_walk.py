@@ -7,6 +7,7 @@ archive.access, so a mistake in the policy itself shows up too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -97,6 +98,10 @@ ROUTES: dict[str, Route] = {
     "auth.login": Route("none"),
     "auth.logout": Route("none", ok=frozenset({302})),
     "auth.change_password": Route("none", who=frozenset(MAY_SEE) - {"anonymous"}),
+    # every account's own API tokens; no token has that id, so its revoke is a 404 for all (test_api_tokens.py)
+    "tokens.index": Route("none", who=frozenset(MAY_SEE) - {"anonymous"}, ok=frozenset({200, 400})),
+    "tokens.revoke": Route("none", who=frozenset(MAY_SEE) - {"anonymous"}, values={"token_id": 999999},
+                           ok=frozenset({404})),
     # editing
     "edit.edit_item": Route("item", who=EDIT),
     "edit.credit_item": Route("item", who=EDIT),
@@ -216,6 +221,14 @@ ROUTES: dict[str, Route] = {
     "api_v1.send_chunk": Route("none", who=EDIT, values={"token": "nosuchupload"}, ok=frozenset({404})),
     "api_v1.finish_upload": Route("none", who=EDIT, values={"token": "nosuchupload"}, ok=frozenset({404})),
     "api_v1.abandon_upload": Route("none", who=EDIT, values={"token": "nosuchupload"}, ok=frozenset({404})),
+    # IIIF: an item's manifest, its content search and viewer page; collections and journeys as IIIF Collections
+    "iiif.manifest": Route("item"),
+    "iiif.search": Route("item", values={"q": "MARK"}),
+    "iiif.viewer": Route("item"),
+    "iiif.collection": Route("collection"),
+    "iiif.collections": Route("open"),
+    "iiif.journey": Route("journey"),
+    "vendor.mirador": Route("static", values={"filename": "mirador.min.js"}),
 }
 #: How each scope's URL argument is named and found in the world fixture.
 SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id",
@@ -440,7 +453,7 @@ def test_get_routes_show_each_viewer_only_what_they_may_see(world: dict[str, Any
         for target, url in _urls(app, endpoint, route, world):
             response = client.get(url)
             body = response.get_data(as_text=True) if response.mimetype.startswith(
-                ("text/", "application/json", "application/geo+json", "application/xml")) else ""
+                ("text/", "application/json", "application/geo+json", "application/xml", "application/ld+json")) else ""
             where = f"{viewer} GET {url} ({endpoint})"
             assert response.status_code != 500, where
             if viewer not in route.who:
@@ -514,3 +527,24 @@ def test_a_catalogued_record_is_a_public_item_without_files(world: dict[str, Any
         assert ("walk-record&lt;/pbcoreIdentifier&gt;" in body) is (viewer in EDITORS), viewer
         for path in ("original", "access", "proxy", "thumbs/grid", "thumbs/page"):
             assert client.get(f"/items/{item_id}/{path}").status_code == 404, (viewer, path)
+
+
+@pytest.mark.parametrize("viewer", sorted(MAY_SEE))
+def test_manifests_name_only_what_each_viewer_may_see(world: dict[str, Any], viewer: str) -> None:
+    """An item's IIIF manifest holds its own range and transcript, whose captions the viewer can load, and its
+    leg with the hidden place undisclosed; nothing of what the viewer may not see (markers_hidden_from)."""
+    client = client_for(world, viewer)
+    for level in sorted(MAY_SEE[viewer] - {"trashed"}):
+        item_id = world["ids"]["item"][level]
+        manifest = client.get(f"/iiif/items/{item_id}/manifest").get_json()
+        body = json.dumps(manifest, ensure_ascii=False)
+        [canvas] = manifest["items"]
+        [caption] = canvas["annotations"][0]["items"]
+        assert caption["body"]["id"].endswith(f"/transcripts/{world['ids']['transcript'][level]}.vtt")
+        assert client.get(caption["body"]["id"].replace("http://localhost", "")).status_code == 200
+        assert f"MARK-{level}-tag" in body and f"MARK-{level}-range" in body
+        assert "MARK-public-journey, leg 2: SITE-public-place" in body
+        if viewer not in EDITORS:
+            assert "leg 2: SITE-public-place → an undisclosed place" in body
+        for marker in markers_hidden_from(viewer, ROUTES["iiif.manifest"]):
+            assert marker not in body, f"{viewer}: manifest of {level} leaks {marker}"

@@ -31,6 +31,7 @@ LEFT_OUT: dict[str, str] = {
     "sessions": "logins are not restored: people log in again",
     "login_attempts": "rate-limiting state",
     "app_secrets": "the cookie-signing key stays with its installation",
+    "api_tokens": "tokens are not restored, as logins are not",
     "search_outbox": "the search index's queue; the index is rebuilt",
     "store_intents": "transient: files entering the store",
     "jobs": "the worker's queue and history",

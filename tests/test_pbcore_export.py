@@ -548,7 +548,7 @@ def test_a_collection_streams_each_visible_item_as_a_valid_document(archive: Arc
     loaded: list[int] = []
     real = record.load_items
     monkeypatch.setattr(record, "CHUNK", 2)
-    monkeypatch.setattr(record, "load_items", lambda s, v, chunk: loaded.append(len(chunk)) or real(s, v, chunk))
+    monkeypatch.setattr(record, "load_items", lambda s, v, chunk, *load: loaded.append(len(chunk)) or real(s, v, chunk, *load))
     out = io.BytesIO()
     seen: list[int] = []
     with archive.Session() as session:

@@ -205,9 +205,9 @@ def _extension(name: str, mime: str) -> str:
 def _plan(session: Session, viewer: Viewer, store: Store, tables: dict[str, Any], backup: bool,
           report: BagReport) -> tuple[list[_File], dict[str, Any]]:
     """Which files of the store go into the bag, and the catalogue's map from records to payload files."""
-    media = _as_dicts(tables.get("media_files"))
-    derivatives = _as_dicts(tables.get("derivatives"))
-    items = {r["id"]: r for r in _as_dicts(tables.get("items"))}
+    media = catalogue_json.stored_rows(tables, "media_files")
+    derivatives = catalogue_json.stored_rows(tables, "derivatives")
+    items = {r["id"]: r for r in catalogue_json.stored_rows(tables, "items")}
     files: list[_File] = []
     payload: dict[str, Any] = {"originals": {}, "access_copies": {}, "derivatives": {}, "withheld": {},
                                "transcripts": {}, "records": {}}
@@ -246,12 +246,6 @@ def _plan(session: Session, viewer: Viewer, store: Store, tables: dict[str, Any]
                 files.append(_File(row["path"], row["path"], size))
                 payload["derivatives"][str(row["id"])] = f"data/{row['path']}"
     return files, payload
-
-
-def _as_dicts(table: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if not table:
-        return []
-    return [dict(zip(table["columns"], row)) for row in table["rows"]]
 
 
 def _place(store: Store, file: _File, dest: Path) -> bool:
@@ -311,7 +305,7 @@ def _add_fetched(bag: bagit.Bag, store: Store, fetch: list[tuple[str, _File]]) -
 
 
 def _write_transcripts(session: Session, tables: dict[str, Any], root: Path, payload: dict[str, Any]) -> None:
-    ids = [r["id"] for r in _as_dicts(tables.get("transcripts"))]
+    ids = [r["id"] for r in catalogue_json.stored_rows(tables, "transcripts")]
     for chunk in catalogue_json.chunks(ids):
         for transcript in session.scalars(select(Transcript).where(Transcript.id.in_(chunk))
                                           .options(selectinload(Transcript.segments))):
@@ -324,7 +318,7 @@ def _write_transcripts(session: Session, tables: dict[str, Any], root: Path, pay
 
 def _write_geojson(session: Session, viewer: Viewer, tables: dict[str, Any], root: Path) -> None:
     features: list[dict[str, Any]] = []
-    for row in _as_dicts(tables.get("journeys")):
+    for row in catalogue_json.stored_rows(tables, "journeys"):
         features.extend(journey_geojson(journey_view(session, viewer, row["id"], footage=False))["features"])
     with open(root / "journeys.geojson", "w", encoding="utf-8") as fh:
         json.dump({"type": "FeatureCollection", "features": features}, fh, ensure_ascii=False)
@@ -335,7 +329,7 @@ def _write_item_records(session: Session, viewer: Viewer, tables: dict[str, Any]
     """One PBCore 2.1 and one Dublin Core record per item, as `viewer` may see it, for archives that read
     those and not catalogue.json: data/records/<item id>.pbcore.xml and .dc.xml. Items in the trash (a
     backup holds them) have no record: no page shows them."""
-    ids = sorted(r["id"] for r in _as_dicts(tables.get("items")))
+    ids = sorted(r["id"] for r in catalogue_json.stored_rows(tables, "items"))
     folder = root / "records"
     folder.mkdir(exist_ok=True)
     for item in record.iter_items(session, viewer, ids):

@@ -210,10 +210,8 @@ def _files_to_place(tables: dict[str, Any], payload: dict[str, Any],
                     known: set[str]) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(sha256, original's path in the bag, [(derivative's path in the bag, its store key)]) of every
     original of the bag the store does not hold yet."""
-    rows = [dict(zip(tables.get("media_files", {}).get("columns", []), r))
-            for r in tables.get("media_files", {}).get("rows", [])]
-    derivative_rows = [dict(zip(tables.get("derivatives", {}).get("columns", []), r))
-                       for r in tables.get("derivatives", {}).get("rows", [])]
+    rows = catalogue_json.stored_rows(tables, "media_files")
+    derivative_rows = catalogue_json.stored_rows(tables, "derivatives")
     by_media: dict[int, list[tuple[str, str]]] = {}
     for d in derivative_rows:
         path = payload.get("derivatives", {}).get(str(d["id"]))

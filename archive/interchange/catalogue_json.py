@@ -45,6 +45,8 @@ BACKUP_LEFT_OUT: dict[str, str] = {
     "login_attempts": "rate-limiting state of logins, worth nothing after a restore",
     # Signing keys stay with their installation: a bag must not carry what forges its cookies.
     "app_secrets": "the key that signs session cookies (a restored archive makes its own)",
+    # API tokens, like logins: a restored copy must not open to every script that held a secret.
+    "api_tokens": "API tokens (scripts are given new ones after a restore)",
     # Transient machinery: recomputed or re-queued, never the record itself.
     "search_outbox": "the search index's queue (the index is rebuilt after a restore)",
     "store_intents": "files entering the store right now (the restore makes its own)",
@@ -70,6 +72,13 @@ def encode(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def stored_rows(tables: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The rows of table `name` of a catalogue.json's "tables" as they were written (JSON values),
+    column name to value; none when the catalogue has no such table."""
+    table = tables.get(name) or {}
+    return [dict(zip(table.get("columns", []), row)) for row in table.get("rows", [])]
 
 
 def decode_row(table: Table, columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from archive import geo
 from archive.access import Viewer, can_see, can_see_place, item_filter, may_have_original
@@ -32,7 +33,8 @@ RECEIVED_KINDS = ("proxy", ACCESS)
 #: whole archive is never in memory.
 CHUNK = 200
 
-_LOAD = (selectinload(Item.media_files).selectinload(MediaFile.derivatives),
+#: What a record (PBCore, Dublin Core) reads of an item, loaded with it.
+RECORD_LOAD = (selectinload(Item.media_files).selectinload(MediaFile.derivatives),
          selectinload(Item.credits).selectinload(Credit.person), selectinload(Item.tags),
          selectinload(Item.collection),
          selectinload(Item.places).selectinload(Place.country),
@@ -43,20 +45,22 @@ _LOAD = (selectinload(Item.media_files).selectinload(MediaFile.derivatives),
          selectinload(Item.source_records))
 
 
-def load_items(session: Session, viewer: Viewer, item_ids: Sequence[int]) -> list[Item]:
-    """The items of `item_ids` that `viewer` may see, in that order, with all a record needs loaded."""
+def load_items(session: Session, viewer: Viewer, item_ids: Sequence[int],
+               load: Sequence[ORMOption] = RECORD_LOAD) -> list[Item]:
+    """The items of `item_ids` that `viewer` may see, in that order, with `load` (by default all a
+    record needs; a CSV row reads less) loaded with them."""
     found = {item.id: item for item in session.scalars(
-        select(Item).where(Item.id.in_(list(item_ids)), item_filter(viewer)).options(*_LOAD))}
+        select(Item).where(Item.id.in_(list(item_ids)), item_filter(viewer)).options(*load))}
     return [found[i] for i in item_ids if i in found]
 
 
 def iter_items(session: Session, viewer: Viewer, item_ids: Sequence[int], chunk: int | None = None,
-               ) -> Iterator[Item]:
+               load: Sequence[ORMOption] = RECORD_LOAD) -> Iterator[Item]:
     """`load_items` a chunk (default CHUNK) at a time: the items of one chunk are let go before the
     next is read (the session's identity map holds them weakly)."""
     chunk = chunk or CHUNK
     for start in range(0, len(item_ids), chunk):
-        yield from load_items(session, viewer, item_ids[start:start + chunk])
+        yield from load_items(session, viewer, item_ids[start:start + chunk], load)
 
 
 def require_visible(viewer: Viewer, item: Item) -> None:

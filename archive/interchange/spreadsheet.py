@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.access import Viewer, can_see_journey, can_see_place, item_filter, may_have_original
+from archive.access import Viewer, can_see_journey, can_see_place, may_have_original
+from archive.interchange.record import load_items
 from archive.models import Item, Leg
 
 #: Items loaded and written at a time: 10,000 items are never held at once.
@@ -194,13 +194,9 @@ def item_row(item: Item, viewer: Viewer) -> list[str]:
     return [neutralise(column.read(item, viewer)) for column in COLUMNS]
 
 
-def load_items(session: Session, viewer: Viewer, ids: list[int]) -> list[Item]:
-    """The items of `ids` that `viewer` may see, in that order, with all that a row reads."""
-    found = {item.id: item for item in session.scalars(
-        select(Item).where(item_filter(viewer), Item.id.in_(ids)).options(
-            selectinload(Item.collection), selectinload(Item.tags), selectinload(Item.places),
-            selectinload(Item.legs).selectinload(Leg.journey), selectinload(Item.media_files)))}
-    return [found[i] for i in ids if i in found]
+#: What a row reads of an item, loaded with it (record.load_items).
+ROW_LOAD = (selectinload(Item.collection), selectinload(Item.tags), selectinload(Item.places),
+            selectinload(Item.legs).selectinload(Leg.journey), selectinload(Item.media_files))
 
 
 def _pieces(session: Session, viewer: Viewer, item_ids: Iterable[int]) -> Iterator[tuple[str, int]]:
@@ -211,7 +207,7 @@ def _pieces(session: Session, viewer: Viewer, item_ids: Iterable[int]) -> Iterat
     ids = list(item_ids)
     for start in range(0, len(ids), CHUNK):
         # Each chunk is loaded, written and let go: the session's identity map holds items weakly.
-        items = load_items(session, viewer, ids[start:start + CHUNK])
+        items = load_items(session, viewer, ids[start:start + CHUNK], ROW_LOAD)
         for item in items:
             writer.writerow(item_row(item, viewer))
         yield buffer.getvalue(), len(items)

@@ -28,7 +28,8 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from archive.access import Viewer, may_edit
-from archive.interchange.spreadsheet import BOM, BY_NAME, CHUNK, COLUMN_NAMES, column_letter, load_items, unneutralise
+from archive.interchange.record import load_items
+from archive.interchange.spreadsheet import BOM, BY_NAME, CHUNK, COLUMN_NAMES, ROW_LOAD, column_letter, unneutralise
 from archive.interchange.spreadsheet_cells import CHECKS, TEXT_FIELDS, same
 from archive.models import Item, ItemKind, Leg, Place, SourceRecord
 from archive.services import Invalid, NotFound, Stale, audit, counted, locations
@@ -198,7 +199,7 @@ def plan_csv_import(session: Session, viewer: Viewer, source: str | bytes | IO[s
         wanted = [int(cells[id_index]) for _, cells in chunk
                   if id_index is not None and id_index < len(cells) and cells[id_index].strip().isdigit()
                   and 0 < int(cells[id_index]) < 2**31]
-        items = {item.id: item for item in load_items(session, viewer, wanted)}
+        items = {item.id: item for item in load_items(session, viewer, wanted, ROW_LOAD)}
         for line, cells in chunk:
             given = {column.name: (unneutralise(cells[index]), column_letter(index))
                      for index, column in known.items() if index < len(cells)}

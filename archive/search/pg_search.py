@@ -23,12 +23,12 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from archive.access import Viewer, level_filter, may_edit
 from archive.models import Role
 from archive.search import analysis
-from archive.search.api import CollectionHit, ItemHit, SearchRequest, SearchResponse, SegmentHit
-from archive.search.highlight import Marks, sentence_snippet, snippet
+from archive.search.api import CollectionHit, SearchRequest, SegmentHit
+from archive.search.highlight import snippet
 from archive.search.hits import HIT_CANDIDATES, SegmentCheck
 from archive.search.pg_tables import lexeme, search_collections, search_items, search_segments, search_words
-from archive.search.query import And, Node, Not, Or, Term, names_value, parse_query, terms_of
-from archive.search.schema import FACET_NAMES, QUERY_FIELDS
+from archive.search.query import Node, Not, Or, Term, names_value, parse_query, terms_of
+from archive.search.schema import QUERY_FIELDS
 from archive.search.searching import Confirm, _Search
 from archive.search.view import ItemMeta
 
@@ -106,48 +106,13 @@ class PgSearch(_Search):
         self._start(request, viewer, confirm)
         self.ranked_terms: list[str] = []  #: the plain words' terms, for ts_rank
 
-    # -- the whole search ----------------------------------------------------------------------
+    # -- what _Search.run asks of an engine -------------------------------------------------------
 
-    def run(self) -> SearchResponse:
-        req = self.request
-        page, per_page = max(1, req.page), max(1, min(req.per_page, 100))
-        parsed = parse_query(req.q.strip(), QUERY_FIELDS)
-        self.messages += parsed.messages
-        node = parsed.node
-        self.stem_languages = self.languages_for(node)
-        where = self.item_match(node)
-        visible = self.visible_rows(where)
-        if self.confirm is not None and visible:
-            shown = set(self.confirm([meta.item_id for _, meta, _ in visible]))
-            self._hidden_since = {meta.item_id for _, meta, _ in visible if meta.item_id not in shown}
-            visible = [r for r in visible if r[1].item_id in shown]
-        results = [r for r in visible if self.passes(r[1])]
-        facets = self.count_facets(visible, results)
-        self.sort(results, ranked=node is not None)
-        page_results = results[(page - 1) * per_page: page * per_page]
-        page_ids = [meta.item_id for _, meta, _ in page_results]
-        relaxed = self.relaxed(node)
-        if relaxed is not None and self.plain_words(node):
-            hits = self.segment_hits(page_ids, relaxed)
-        else:
-            hits = self.segment_hits(page_ids, node)
-            missing = [i for i in page_ids if not hits.get(i)]
-            if missing and relaxed is not None:
-                hits.update(self.segment_hits(missing, relaxed))
-        items = []
-        for _, meta, score in page_results:
-            found = hits.get(meta.item_id, [])
-            items.append(ItemHit(meta.item_id, meta.title, score, found,
-                                 "" if found else sentence_snippet(meta.description, self.marks,
-                                                                   language=meta.catalogue_language,
-                                                                   fallback=meta.catalogue_language),
-                                 self.range_hits(meta, node)))
-        collections = (self.collections_found(node) if page == 1 and not self.filters and not req.dated
-                       and node is not None else [])
-        suggestion = self.suggest(node) if node is not None else None
-        message = " ".join(dict.fromkeys(self.messages)) or None
-        return SearchResponse(len(results), items, facets, page=page, per_page=per_page, suggestion=suggestion,
-                              message=message, collections=collections)
+    def matching_rows(self, node: Node | None) -> list[tuple[int, ItemMeta, float]]:
+        return self.visible_rows(self.item_match(node))
+
+    def collections_for(self, node: Node | None) -> list[CollectionHit]:
+        return self.collections_found(node)
 
     def visible_rows(self, where: sa.ColumnElement[bool] | None) -> list[tuple[int, ItemMeta, float]]:
         """(item id, meta, score) of the matching items the viewer may see."""

@@ -18,7 +18,7 @@ from itertools import chain
 from archive.access import Viewer, can_see, may_edit
 from archive.models import Role
 from archive.search import analysis
-from archive.search.api import SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest, SearchResponse
+from archive.search.api import SORTS, CollectionHit, FacetValue, ItemHit, SearchRequest, SearchResponse, SegmentHit
 from archive.search.documents import ValueGuard
 from archive.search.highlight import Marks, sentence_snippet, snippet
 from archive.search.hits import SegmentHits
@@ -69,15 +69,15 @@ class _Search(ItemMatching, SegmentHits):
     # -- the whole search ----------------------------------------------------------------------
 
     def run(self) -> SearchResponse:
+        """The whole search; each engine says how it finds the items (`matching_rows`), the hits in
+        their segments (`segment_hits`) and the collections (`collections_for`)."""
         req = self.request
         page, per_page = max(1, req.page), max(1, min(req.per_page, 100))
         parsed = parse_query(req.q.strip(), QUERY_FIELDS)
         self.messages += parsed.messages
         node = parsed.node
         self.stem_languages = self.languages_for(node)
-        scores = self.evaluate(node)
-        visible = [(docnum, meta, score) for docnum, score in scores.items()
-                   if (meta := self.view.items.get(docnum)) is not None and self.visible(docnum, meta)]
+        visible = self.matching_rows(node)
         if self.confirm is not None and visible:
             shown = set(self.confirm([meta.item_id for _, meta, _ in visible]))
             self._hidden_since = {meta.item_id for _, meta, _ in visible if meta.item_id not in shown}
@@ -86,18 +86,17 @@ class _Search(ItemMatching, SegmentHits):
         results = [r for r in visible if self.passes(r[1])]
         facets = self.count_facets(visible, results)
         self.sort(results, ranked=node is not None)
-        total = len(results)
         page_results = results[(page - 1) * per_page: page * per_page]
         page_ids = [meta.item_id for _, meta, _ in page_results]
         relaxed = self.relaxed(node)
         if relaxed is not None and self.plain_words(node):
             # One pass: a segment holding more of the words scores higher, so it comes first.
-            hits = self.hits(page_ids, relaxed, self.segment_query(relaxed))
+            hits = self.segment_hits(page_ids, relaxed)
         else:
-            hits = self.hits(page_ids, node, self.segment_query(node))
+            hits = self.segment_hits(page_ids, node)
             missing = [i for i in page_ids if not hits.get(i)]
             if missing and relaxed is not None:
-                hits.update(self.hits(missing, relaxed, self.segment_query(relaxed)))
+                hits.update(self.segment_hits(missing, relaxed))
         items = []
         for _, meta, score in page_results:
             found = hits.get(meta.item_id, [])
@@ -106,12 +105,24 @@ class _Search(ItemMatching, SegmentHits):
                                  "" if found else sentence_snippet(meta.description, self.marks, language=meta.catalogue_language,
                                                                   fallback=meta.catalogue_language),
                                  self.range_hits(meta, node)))
-        collections = (self.collection_hits(scores) if page == 1 and not self.filters and not req.dated
+        collections = (self.collections_for(node) if page == 1 and not self.filters and not req.dated
                        and node is not None else [])
         suggestion = self.suggest(node) if node is not None else None
         message = " ".join(dict.fromkeys(self.messages)) or None
-        return SearchResponse(total, items, facets, page=page, per_page=per_page, suggestion=suggestion,
+        return SearchResponse(len(results), items, facets, page=page, per_page=per_page, suggestion=suggestion,
                               message=message, collections=collections)
+
+    def matching_rows(self, node: Node | None) -> list[tuple[int, ItemMeta, float]]:
+        """(document, meta, score) of the items matching `node` that the viewer may see."""
+        self._scores = self.evaluate(node)
+        return [(docnum, meta, score) for docnum, score in self._scores.items()
+                if (meta := self.view.items.get(docnum)) is not None and self.visible(docnum, meta)]
+
+    def segment_hits(self, item_ids: list[int], node: Node | None) -> dict[int, list[SegmentHit]]:
+        return self.hits(item_ids, node, self.segment_query(node))
+
+    def collections_for(self, node: Node | None) -> list[CollectionHit]:
+        return self.collection_hits(self._scores)
 
     def languages_for(self, node: Node | None) -> frozenset[str]:
         """The stemmers query words are stemmed with: those of the languages the search is limited

@@ -179,7 +179,8 @@ class SessionLifetimes:
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _token_hash(token: str) -> str:
+def secret_hash(token: str) -> str:
+    """What is stored of a login's or an API token's secret: its sha256, in hex."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -188,7 +189,7 @@ def start_session(session: Session, user: User, *, user_agent: str = "", remote_
     """Record a new login of `user`; returns its random token (only its hash is stored)."""
     now = now or datetime.now(timezone.utc)
     token = secrets.token_urlsafe(32)
-    session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+    session.add(LoginSession(token_hash=secret_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
                              user_agent=user_agent[:200], remote_addr=remote_addr[:64]))
     session.flush()
     return token
@@ -198,7 +199,7 @@ def resume_session(session: Session, token: str, lifetimes: SessionLifetimes, *,
                    now: datetime | None = None) -> User | None:
     """The active account whose live login `token` is, or None; a login past its lifetimes is deleted."""
     now = now or datetime.now(timezone.utc)
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token))
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == secret_hash(token))
                          .options(selectinload(LoginSession.user).selectinload(User.grants)
                                   .selectinload(CollectionGrant.collection)))
     if row is None:
@@ -225,7 +226,7 @@ def live_logins(session: Session, lifetimes: SessionLifetimes, *, now: datetime 
 
 def end_session(session: Session, token: str) -> None:
     """Log out the browser holding `token` (nothing if it is unknown)."""
-    session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == secret_hash(token)))
 
 
 def end_sessions(session: Session, user: User) -> None:

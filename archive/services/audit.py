@@ -24,17 +24,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive import db
 from archive.access import SYSTEM, Viewer, item_filter
-from archive.models import (AuditEntry, BorderCrossing, Collection, CollectionGrant, Credit, Item, Journey, Leg,
+from archive.models import (ApiToken, AuditEntry, BorderCrossing, Collection, CollectionGrant, Credit, Item, Journey, Leg,
                             Person, Place, Role, Tag, TimeRange, Transcript, User)
 from archive.services import Invalid, Paginated
 
 AUDITED: dict[type, str] = {Item: "item", Collection: "collection", Person: "person", Credit: "credit",
                             Tag: "tag", TimeRange: "range", User: "user", Place: "place",
-                            BorderCrossing: "crossing", Journey: "journey", Leg: "leg", Transcript: "transcript"}
+                            BorderCrossing: "crossing", Journey: "journey", Leg: "leg", Transcript: "transcript",
+                            ApiToken: "token"}
 #: Fields that change as a side effect and say nothing a reader needs.
-QUIET = {"id", "version", "created_at", "updated_at", "date_lower", "date_upper", "last_login_at", "deleted_by_id"}
+QUIET = {"id", "version", "created_at", "updated_at", "date_lower", "date_upper", "last_login_at", "deleted_by_id",
+         "last_used_at"}
 #: Fields whose values are never written to the log, only that they changed.
-SECRET = {"password_hash"}
+SECRET = {"password_hash", "token_hash"}
 #: Many-to-many relationships worth recording, by model.
 RELATIONS = {Item: ("tags", "places", "legs"), User: ("grants",), Journey: ("people",)}
 #: One-to-many relationships recorded as their length: a transcript's hundreds of cues would swamp
@@ -100,6 +102,8 @@ def _label(obj: Any) -> str:
                 f"{_named(obj, 'to_place', f'place {obj.to_place_id}')}")
     if isinstance(obj, User):
         return obj.username
+    if isinstance(obj, ApiToken):
+        return f"{obj.name} ({obj.prefix}…) of {_named(obj, 'user', f'user {obj.user_id}')}"
     if isinstance(obj, CollectionGrant):
         title = _named(obj, "collection", f"collection {obj.collection_id}")
         return f"{title} (until {obj.expires_on.isoformat()})" if obj.expires_on else title
@@ -199,7 +203,7 @@ def _record(session: Session, _context: Any) -> None:
                          "object_type": object_type, "object_id": obj.id,
                          "object_label": _label(obj)[:500], "changes": changes,
                          "object_version": getattr(obj, "version", None) if kind != "purge" else None,
-                         "batch": session.info.get("batch") or ""})
+                         "batch": session.info.get("batch") or "", "token_id": actor.token_id})
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access import Viewer, item_filter
-from archive.models import Item
-from archive.search import QueryTooDeep, SearchIndex, SearchRequest, SearchResponse
+from archive.models import Item, Segment
+from archive.search import QueryTooDeep, SearchIndex, SearchRequest, SearchResponse, SegmentHit
 from archive.services import Invalid
-from archive.services.catalogue import items_by_id
+from archive.services.catalogue import get_item, items_by_id
 
 #: Above this many ids, the visible ids are read whole and intersected instead of asked in chunks.
 WHOLE_TABLE_FROM = 5000
@@ -62,3 +62,33 @@ def find_items(session: Session, viewer: Viewer, index: SearchIndex, request: Se
         response = dataclasses.replace(response, items=kept,
                                        total_items=response.total_items - (len(response.items) - len(kept)))
     return FoundItems(response, items)
+
+
+#: Most cues one search within an item answers (archive.search.hits checks at most 200 segments an item).
+MAX_CUE_HITS = 200
+
+
+def find_in_transcripts(session: Session, viewer: Viewer, index: SearchIndex, item_id: int,
+                        q: str) -> tuple[list[SegmentHit], dict[int, str]]:
+    """The cues of one item's transcripts that match `q`, by time, and their text by segment id, as `viewer`
+    may see them (the IIIF Content Search answer): NotFound when they may not see the item.
+
+    The same search as every other, narrowed to the one item by the database's confirmation, so
+    only the search module knows its engine; the texts are read from the database, not the index."""
+    item = get_item(session, viewer, item_id)
+    if not q.strip():
+        return [], {}
+
+    def confirm(ids: Iterable[int]) -> set[int]:
+        return visible_item_ids(session, viewer, [i for i in ids if i == item.id])
+
+    try:
+        response = index.search(SearchRequest(q=q, per_page=1, hits_per_item=MAX_CUE_HITS), viewer, confirm=confirm)
+    except QueryTooDeep as exc:
+        raise Invalid(str(exc), field="q") from exc
+    own = {t.id for t in item.transcripts}
+    hits = sorted((hit for found in response.items if found.item_id == item.id for hit in found.hits
+                   if hit.transcript_id in own), key=lambda hit: (hit.start, hit.segment_id))
+    texts = dict(session.execute(select(Segment.id, Segment.text).where(
+        Segment.id.in_([hit.segment_id for hit in hits]))).all()) if hits else {}
+    return [hit for hit in hits if hit.segment_id in texts], texts

@@ -16,6 +16,9 @@ from archive.web import geography  # journeys, places, countries, the map and th
 from archive.web import records  # an item's PBCore and Dublin Core records
 from archive.web import spreadsheets  # CSV downloads and the CSV import
 from archive.web import exports  # admins' bags, made by the worker
+from archive.web import iiif  # IIIF manifests, collections, content search and the viewer page
+from archive.web.cors import answer_preflight
+from archive.web import tokens  # every account's API tokens
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -50,6 +53,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(records.bp)  # /items/<id>.pbcore.xml and .dc.xml
     app.register_blueprint(spreadsheets.bp)  # /items.csv, /search.csv, /collections/<id>.csv, /import/csv
     app.register_blueprint(exports.bp)  # /admin/exports
+    app.register_blueprint(iiif.bp)  # /iiif/...
+    app.after_request(answer_preflight)  # CORS preflights of public items' routes (archive.web.cors)
+    app.register_blueprint(tokens.bp)  # /account/tokens
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from archive.models import Collection, Role, User
-from archive.services import Invalid, accounts
+from archive.services import Invalid, accounts, api_tokens
 from archive.web.auth import admins_only
 from archive.web.context import current_archive, current_viewer, db_session
 from archive.web.editing import messages
@@ -54,7 +54,9 @@ def _account_page(user: User, *, errors: dict[str, str] | None = None, values: d
                            new_password=new_password, grant_choices=grant_choices, role_options=ROLE_OPTIONS,
                            today=accounts.today(),
                            logins=accounts.live_logins(session, _lifetimes()).get(user.id, 0),
-                           is_self=user.id == current_viewer().user_id), status
+                           is_self=user.id == current_viewer().user_id,
+                           tokens=api_tokens.list_tokens(session, current_viewer(), user.id),
+                           token_state=api_tokens.state), status
 
 
 def _refused(user: User, exc: Invalid, values: dict[str, str] | None = None) -> ResponseReturnValue:

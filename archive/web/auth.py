@@ -1,4 +1,4 @@
-"""Logging in and out, who the viewer is, role checks, CSRF and security headers."""
+"""Logging in and out, API tokens, who the viewer is, role checks, CSRF and security headers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, flash, g, redirect, render_template, request, session as cookie, url_for
+from flask import (Blueprint, Flask, Request, Response, abort, current_app, flash, g, jsonify, redirect,
+                   render_template, request, session as cookie, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -17,8 +19,8 @@ from wtforms.validators import DataRequired, Length
 
 from archive.web.context import current_archive, current_viewer, db_session
 from archive.access import EDITORS
-from archive.models import Role, User
-from archive.services import Invalid, accounts
+from archive.models import ApiToken, Role, TokenScope, User
+from archive.services import Invalid, accounts, api_tokens
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -40,6 +42,58 @@ class LoginUser(UserMixin):
     def __init__(self, user: User, token: str) -> None:
         self.id = token
         self.viewer = accounts.viewer_for(user)
+
+
+class TokenUser(UserMixin):
+    """The account an API token acts as, for one request only: nothing of it goes into a cookie."""
+
+    def __init__(self, token: ApiToken) -> None:
+        self.id = f"token:{token.id}"
+        self.viewer = api_tokens.viewer_for_token(token)
+        self.token_id, self.token_name, self.scope = token.id, token.name, token.scope
+
+
+#: Where tokens are accepted: the JSON API and the harvesting and image protocols. Pages and forms
+#: are for browsers, which log in; a token on them is refused rather than ignored.
+TOKEN_PATHS = ("/api/", "/oai/", "/iiif/")
+#: Methods a read token may use (they change nothing).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def accepts_tokens(path: str) -> bool:
+    """Is `path` one where an API token may be used (see TOKEN_PATHS; `/oai` itself too)?"""
+    return path == "/oai" or path.startswith(TOKEN_PATHS)
+
+
+def bearer_secret() -> str | None:
+    """The secret of the request's `Authorization: Bearer` header ("" when it has none), or None
+    when the request has no such header. Other schemes (Basic, from a proxy in front) are not ours."""
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def token_scope() -> TokenScope | None:
+    """The scope of the token the request is made with; None for a browser's login or the public."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user.scope if isinstance(user, TokenUser) else None
+
+
+def token_error(status: int, code: str, message: str) -> Response:
+    """An API error in the JSON shape of /api; a 401 also says why in WWW-Authenticate (RFC 6750)."""
+    response = jsonify(error={"code": code, "message": message, "field": None})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = f'Bearer error="{code}", error_description="{message}"'
+    return response
+
+
+def require_write_scope() -> None:
+    """Refuse (403) a read token on a method that may change something; browsers' logins pass.
+
+    Every token request is checked before its view (see _guard_requests); views may call it again.
+    """
+    if token_scope() is TokenScope.read and request.method not in SAFE_METHODS:
+        abort(token_error(403, "forbidden", f"this token is read-only; {request.method} needs a read-write token"))
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -167,11 +221,56 @@ def change_password() -> Any:
 
 def _load_user(token: str) -> LoginUser | None:
     """The live login whose token the cookie holds; its own transaction, so that refreshing
-    last_seen (or deleting an expired login) is kept whatever the view then does."""
+    last_seen (or deleting an expired login) is kept whatever the view then does. A request with
+    a Bearer header is the token's alone: a cookie sent along with it opens nothing."""
+    if bearer_secret() is not None:
+        return None
     archive = current_archive()
     with archive.session() as session:
         user = accounts.resume_session(session, token, accounts.SessionLifetimes.from_settings(archive.settings))
         return LoginUser(user, token) if user is not None else None
+
+
+def _load_token_user(req: Request) -> TokenUser | None:
+    """The account of the request's API token, if it is live (its last use is kept whatever the view does)."""
+    secret = bearer_secret()
+    if not secret or not accepts_tokens(req.path):
+        return None
+    with current_archive().session() as session:
+        token = api_tokens.authenticate_token(session, secret)
+        return TokenUser(token) if token is not None else None
+
+
+def _guard_requests() -> Response | None:
+    """Before every view: a request with a Bearer header must carry a live token, on a path that
+    accepts tokens, with the scope its method needs, and is exempt from CSRF (a browser does not
+    add that header to a forged cross-site request); every other request is checked for CSRF."""
+    secret = bearer_secret()
+    if secret is None:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect(apply_exemptions=True)
+        return None
+    g.token_request = True
+    if not accepts_tokens(request.path):
+        return token_error(400, "invalid_request",
+                           "API tokens are accepted under /api/, /oai and /iiif/ only; log in to use the pages")
+    if not secret:
+        return token_error(401, "invalid_token", "the Authorization header has no token after Bearer")
+    if token_scope() is None:  # loads the token's account
+        return token_error(401, "invalid_token", "the token is unknown, revoked or expired, or its account is "
+                                                 "deactivated")
+    require_write_scope()
+    return None
+
+
+class _NoCookieForTokens(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that the answer to a token request sets no cookie:
+    a script's token must not turn into a browser login."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if g.get("token_request"):
+            return
+        super().save_session(app, session, response)
 
 
 def _security_headers(response: Response) -> Response:
@@ -188,9 +287,14 @@ def _security_headers(response: Response) -> Response:
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_token_user)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
+    # CSRF is checked by _guard_requests instead, which exempts token requests and only them.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(_guard_requests)
+    app.session_interface = _NoCookieForTokens()
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead of an hour
     app.config["SESSION_COOKIE_SECURE"] = app.extensions["crossings"].settings["session_cookie_secure"]
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True

@@ -34,6 +34,9 @@ def error_body(status: int, message: str, field: str | None = None, code: str | 
 
 
 def wants_json() -> bool:
+    """The API, and IIIF's JSON-LD (all of /iiif/ but the viewer's page), answer errors in JSON."""
+    if request.path.startswith("/iiif/"):
+        return not request.path.endswith("/viewer")
     return request.path == "/api" or request.path.startswith("/api/")
 
 

@@ -16,6 +16,7 @@ from werkzeug.wsgi import wrap_file
 
 from archive.access import may_have_original
 from archive.web.context import current_archive, current_viewer, db_session
+from archive.web.cors import share_item_if_public
 from archive.models import AccessLevel, Item
 from archive.services import NotFound
 from archive.services.catalogue import get_item
@@ -121,7 +122,7 @@ def _send(item: Item, relpath: str, mime: str, *, etag: str, disposition: str | 
         response = redirect(presign(relpath, expires_seconds=seconds, **params), code=302)
         # The redirect names a URL that expires: no cache may keep it.
         response.headers["Cache-Control"] = "no-store"
-        return response
+        return share_item_if_public(response, item)
     local = store.local_path(relpath)
     if local is not None:
         response = send_file(local, mimetype=mime, conditional=True, etag=etag, max_age=None)
@@ -147,7 +148,9 @@ def set_caching(response: Response, item: Item) -> Response:
     """
     response.headers["Cache-Control"] = "no-cache" if item.access is AccessLevel.public else "private, no-store"
     response.headers.pop("Expires", None)
-    return response
+    # The same distinction decides who else may read it: a public item's files, as anyone gets them,
+    # are shared with viewers on other sites (archive.web.cors).
+    return share_item_if_public(response, item)
 
 
 def download_name(item: Item, mime: str) -> str:

@@ -28,6 +28,22 @@ LEAFLET_FILES = frozenset({
 })
 
 
+MIRADOR_DIST = NODE_MODULES / "mirador" / "dist"
+#: Only the browser bundle (it loads nothing else; the viewer page is archive.web.iiif.viewer).
+MIRADOR_FILES = frozenset({"mirador.min.js"})
+
+
+@bp.get("/static/vendor/mirador/<path:filename>")
+def mirador(filename: str) -> ResponseReturnValue:
+    """Mirador 4's browser bundle, for the IIIF viewer page."""
+    if filename not in MIRADOR_FILES:
+        return error_response(404, "There is nothing at this address.")
+    if not (MIRADOR_DIST / filename).is_file():
+        return error_response(404, "Mirador is not installed on this server, so the IIIF viewer cannot open; "
+                                   "`make setup` installs it (npm ci) into node_modules/.")
+    return send_from_directory(MIRADOR_DIST, filename)
+
+
 @bp.get("/static/vendor/leaflet/<path:filename>")
 def leaflet(filename: str) -> ResponseReturnValue:
     """One of Leaflet's distributed files (leaflet.js, leaflet.css, images/...)."""
