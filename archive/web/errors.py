@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from archive.services import Invalid, NotFound, Stale, StaleBatch
+from archive.web.context import current_viewer
 
 TITLES = {
     400: "Bad request",
@@ -79,6 +81,14 @@ def _http(exc: HTTPException) -> ResponseReturnValue:
     return body, code, headers
 
 
+def _csrf(exc: CSRFError) -> ResponseReturnValue:
+    # A script's write under /api without a login or a token is refused for that, not for the CSRF
+    # token it had no way of having: 401 says what to do.
+    if wants_json() and current_viewer().is_anonymous:
+        return error_response(401, "log in, or send a token (Authorization: Bearer ...), to change the archive")
+    return _http(exc)
+
+
 def _crash(_exc: InternalServerError) -> ResponseReturnValue:
     # Flask has already logged the traceback; the visitor gets no details.
     return error_response(500, "The archive could not answer this request. The error has been logged.")
@@ -88,4 +98,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(Invalid, _invalid)
     app.register_error_handler(InternalServerError, _crash)
+    app.register_error_handler(CSRFError, _csrf)
     app.register_error_handler(HTTPException, _http)
