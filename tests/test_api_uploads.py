@@ -90,3 +90,50 @@ def test_an_upload_is_its_owners_alone(client: FlaskClient, make_user: Any) -> N
     log_in(client, second)
 
     assert client.get(f"/api/v1/uploads/{started['token']}").status_code == 404
+
+
+def _token(archive: Archive, username: str, scope: str) -> str:
+    from sqlalchemy import select
+
+    from archive.access import SYSTEM
+    from archive.models import TokenScope, User
+    from archive.services.api_tokens import create_token
+    with archive.session() as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+        return create_token(session, SYSTEM, user_id, name="test", scope=TokenScope(scope), expires_at=None)[1]
+
+
+def test_a_read_token_may_not_write(client: FlaskClient, archive: Archive, make_user: Any) -> None:
+    secret = _token(archive, make_user("archivist"), "read")
+
+    answer = client.post("/api/v1/uploads", json={"filename": "a.mp4", "size": 10},
+                         headers={"Authorization": f"Bearer {secret}"})
+
+    assert answer.status_code == 403 and answer.get_json()["error"]["code"] == "forbidden"
+
+
+def test_the_readme_script_uploads_a_folder_and_its_transcripts(app: Flask, client: FlaskClient,
+                                                               archive: Archive, make_user: Any,
+                                                               tmp_path: Path) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+    script = re.search(r"```python\n(.*?)```", (Path(__file__).parents[1] / "README.md").read_text(), re.S)
+    assert script, "no Python example in the README"
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    make_video(folder / "crossing.mp4", duration=2.0)
+    (folder / "crossing.en.vtt").write_text("WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nSynthetic demo line.\n")
+    secret = _token(archive, make_user("archivist"), "read_write")
+
+    with live_server(app) as base:
+        run = subprocess.run([sys.executable, "-c", script.group(1), base, str(folder)], capture_output=True,
+                             text=True, timeout=120, env={**os.environ, "CROSSINGS_TOKEN": secret})
+
+    assert run.returncode == 0, run.stderr
+    item_id = int(re.search(r"crossing\.mp4 → item (\d+)", run.stdout).group(1))
+    # restricted, as anything added is by default (README, Safe defaults): read with the token
+    [transcript] = client.get(f"/api/v1/items/{item_id}/transcripts",
+                              headers={"Authorization": f"Bearer {secret}"}).get_json()["items"]
+    assert transcript["language"] == "en" and transcript["segments"][0]["text"] == "Synthetic demo line."
