@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Response, request
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 
+from archive.models import Transcript as TranscriptRow
 from archive.models import TranscriptKind
 from archive.services import ranges as range_service
 from archive.services.catalogue import get_item
@@ -19,7 +22,6 @@ from archive.web.api.operations import ApiError, expected_version, operation, re
 from archive.web.context import current_viewer, db_session
 from archive.web.transcripts import MAX_BYTES
 
-TRANSCRIPT_TYPES = "text/vtt, application/x-subrip, text/plain or application/octet-stream"
 
 
 class Segment(BaseModel):
@@ -86,9 +88,10 @@ class RangeChange(BaseModel):
     note: Text = None
 
 
-def _transcript(t: object, rows: list) -> dict:  # type: ignore[type-arg]
-    return {"id": t.id, "version": t.version, "language": t.language, "kind": t.kind,  # type: ignore[attr-defined]
-            "source_name": t.source_name, "created_at": t.created_at, "updated_at": t.updated_at,  # type: ignore[attr-defined]
+def _transcript(t: TranscriptRow, rows: list[Row[Any]]) -> dict[str, Any]:
+    """A transcript with its lines (segment_rows), in the shape of Transcript."""
+    return {"id": t.id, "version": t.version, "language": t.language, "kind": t.kind,
+            "source_name": t.source_name, "created_at": t.created_at, "updated_at": t.updated_at,
             "segments": [{"start": r.start_sec, "end": r.end_sec, "speaker": r.speaker, "text": r.text} for r in rows]}
 
 

@@ -1,6 +1,6 @@
 """The first JSON API (/api/items...), kept as it was: the browse listing and whole item records.
 
-Since /api/v1 (archive.web.api.v1) these answer as before; the item records of both are made here."""
+Since /api/v1 (archive.web.api.operations) these answer as before; the item records of both are made here."""
 
 from __future__ import annotations
 

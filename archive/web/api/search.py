@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flask import Response, request
+from flask import Response
 from pydantic import BaseModel, Field, create_model
 
 from archive.search import SORTS
@@ -103,5 +103,3 @@ def search(query: BaseModel) -> Response:
     body["next"] = next_page_url(body["page"], body["per_page"], body["total"])
     return reply(SearchPage.model_validate(body))
 
-
-__all__ = ["search", "request"]
