@@ -137,3 +137,20 @@ def test_the_readme_script_uploads_a_folder_and_its_transcripts(app: Flask, clie
     [transcript] = client.get(f"/api/v1/items/{item_id}/transcripts",
                               headers={"Authorization": f"Bearer {secret}"}).get_json()["items"]
     assert transcript["language"] == "en" and transcript["segments"][0]["text"] == "Synthetic demo line."
+
+
+def test_an_upload_left_a_week_is_removed_when_another_starts(client: FlaskClient, archive: Archive,
+                                                             login: Any, store_backend: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from archive.services import resumable
+    login("archivist")
+    headers = {"X-CSRFToken": csrf_token(client, "/")}
+    old = client.post("/api/v1/uploads", json={"filename": "old.mp4", "size": 4}, headers=headers).get_json()
+    client.patch(f"/api/v1/uploads/{old['token']}", data=b"ab", headers={**headers, "Upload-Offset": "0"})
+
+    eight_days_on = datetime.now(timezone.utc) + timedelta(days=8)
+    assert resumable.sweep_abandoned(archive.store, now=datetime.now(timezone.utc)) == []
+    assert resumable.sweep_abandoned(archive.store, now=eight_days_on) == [old["token"]]
+    assert client.get(f"/api/v1/uploads/{old['token']}").status_code == 404
+    assert list(archive.store.objects.keys("uploads")) == []

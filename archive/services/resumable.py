@@ -16,7 +16,7 @@ import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +31,8 @@ from archive.store import CHUNK, Store
 PREFIX = "uploads"
 #: The largest file an upload may announce (1 TiB): the size is checked against the parts on finishing.
 MAX_SIZE = 2**40
+#: An upload not finished this long after it began is abandoned: the next upload to start removes it.
+LIFETIME = timedelta(days=7)
 
 
 class OffsetMismatch(Invalid):
@@ -73,6 +75,7 @@ def start_upload(store: Store, viewer: Viewer, filename: str, size: int, choices
     """A new, empty upload of `size` bytes, owned by `viewer`."""
     if not 1 <= size <= MAX_SIZE:
         raise Invalid(f"size must be from 1 to {MAX_SIZE} bytes", "size")
+    sweep_abandoned(store)
     token = secrets.token_urlsafe(18)
     manifest = {"owner": viewer.user_id, "filename": safe_filename(filename), "size": size,
                 "created_at": datetime.now(timezone.utc).isoformat(),
@@ -161,3 +164,23 @@ def finish_upload(archive: Archive, viewer: Viewer, token: str) -> IngestReport:
 def abandon_upload(store: Store, viewer: Viewer, token: str) -> None:
     get_upload(store, viewer, token)
     store.objects.delete_prefix(f"{PREFIX}/{token}")
+
+
+def sweep_abandoned(store: Store, now: datetime | None = None) -> list[str]:
+    """Remove the uploads begun more than LIFETIME ago (any account's); return their tokens. Run as
+    each upload starts, so the store never keeps parts of old uploads for long, with no job to schedule."""
+    now = now or datetime.now(timezone.utc)
+    swept = []
+    for key in store.objects.keys(PREFIX):
+        if not key.endswith("/manifest.json"):
+            continue
+        try:
+            with store.objects.open(key) as fh:
+                began = datetime.fromisoformat(json.loads(fh.read())["created_at"])
+        except (FileNotFoundError, ValueError, KeyError):  # finished or abandoned meanwhile, or unreadable
+            continue
+        if now - began > LIFETIME:
+            token = key.split("/")[1]
+            store.objects.delete_prefix(f"{PREFIX}/{token}")
+            swept.append(token)
+    return swept
