@@ -5,19 +5,23 @@ as the document says."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 import schemathesis
+from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy import select
 
 from archive.access import SYSTEM
-from archive.models import ItemKind
+from archive.app import create_app
+from archive.models import Item, ItemKind, TokenScope, User
 from archive.services import accounts, journeys, legs, places
+from archive.services.api_tokens import create_token
 from archive.services.transcripts import import_transcript
-from archive.models import Item
 from browser import live_server
 from test_web import add_item
 
@@ -44,9 +48,6 @@ def _demo(archive: Any) -> None:
 
 def _token(archive: Any) -> str:
     """A read-write token of the demo's archivist: how a script reaches the API."""
-    from archive.models import TokenScope, User
-    from archive.services.api_tokens import create_token
-    from sqlalchemy import select
     with archive.session() as session:
         user_id = session.scalar(select(User.id).where(User.username == "schema-archivist"))
         _, secret = create_token(session, SYSTEM, user_id, name="schemathesis", scope=TokenScope.read_write,
@@ -54,11 +55,19 @@ def _token(archive: Any) -> str:
     return secret
 
 
+@pytest.fixture
+def demo_app(tmp_path: Any) -> Iterator[Flask]:
+    """The demo archive on one catalogue (SQLite): the operations' queries are the services', which
+    are tested on both elsewhere."""
+    app = create_app({"data": str(tmp_path / "data"), "secret_key": "schema"})
+    _demo(app.extensions["crossings"])
+    yield app
+    app.extensions["crossings"].close()
+
+
 @pytest.mark.slow
-def test_every_operation_answers_as_its_schema_says(app: Any, archive: Any, database_backend: str) -> None:
-    if database_backend != "sqlite":
-        pytest.skip("the operations' queries are the services'; one catalogue is enough here")
-    _demo(archive)
+def test_every_operation_answers_as_its_schema_says(demo_app: Flask) -> None:
+    app, archive = demo_app, demo_app.extensions["crossings"]
     started = time.monotonic()
     failures: list[str] = []
     with live_server(app) as base:
