@@ -16,6 +16,7 @@ from archive.web import geography  # journeys, places, countries, the map and th
 from archive.web import records  # an item's PBCore and Dublin Core records
 from archive.web import spreadsheets  # CSV downloads and the CSV import
 from archive.web import exports  # admins' bags, made by the worker
+from archive.web import oai  # the OAI-PMH endpoint for harvesters
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -48,6 +49,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(records.bp)  # /items/<id>.pbcore.xml and .dc.xml
     app.register_blueprint(spreadsheets.bp)  # /items.csv, /search.csv, /collections/<id>.csv, /import/csv
     app.register_blueprint(exports.bp)  # /admin/exports
+    app.register_blueprint(oai.bp)  # /oai
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,
