@@ -19,7 +19,7 @@ from lxml import etree
 from sickle import Sickle, oaiexceptions
 from sqlalchemy import select
 
-from archive.access import SYSTEM
+from archive.access import ANONYMOUS, SYSTEM
 from archive.app import create_app
 from archive.core import Archive
 from archive.interchange.oai import Repository, respond, signing_key
@@ -28,7 +28,6 @@ from archive.models import (AccessLevel, Credit, HarvestRecord, Item, ItemKind, 
 from archive.services import trash
 from archive.services.editing.items import bulk_edit, edit_item
 from browser import live_server
-from conftest import log_in
 from test_dublin_core import shape_problems as dc_problems
 from test_pbcore_export import shape_problems as pbcore_problems
 from test_web import add_item
@@ -327,3 +326,65 @@ def test_ranges_transcripts_and_credits_move_the_datestamp_on(archive: Archive) 
         with archive.session() as session:
             change(session, session.get(Item, item_id))
         assert stamp() > before, change
+
+
+def test_the_migration_knows_the_public_items_and_the_public_ones_in_the_trash(
+        tmp_path: Path, unmigrated_database_url: str) -> None:
+    """0017 fills the harvest log: public items live at their updated_at, public ones in the trash as
+    deleted at the time they were trashed, restricted ones not at all."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from archive import db
+
+    archive = Archive.open({"data": str(tmp_path / "d"), "database_url": unmigrated_database_url}, migrate=False)
+    command.upgrade(db.alembic_config(archive.engine), "0016")
+    rows = [(1, "public", None), (2, "public", "2024-05-06 07:08:09.750000"), (3, "restricted", None)]
+    with archive.engine.begin() as conn:
+        for item_id, access, deleted_at in rows:
+            conn.execute(text(
+                "INSERT INTO items (id, version, pid, title, description, kind, date_shot, creator, language, rights, "
+                "source, access, created_at, updated_at, deleted_at, location_precision) VALUES (:id, 1, :pid, 't', '', "
+                "'video', '', '', '', '', '', :access, '2019-04-01 00:00:00', '2019-04-01 10:11:12.500000', :deleted, "
+                "'exact')"), {"id": item_id, "pid": f"urn:uuid:{item_id}", "access": access, "deleted": deleted_at})
+    db.upgrade(archive.engine)
+    with archive.Session() as session:
+        found = [(r.pid, r.item_id, r.deleted, r.datestamp) for r in session.scalars(
+            select(HarvestRecord).order_by(HarvestRecord.item_id))]
+    assert found == [("urn:uuid:1", 1, False, datetime(2019, 4, 1, 10, 11, 12, tzinfo=timezone.utc)),
+                     ("urn:uuid:2", 2, True, datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc))]
+    archive.close()
+
+
+def test_bags_restored_or_merged_enter_the_harvest_log(archive: Archive, tmp_path: Path) -> None:
+    """A bag's rows go in as Core statements, which the listeners do not see: a restore of a package
+    (no harvest log in it) and a merge of a backup (whose log is the other archive's) name the public
+    items they bring, and nothing else."""
+    from archive.interchange.bag_export import export_bag
+    from archive.interchange.bag_import import import_bag
+    from archive.interchange.selection import Selection
+
+    public = add_item(archive, "Bagged public clip")
+    add_item(archive, "Bagged restricted clip", access=AccessLevel.restricted)
+    backup, package = tmp_path / "backup", tmp_path / "package"
+    with archive.Session() as session:
+        export_bag(session, SYSTEM, archive.store, archive.index, Selection(), backup, identity=archive.identity,
+                   public=False, with_accounts=False)
+        export_bag(session, ANONYMOUS, archive.store, archive.index, Selection(), package, identity=archive.identity,
+                   public=True)
+
+    def harvest_log(target: Archive) -> list[tuple[str, bool]]:
+        with target.Session() as session:
+            return [(r.pid, r.deleted) for r in session.scalars(select(HarvestRecord).order_by(HarvestRecord.pid))]
+
+    restored = Archive.open({"data": str(tmp_path / "restored"), "secret_key": "x", "database_url": ""})
+    merged = Archive.open({"data": str(tmp_path / "merged"), "secret_key": "x", "database_url": ""})
+    try:
+        assert import_bag(restored, package).mode == "restore"
+        assert harvest_log(restored) == [(pid_of(archive, public), False)]
+        theirs = add_item(merged, "Already there")
+        assert import_bag(merged, backup).mode == "merge"
+        assert harvest_log(merged) == sorted([(pid_of(archive, public), False), (pid_of(merged, theirs), False)])
+    finally:
+        restored.close()
+        merged.close()

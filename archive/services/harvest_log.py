@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive import db
@@ -124,7 +124,7 @@ def update_records(session: Session, item_ids: Iterable[int], *, datestamp: date
                 else:
                     conn.execute(update(HarvestRecord).where(HarvestRecord.id == record.id).values(**values))
             elif record is not None and not record.deleted:
-                conn.execute(update(HarvestRecord).where(and_(HarvestRecord.id == record.id)).values(
+                conn.execute(update(HarvestRecord).where(HarvestRecord.id == record.id).values(
                     deleted=True, datestamp=stamp))
 
 

@@ -23,7 +23,7 @@ from archive.interchange.dublin_core import OAI_DC_NS, dc_element
 from archive.interchange.oai import tokens
 from archive.interchange.oai.arguments import OAIError, Request, date_range, datestamp_text, parse_request
 from archive.interchange.pbcore import pbcore_element
-from archive.interchange.pbcore_xml import PBCORE_NS, XSI_SCHEMA_LOCATION
+from archive.interchange.pbcore_xml import PBCORE_NS, SCHEMA_LOCATION
 from archive.models import Collection, HarvestRecord, Item
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
@@ -44,8 +44,8 @@ class MetadataFormat:
 FORMATS = {f.prefix: f for f in (
     MetadataFormat("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC_NS,
                    lambda session, item, identity: dc_element(session, ANONYMOUS, item, identity)),
-    MetadataFormat("pbcore", "https://raw.githubusercontent.com/PBCore-AV-Metadata/PBCore_2.1/master/pbcore-2.1.xsd",
-                   PBCORE_NS, lambda session, item, identity: pbcore_element(session, ANONYMOUS, item, identity)),
+    MetadataFormat("pbcore", SCHEMA_LOCATION.split()[1], PBCORE_NS,
+                   lambda session, item, identity: pbcore_element(session, ANONYMOUS, item, identity)),
 )}
 
 
@@ -186,6 +186,8 @@ def _records(ctx: _Context, parent: etree._Element, rows: list[HarvestRecord], f
     items = {item.id: item for item in record.load_items(ctx.session, ANONYMOUS, live)}
     for row in rows:
         item = items.get(row.item_id) if not row.deleted and row.item_id is not None else None
+        if item is not None and item.pid != row.pid:  # never one item's record under another's identifier
+            item = None
         if fmt is None:
             _header(parent, row, item is None)
             continue
@@ -276,4 +278,4 @@ VERB_HANDLERS: dict[str, Callable[[_Context, etree._Element, Request], None]] = 
     "ListRecords": lambda ctx, root, request: _list(ctx, root, request, with_metadata=True),
 }
 
-__all__ = ["FORMATS", "OAI_NS", "Repository", "XSI_SCHEMA_LOCATION", "respond"]
+__all__ = ["FORMATS", "OAI_NS", "Repository", "respond"]
