@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive import db
 from archive.access import ANONYMOUS, item_filter
-from archive.models import Collection, Credit, Derivative, HarvestRecord, Item, MediaFile
+from archive.models import Collection, Credit, Derivative, HarvestRecord, Item, MediaFile, UTCDateTime
 
 #: session.info keys: the item ids and collection ids whose records a flush changed (search_sync adds to them).
 CHANGED_ITEMS = "record_changed_items"
@@ -93,7 +93,8 @@ def _before_commit(session: Session) -> None:
 def update_records(session: Session, item_ids: Iterable[int], *, datestamp: datetime | None = None) -> None:
     """Bring the harvest rows of `item_ids` up to date with the items as they are in the database now:
     a harvestable item's row is made or refreshed (datestamp now); a row whose item is no longer
-    harvestable, or gone, is marked deleted (datestamp now), once. Flushes nothing; writes with Core."""
+    harvestable, or gone, is marked deleted (datestamp now), once. Flushes nothing; writes with Core,
+    a statement per kind of change and chunk (executemany)."""
     stamp = datestamp or now_datestamp()
     conn = session.connection()
     harvestable = item_filter(ANONYMOUS)
@@ -106,13 +107,12 @@ def update_records(session: Session, item_ids: Iterable[int], *, datestamp: date
         by_pid = {row.pid: row for row in conn.execute(
             select(HarvestRecord.id, HarvestRecord.pid, HarvestRecord.deleted)
             .where(HarvestRecord.pid.in_([r.pid for r in current.values()])))} if current else {}
+        orphaned, new, live, gone = [], [], [], []
         for item_id in chunk:
             item, record = current.get(item_id), known.get(item_id)
             if record is not None and (item is None or record.pid != item.pid):
                 # The item is gone (or its id now names another item): its record is deleted for good.
-                conn.execute(update(HarvestRecord).where(HarvestRecord.id == record.id).values(
-                    item_id=None, deleted=True,
-                    **({} if record.deleted else {"datestamp": stamp})))
+                orphaned.append({"_id": record.id, "_stamp": stamp if not record.deleted else None})
                 record = None
             if item is None:
                 continue
@@ -120,12 +120,23 @@ def update_records(session: Session, item_ids: Iterable[int], *, datestamp: date
             if item.harvestable:
                 values = {"item_id": item.id, "collection_id": item.collection_id, "datestamp": stamp, "deleted": False}
                 if record is None:
-                    conn.execute(insert(HarvestRecord).values(pid=item.pid, **values))
+                    new.append({"pid": item.pid, **values})
                 else:
-                    conn.execute(update(HarvestRecord).where(HarvestRecord.id == record.id).values(**values))
+                    live.append({"_id": record.id, **{f"_{name}": value for name, value in values.items()}})
             elif record is not None and not record.deleted:
-                conn.execute(update(HarvestRecord).where(HarvestRecord.id == record.id).values(
-                    deleted=True, datestamp=stamp))
+                gone.append({"_id": record.id})
+        by_id = HarvestRecord.id == bindparam("_id")
+        if orphaned:  # first, so that a reused id is free for the item that now has it
+            conn.execute(update(HarvestRecord).where(by_id).values(
+                item_id=None, deleted=True, datestamp=func.coalesce(bindparam("_stamp", type_=UTCDateTime()),
+                                                                    HarvestRecord.datestamp)), orphaned)
+        if gone:
+            conn.execute(update(HarvestRecord).where(by_id).values(deleted=True, datestamp=stamp), gone)
+        if live:
+            conn.execute(update(HarvestRecord).where(by_id).values(
+                {name: bindparam(f"_{name}") for name in ("item_id", "collection_id", "datestamp", "deleted")}), live)
+        if new:
+            conn.execute(insert(HarvestRecord), new)
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
