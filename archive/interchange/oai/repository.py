@@ -16,7 +16,7 @@ from lxml import etree
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
-from archive.access import ANONYMOUS, collection_filter
+from archive.access import ANONYMOUS, collection_filter, item_filter
 from archive.identity import Identity
 from archive.interchange import record
 from archive.interchange.dublin_core import OAI_DC_NS, dc_element
@@ -183,14 +183,16 @@ def _records(ctx: _Context, parent: etree._Element, rows: list[HarvestRecord], f
     """Each row's record (`fmt` None: its header only). A row the log holds live but whose item the
     anonymous visitor cannot see (the log behind the catalogue) is given as deleted, never shown."""
     live = [row.item_id for row in rows if not row.deleted and row.item_id is not None]
+    if fmt is None:  # headers only: whether each is still visible, without loading the records
+        visible = set(ctx.session.execute(select(Item.id, Item.pid).where(Item.id.in_(live), item_filter(ANONYMOUS))))
+        for row in rows:
+            _header(parent, row, (row.item_id, row.pid) not in visible)
+        return
     items = {item.id: item for item in record.load_items(ctx.session, ANONYMOUS, live)}
     for row in rows:
         item = items.get(row.item_id) if not row.deleted and row.item_id is not None else None
         if item is not None and item.pid != row.pid:  # never one item's record under another's identifier
             item = None
-        if fmt is None:
-            _header(parent, row, item is None)
-            continue
         entry = _sub(parent, "record")
         _header(entry, row, item is None)
         if item is not None:
