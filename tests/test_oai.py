@@ -406,3 +406,17 @@ def test_an_imported_public_record_is_harvestable(archive: Archive, base: str) -
     records = list(CheckedSickle(base).ListRecords(metadataPrefix="oai_dc"))
     assert [(r.header.identifier, r.metadata["title"]) for r in records] == [
         (pid_of(archive, imported.item_id), ["Imported before its media"])]
+
+
+def test_an_ingested_file_is_harvestable_when_ingested_public(archive: Archive, runner: Any, tmp_path: Path,
+                                                              base: str) -> None:
+    from mediagen import make_jpeg
+
+    public, kept_back = make_jpeg(tmp_path / "river.jpg"), make_jpeg(tmp_path / "camp.jpg", size=(320, 240))
+    for path, access in ((public, "public"), (kept_back, "restricted")):
+        result = runner.invoke(args=["ingest", str(path), "--access", access])
+        assert result.exit_code == 0, result.output
+    with archive.Session() as session:
+        pids = dict(session.execute(select(Item.title, Item.pid)).all())
+    headers = [h.identifier for h in CheckedSickle(base).ListIdentifiers(metadataPrefix="pbcore")]
+    assert len(pids) == 2 and headers == [pids["river"]], pids
