@@ -19,7 +19,7 @@ from archive.models import AccessLevel, AppSecret, LocationPrecision, MediaFile
 from archive.search import SearchEngine, SearchIndex, WhooshIndex
 from archive.search.pg_index import PostgresIndex
 from archive.services import audit
-from archive.services import search_sync
+from archive.services import harvest_log, search_sync
 from archive.settings import SettingsError, load_settings
 from archive.objects import LocalObjects, Objects, S3Objects
 from archive.store import Store
@@ -109,6 +109,7 @@ class Archive:
         self.Session.configure(info={"archive": self})
         identity.give_identifiers(self.Session)
         search_sync.keep_in_step(self.Session)
+        harvest_log.keep_harvest_log(self.Session)  # what OAI-PMH harvesters know, deletions included
         audit.record_changes(self.Session)
         #: Update the search index after each commit that changed what it holds (else: sync_index later).
         self.index_on_commit = True

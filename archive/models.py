@@ -663,6 +663,27 @@ class SearchOutbox(Base):
     queued_at: Mapped[created_ts]
 
 
+
+class HarvestRecord(Base):
+    """An item as OAI-PMH harvesters know it (archive.services.harvest_log): a row from the first time
+    the item was harvestable (public, not in the trash), kept for good, so that an item no longer public
+    or trashed is reported as deleted, and an item never public is never named. Written in the same
+    transaction as the change, with Core statements (not audited: it is a consequence, not an edit).
+    """
+    __tablename__ = "harvest_records"
+    __table_args__ = (Index("ix_harvest_records_datestamp", "datestamp", "id"),)
+
+    id: Mapped[intpk]  #: the stable order harvests page in
+    pid: Mapped[str] = mapped_column(String(200), unique=True)  #: the OAI identifier: the item's pid
+    #: The item while it exists; NULL once it is gone from the catalogue (the trash emptied). No foreign
+    #: key: the row outlives the item, and a reused id must not inherit its record.
+    item_id: Mapped[int | None] = mapped_column(unique=True)
+    #: The collection (the OAI set) the item was in when last harvestable; kept when it is deleted.
+    collection_id: Mapped[int | None] = mapped_column(index=True)
+    #: When the record (or its deletion) last changed, UTC, to the second: OAI-PMH's datestamp.
+    datestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted: Mapped[bool] = mapped_column(default=False)
+
 # -- places, border crossings and journeys (issue 5) -------------------------------------------
 
 class PlaceKind(str, enum.Enum):

@@ -91,6 +91,11 @@ SETTINGS: tuple[Setting, ...] = (
             "them. false: they only play the web proxy and see the thumbnails; nothing is offered to download."),
     Setting("per_page", 24, "Items per page in the browse grid and the API when none is asked for."),
     Setting("max_per_page", 100, "Largest page size the browse grid and the API give; larger requests are clamped."),
+    Setting("oai_page_size", 100, "Records (or headers) per page of an OAI-PMH list at /oai; a longer list "
+            "ends its page with a resumption token for the next."),
+    Setting("oai_token_lifetime_hours", 24.0, "Hours an OAI-PMH resumption token can be used for (its "
+            "expirationDate). Tokens are signed with the secret key, not stored: they work across restarts "
+            "and on every web node, and are refused once expired or changed."),
     Setting("login_max_failures", 5, "Failed logins allowed for one username from one network address "
             "within login_window_seconds before further tries of that pair are refused until the window has "
             "passed (other addresses, the owner's among them, are not locked out)."),

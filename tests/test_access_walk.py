@@ -229,7 +229,11 @@ ROUTES: dict[str, Route] = {
     "iiif.collections": Route("open"),
     "iiif.journey": Route("journey"),
     "vendor.mirador": Route("static", values={"filename": "mirador.min.js"}),
+    # OAI-PMH for harvesters: the anonymous visitor's archive, whoever asks (errors are 200, as the protocol says)
+    "oai.endpoint": Route("open", values={"verb": "ListRecords", "metadataPrefix": "oai_dc"}),
 }
+#: POST routes without a CSRF token: OAI-PMH harvesters POST forms they never loaded, and /oai changes nothing.
+CSRF_EXEMPT = frozenset({"oai.endpoint"})
 #: How each scope's URL argument is named and found in the world fixture.
 SCOPES = {"item": "item_id", "credit": "credit_id", "person": "person_id", "range": "range_id", "tag": "tag_id",
           "transcript": "transcript_id", "journey": "journey_id", "place": "place_id", "crossing": "crossing_id",
@@ -508,7 +512,7 @@ def test_post_without_csrf_token_is_refused_everywhere(world: dict[str, Any]) ->
     client = client_for(world, "admin")
     for endpoint, route in ROUTES.items():
         rule = next((r for r in app.url_map.iter_rules() if r.endpoint == endpoint), None)
-        if rule is None or "POST" not in rule.methods:
+        if rule is None or "POST" not in rule.methods or endpoint in CSRF_EXEMPT:
             continue
         for _, url in _urls(app, endpoint, route, world)[:1]:
             assert client.post(url, data={}).status_code == 400, f"POST {url} ({endpoint}) without a token"
@@ -548,3 +552,31 @@ def test_manifests_name_only_what_each_viewer_may_see(world: dict[str, Any], vie
             assert "leg 2: SITE-public-place → an undisclosed place" in body
         for marker in markers_hidden_from(viewer, ROUTES["iiif.manifest"]):
             assert marker not in body, f"{viewer}: manifest of {level} leaks {marker}"
+
+
+@pytest.mark.parametrize("viewer", sorted(MAY_SEE))
+def test_a_harvest_names_only_what_was_ever_public_whoever_asks(world: dict[str, Any], viewer: str) -> None:
+    """/oai answers as the anonymous visitor sees the archive, logged in or not: the public items' records;
+    the trashed item (public before it was trashed) as a deleted header only; the others never, not
+    even their identifiers."""
+    from lxml import etree
+
+    archive: Archive = world["archive"]
+    with archive.Session() as session:
+        pids = {level: session.get(Item, item_id).pid for level, item_id in world["ids"]["item"].items()}
+    client = client_for(world, viewer)
+    oai = "{http://www.openarchives.org/OAI/2.0/}"
+    for prefix in ("oai_dc", "pbcore"):
+        for method in ("GET", "POST"):
+            arguments = {"verb": "ListRecords", "metadataPrefix": prefix}
+            response = client.get("/oai", query_string=arguments) if method == "GET" else client.post("/oai", data=arguments)
+            body = response.get_data(as_text=True)
+            where = f"{viewer} {method} /oai {prefix}"
+            assert response.status_code == 200, where
+            for level in ("restricted", "conf_granted", "conf_other"):
+                assert pids[level] not in body and f"MARK-{level}" not in body, f"{where} names {level}"
+            assert "MARK-trashed" not in body and "SITE-restricted" not in body, where
+            headers = {h.findtext(f"{oai}identifier"): h.get("status")
+                       for h in etree.fromstring(response.get_data()).iter(f"{oai}header")}
+            assert headers.get(pids["public"]) is None and pids["public"] in headers, where
+            assert headers[pids["trashed"]] == "deleted", where

@@ -43,7 +43,7 @@ COMPARED = {
     "collections", "countries", "people", "tags", "users", "audit_log", "items", "journeys", "places",
     "user_collections", "border_crossings", "credits", "item_places", "item_tags", "journey_people",
     "media_files", "source_records", "record_keys", "transcripts", "derivatives", "fixity_checks", "legs", "segments",
-    "item_legs", "time_ranges",
+    "item_legs", "time_ranges", "harvest_records",
 }
 #: Columns not compared: none. (A backup with --with-accounts keeps even the password hashes.)
 COLUMNS_LEFT_OUT: dict[str, set[str]] = {}

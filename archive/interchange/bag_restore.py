@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from archive.interchange import catalogue_json
 from archive.interchange.catalogue_json import ACCOUNT_TABLES, REFERENCE_TABLES, T, decode_row
 from archive.models import Base, Item, ItemKind
-from archive.services import jobs
+from archive.services import harvest_log, jobs
 from archive.services.access_copies import queue_access_copy_if_needed
 from archive.services.ingest import THUMBNAILS_JOB, queue_proxy_if_needed
 
@@ -46,6 +46,9 @@ MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "item_legs": ("item_id", "leg_id"),
     "journey_people": ("journey_id", "person_id"),
 }
+#: Tables of a backup a merge leaves out: what the other archive's harvesters were told is its own
+#: history; the merged items enter this archive's harvest log as they are (see the end of merge_rows).
+NOT_MERGED = frozenset({"harvest_records"})
 #: Fields a merge does not compare: counters and clocks of the copy, not what the record says.
 NOT_COMPARED = {"id", "version", "created_at", "updated_at", "ingested_at", "imported_at", "at"}
 #: audit_log.object_type -> the table its object_id is an id of (archive.services.audit.AUDITED).
@@ -148,6 +151,8 @@ def restore_rows(session: Session, tables: dict[str, Any], payload: dict[str, An
         for row in rows:
             if table.name not in ("audit_log",):
                 _record(report, table.name, _key_of(table, row), "new")
+    if "harvest_records" not in tables:  # not a backup (or one from before 0017): the log starts from now
+        harvest_log.update_records(session, [row["id"] for row in _rows(tables, T("items"))])
     _catalogue_withheld(session, tables, skipped_media, report)
     _queue_missing_derivatives(session, tables, payload, skipped_media)
     if conn.dialect.name == "postgresql":
@@ -213,6 +218,8 @@ def merge_rows(session: Session, tables: dict[str, Any], payload: dict[str, Any]
             if count:
                 report.notes.append(f"{table.name}: {count} rows left out (accounts are restored, never merged)")
             continue
+        if table.name in NOT_MERGED:
+            continue
         if table.name not in MERGE_KEYS:
             raise RuntimeError(f"bag_restore.MERGE_KEYS has no key for the table {table.name}")
         key_cols = MERGE_KEYS[table.name]
@@ -271,6 +278,8 @@ def merge_rows(session: Session, tables: dict[str, Any], payload: dict[str, Any]
                         item_map={k: v for k, v in item_map.items() if v in new_items})
     _queue_missing_derivatives(session, tables, payload, skipped_media,
                                media_map={"new": new_media, "items": item_map})
+    # Core inserts pass the harvest log's listeners by: the new items' public ones become harvestable here.
+    harvest_log.update_records(session, new_items)
 
 
 def _remap(table: Table, raw: dict[str, Any], maps: dict[str, dict[Any, Any]]) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ from archive.models import (AccessLevel, Collection, Country, Item, Journey, Leg
                             Tag, TimeRange, Transcript, item_leg_links, item_place_links, item_tags)
 from archive.search import CollectionDoc, ItemDoc, RangeDoc, SegmentDoc, TranscriptDoc, ValueGuard
 from archive.search.pg_index import PostgresIndex
+from archive.services import harvest_log
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -82,6 +83,9 @@ def _in_transaction(session: Session) -> PostgresIndex | None:
 def _queue(session: Session, items: set[int], collections: set[int]) -> None:
     items.discard(None)  # type: ignore[arg-type]
     collections.discard(None)  # type: ignore[arg-type]
+    # What changes a search document changes the item's catalogue record too: the OAI-PMH harvest
+    # log (archive.services.harvest_log) moves its datestamps on from the same finding.
+    harvest_log.note_changed(session, items, collections)
     if (items or collections) and _in_transaction(session) is not None:
         session.info.setdefault("search_in_tx_items", set()).update(items)
         session.info.setdefault("search_in_tx_collections", set()).update(collections)

@@ -19,6 +19,7 @@ from archive.web import exports  # admins' bags, made by the worker
 from archive.web import iiif  # IIIF manifests, collections, content search and the viewer page
 from archive.web.cors import answer_preflight
 from archive.web import tokens  # every account's API tokens
+from archive.web import oai  # the OAI-PMH endpoint for harvesters
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -56,6 +57,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(iiif.bp)  # /iiif/...
     app.after_request(answer_preflight)  # CORS preflights of public items' routes (archive.web.cors)
     app.register_blueprint(tokens.bp)  # /account/tokens
+    app.register_blueprint(oai.bp)  # /oai
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,
