@@ -37,7 +37,7 @@ $(PIP_STAMP): pyproject.toml $(VENV)/pyvenv.cfg
 	$(BIN)/pip install --quiet --editable '.[test]'
 	@# iiif-prezi3 (the tests validate manifests with its models) pins Pillow<=12.0.0, which
 	@# pillow-heif needs newer than; it uses Pillow only to measure images, which the tests never ask
-	@# it to, so it is installed without its dependencies (its others, pydantic and requests, are in [test]).
+	@# it to, so it is installed without its dependencies (its others: pydantic, a runtime dependency, and requests, in [test]).
 	$(BIN)/pip install --quiet --no-deps 'iiif-prezi3>=3.1,<4'
 	@touch $@
 

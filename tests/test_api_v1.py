@@ -268,7 +268,15 @@ def test_the_document_covers_every_v1_route(client: FlaskClient, app: Flask) -> 
                 path = path.replace(f"<id:{arg}>", "{" + arg + "}").replace(f"<{arg}>", "{" + arg + "}")
             routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert doc["openapi"] == "3.1.0" and routes == documented
-    assert client.get("/api/docs").status_code == 200
+
+
+def test_the_docs_page_says_who_may_call_each_operation(client: FlaskClient) -> None:
+    import re
+    page = client.get("/api/docs").get_data(as_text=True)
+    sections = dict(re.findall(r'<h2><code>(\w+ [^<]+)</code>.*?<p class="muted">([^<]+)</p>', page, re.S))
+    assert sections["GET /api/v1/items"].startswith("Anyone")
+    assert sections["PATCH /api/v1/items/{item_id}"].startswith("Archivists and admins")
+    assert sections["GET /api/v1/search"].startswith("Anyone")
 
 
 def test_a_file_streamed_as_the_body_becomes_an_item(client: FlaskClient, archive: Archive, login: Any,
