@@ -89,6 +89,8 @@ ROUTES: dict[str, Route] = {
     "geography.journey": Route("journey"),
     "geography.api_journey": Route("journey"),
     "geography.api_journey_geojson": Route("journey"),
+    # the offline package is the anonymous view, so only a public journey has one: 404 for the others
+    "stories.download": Route("journey", ok=frozenset({200, 404})),
     "geography.places_map": Route("open"),
     "geography.api_places_geojson": Route("open"),
     "geography.place": Route("place"),

@@ -82,3 +82,4 @@ from archive.interchange import pbcore_commands  # noqa: E402,F401  (crossings e
 from archive.interchange import pbcore_import_commands  # noqa: E402,F401  (crossings import pbcore)
 from archive.interchange import spreadsheet_commands  # noqa: E402,F401  (crossings export csv / import csv)
 from archive.interchange import bag_commands  # noqa: E402,F401  (crossings export bag / import bag)
+from archive.interchange import story_commands  # noqa: E402,F401  (crossings export story)
