@@ -61,7 +61,8 @@
       track.addEventListener("cuechange", function () {
         if (track.mode !== "showing") { return; }
         var active = track.activeCues;
-        caption.textContent = active && active.length ? active[0].text : "";
+        // getCueAsHTML drops the WebVTT voice tags (<v Guide>) that .text keeps.
+        caption.textContent = active && active.length ? active[0].getCueAsHTML().textContent : "";
       });
     });
     figure.querySelectorAll(".story-time").forEach(function (button) {
