@@ -126,7 +126,7 @@ ItemPage = Page[ItemSummary]
 
 
 class ItemsQuery(PageQuery):
-    kind: ItemKind | None = None
+    kind: list[ItemKind] = Field(default_factory=list, max_length=10, description="Kinds (repeatable: alternatives).")
     collection: Id | None = None
     tag: Text | None = None
     year: int | None = Field(None, ge=1, le=9999)
@@ -205,11 +205,11 @@ def items(query: ItemsQuery) -> Response:
     settings = current_archive().settings
     per_page = min(query.per_page or settings["per_page"], settings["max_per_page"])
     filters, date_from, date_to = parse_filters({
-        "from": query.date_from or "", "to": query.date_to or "", "country": query.country, "place": query.place,
+        "from": query.date_from or "", "to": query.date_to or "", "kind": [k.value for k in query.kind], "country": query.country, "place": query.place,
         "journey": query.journey, "leg": [str(v) for v in query.leg], "language": query.language,
         "has_transcript": query.has_transcript, "access": [getattr(v, "value", v) for v in query.access]})
     found = find_items(db_session(), current_viewer(), ItemQuery(
-        kind=query.kind, collection_id=query.collection, tag=(query.tag or "").strip() or None, year=query.year,
+        collection_id=query.collection, tag=(query.tag or "").strip() or None, year=query.year,
         sort=query.sort, page=query.page, per_page=per_page, filters=filters, date_from=date_from, date_to=date_to))
     summaries = [ItemSummary.model_validate({**item_summary(i), "version": i.version}) for i in found.items]
     return reply(ItemPage(items=summaries, total=found.total, page=found.page, per_page=found.per_page,
