@@ -53,16 +53,6 @@ class Timeline:
     dated: int  #: visible items with a date shot (entries holds at most TIMELINE_LIMIT of them)
     undated: int  #: visible items without one
 
-    @property
-    def years(self) -> list[tuple[int, float]]:
-        """Each year's first of January on the scale, as (year, percentage), at most about ten of them."""
-        step = max(1, -(-(self.last.year - self.first.year + 1) // 10))
-        span = (self.last - self.first).days or 1
-        out = []
-        for year in range(self.first.year, self.last.year + 1, step):
-            out.append((year, max(0.0, (date(year, 1, 1) - self.first).days / span * 100)))
-        return out
-
 
 def collection_timeline(session: Session, viewer: Viewer, collection_id: int) -> Timeline | None:
     """The timeline of the items of the collection that `viewer` may see; None when none of them is dated."""
