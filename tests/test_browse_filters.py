@@ -206,3 +206,11 @@ def test_collection_timeline_draws_uncertain_dates_as_spans(client: FlaskClient,
     assert "1 without a date" in timeline
     exact = timeline[timeline.index("Exact day"):]
     assert 'data-width="0.0"' in exact.split("</li>")[0]
+
+
+def test_the_openapi_document_declares_the_filters(client: FlaskClient) -> None:
+    document = client.get("/api/openapi.json").get_json()
+    [listing] = [ops["get"] for path, ops in document["paths"].items() if path.endswith("/items") and "get" in ops]
+    names = {p["name"] for p in listing["parameters"]}
+    assert {"kind", "country", "place", "journey", "leg", "language", "has_transcript", "access", "from",
+            "to"} <= names
