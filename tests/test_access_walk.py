@@ -68,6 +68,7 @@ ROUTES: dict[str, Route] = {
     # reading
     "pages.home": Route("open"),
     "pages.browse": Route("open"),
+    "pages.recently_added": Route("open"),
     "pages.item": Route("item"),
     "pages.collection": Route("collection"),
     "pages.about": Route("open"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.access import Viewer, item_filter
 from archive.models import Collection, Credit, Item, ItemKind, MediaFile, Tag, item_tags
+from archive.search import FacetValue
 from archive.services import Invalid, NotFound, Paginated
+from archive.services.item_filters import count_facets, filter_clauses, parse_filters
 
 SortKey = Literal["newest", "oldest", "title", "date_shot", "-date_shot"]
 SORTS: dict[str, str] = {
@@ -37,6 +39,11 @@ class ItemQuery:
     sort: str = "newest"
     page: int = 1
     per_page: int = 24
+    #: facet -> values, as search's filters (archive.services.item_filters.BROWSE_FACETS)
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: items whose date shot (an interval when uncertain) overlaps from..to; undated ones left out
+    date_from: date | None = None
+    date_to: date | None = None
 
 
 @dataclass
@@ -46,9 +53,11 @@ class ItemPage(Paginated):
     page: int
     per_page: int
     query: ItemQuery = field(default_factory=ItemQuery)
+    #: facet -> its values' counts among the visible items (only when asked for: find_items(facets=True))
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
 
 
-def parse_item_query(args: dict[str, str], *, default_per_page: int, max_per_page: int) -> ItemQuery:
+def parse_item_query(args: Mapping[str, str], *, default_per_page: int, max_per_page: int) -> ItemQuery:
     """Validate browse/API parameters; raise Invalid naming the parameter on a bad value."""
     def integer(name: str, minimum: int = 1, maximum: int | None = MAX_PARAMETER) -> int | None:
         raw = (args.get(name) or "").strip()
@@ -64,12 +73,7 @@ def parse_item_query(args: dict[str, str], *, default_per_page: int, max_per_pag
             raise Invalid(f"{name} must be at most {maximum}", name)
         return value
 
-    kind_raw = (args.get("kind") or "").strip()
-    try:
-        kind = ItemKind(kind_raw) if kind_raw else None
-    except ValueError:
-        raise Invalid(f"kind must be one of {', '.join(k.value for k in ItemKind)}, not {kind_raw!r}",
-                      "kind") from None
+    filters, date_from, date_to = parse_filters(args)  # kind too: repeated, its values are alternatives
     sort = (args.get("sort") or "newest").strip()
     if sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}, not {sort!r}", "sort")
@@ -77,7 +81,7 @@ def parse_item_query(args: dict[str, str], *, default_per_page: int, max_per_pag
     if year is not None and year > 9999:
         raise Invalid("year must have at most four digits", "year")
     per_page = integer("per_page", maximum=None) or default_per_page  # clamped below, never refused
-    return ItemQuery(kind=kind, collection_id=integer("collection"), tag=(args.get("tag") or "").strip() or None,
+    return ItemQuery(filters=filters, date_from=date_from, date_to=date_to, collection_id=integer("collection"), tag=(args.get("tag") or "").strip() or None,
                      year=year, sort=sort, page=integer("page") or 1,
                      per_page=min(per_page, max_per_page))
 
@@ -87,8 +91,9 @@ def visible_items(viewer: Viewer) -> Select[tuple[Item]]:
     return select(Item).where(item_filter(viewer))
 
 
-def _filtered(viewer: Viewer, q: ItemQuery) -> Select[tuple[Item]]:
-    stmt = visible_items(viewer)
+def _filtered(viewer: Viewer, q: ItemQuery, *, skip: str | None = None) -> Select[tuple[Item]]:
+    """The visible items matching `q`, without the filter of facet `skip` (to count its other values)."""
+    stmt = visible_items(viewer).where(*filter_clauses(viewer, q.filters, skip=skip))
     if q.kind:
         stmt = stmt.where(Item.kind == q.kind)
     if q.collection_id:
@@ -99,6 +104,10 @@ def _filtered(viewer: Viewer, q: ItemQuery) -> Select[tuple[Item]]:
         # An uncertain date counts in every year it may fall in.
         stmt = stmt.where(Item.date_lower <= date(q.year, 12, 31),
                           func.coalesce(Item.date_upper, Item.date_lower) >= date(q.year, 1, 1))
+    if q.date_from is not None:
+        stmt = stmt.where(func.coalesce(Item.date_upper, Item.date_lower) >= q.date_from)
+    if q.date_to is not None:
+        stmt = stmt.where(Item.date_lower <= q.date_to)
     return stmt
 
 
@@ -111,8 +120,9 @@ _ORDER = {
 }
 
 
-def find_items(session: Session, viewer: Viewer, q: ItemQuery) -> ItemPage:
-    """One page of the items `viewer` may see that match `q`."""
+def find_items(session: Session, viewer: Viewer, q: ItemQuery, *, facets: bool = False) -> ItemPage:
+    """One page of the items `viewer` may see that match `q`; with `facets`, the counts of every
+    browse facet's values among them (never counting what `viewer` may not see)."""
     stmt = _filtered(viewer, q)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.scalars(
@@ -120,7 +130,9 @@ def find_items(session: Session, viewer: Viewer, q: ItemQuery) -> ItemPage:
                      selectinload(Item.collection), selectinload(Item.tags))
         .order_by(*_ORDER[q.sort]).limit(q.per_page).offset((q.page - 1) * q.per_page)
     ).all()
-    return ItemPage(list(rows), total, q.page, q.per_page, q)
+    counts = count_facets(session, viewer, lambda skip: _filtered(viewer, q, skip=skip).with_only_columns(Item.id),
+                          q.filters) if facets else {}
+    return ItemPage(list(rows), total, q.page, q.per_page, q, counts)
 
 
 def matching_item_ids(session: Session, viewer: Viewer, q: ItemQuery) -> list[int]:

@@ -12,7 +12,7 @@ never `request` itself) and make the links; /search and /api/search use it, and 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -65,11 +65,18 @@ def search_filter(args: Args, *, default_per_page: int = 20, max_per_page: int =
     filters = dict(search.filters)
     if "language" in filters:  # a language with any script or region, by code or name: its base code
         filters["language"] = list(dict.fromkeys(language_named(v) or v for v in filters["language"]))
+    low, high = date_bounds(args)
+    return dataclasses.replace(search, filters=filters, date_from=low, date_to=high)
+
+
+def date_bounds(args: Args) -> tuple[date | None, date | None]:
+    """The first and last day that `from` and `to` (EDTF) allow; Invalid naming the parameter on a
+    date that is not EDTF or a from after its to."""
     (_, low), (_, high) = _date(args, "from"), _date(args, "to")
     if low is not None and high is not None and low > high:
         raise Invalid(f"{DATE_PARAMS['from']} ({low.isoformat()}) comes after {DATE_PARAMS['to'].lower()} "
                       f"({high.isoformat()})", field="from")
-    return dataclasses.replace(search, filters=filters, date_from=low, date_to=high)
+    return low, high
 
 
 def value_label(facet: str, value: str) -> str:
@@ -77,7 +84,7 @@ def value_label(facet: str, value: str) -> str:
     if facet == "language":
         return language_name(value)
     label = VALUE_LABELS.get(facet, {}).get(value, value)
-    return label.capitalize() if facet == "kind" else label
+    return label.capitalize() if facet in ("kind", "access") else label
 
 
 @dataclass(frozen=True)
@@ -113,17 +120,23 @@ def toggled(args: Args, name: str, value: str | None, *, chosen: bool) -> dict[s
     return {k: v for k, v in out.items() if v}
 
 
-def facet_blocks(args: Args, search: SearchRequest, response: SearchResponse) -> list[FacetBlock]:
-    """Every facet with values, each value with its label, count and the parameters of its link.
+def facet_blocks(args: Args, search: SearchRequest, response: SearchResponse, *,
+                 facets: Sequence[Facet] = FACETS, labels: Mapping[str, Mapping[str, str]] | None = None,
+                 ) -> list[FacetBlock]:
+    """Every facet with values, each value with its label, count and the parameters of its link;
+    `facets` are search's unless given (browse has its own), `labels` name values that are ids
+    (facet -> value -> label; browse's legs).
 
     A chosen value is listed even when this search counts none of it, so that it can be removed.
     """
     blocks = []
-    for facet in FACETS:
+    labels = labels or {}
+    for facet in facets:
         chosen = list(search.filters.get(facet.name, ()))
         counted = {v.value: v.count for v in response.facets.get(facet.name, ())}
         values = list(counted) + [v for v in chosen if v not in counted]
-        options = [FacetOption(v, value_label(facet.name, v), counted.get(v, 0), v in chosen,
+        named = labels.get(facet.name, {})
+        options = [FacetOption(v, named.get(v) or value_label(facet.name, v), counted.get(v, 0), v in chosen,
                                _toggled_value(args, search, facet.name, v, chosen=v in chosen)) for v in values]
         if options:
             blocks.append(FacetBlock(facet, options))

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, replace
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from archive.access import Viewer
 from archive.web.context import current_archive, current_viewer, db_session
 from archive.models import Collection, Item, ItemKind, Job, JobState
 from archive.services import NotFound
-from archive.services.catalogue import (SORTS, ItemQuery, find_items, get_collection, get_item,
+from archive.services.catalogue import (SORTS, ItemPage, ItemQuery, find_items, get_collection, get_item,
                                         list_collections, parse_item_query, recent_items, tag_counts,
                                         year_range)
+from archive.search import SearchRequest, SearchResponse
 from archive.services.access_copies import ACCESS, ACCESS_JOB
+from archive.services.filters import FacetBlock, date_choices, facet_blocks
+from archive.services.item_filters import BROWSE_FACETS, leg_labels
 from archive.services.ingest import PROXY_JOB, THUMBNAILS_JOB
+from archive.services.timeline import collection_timeline
 from archive.services.transcripts import list_transcripts
 from archive.web.links import (access_copy_url, derivative, derivative_url, downloads_offered, original_url,
                                thumb_url)
@@ -55,14 +60,40 @@ def home() -> str:
                            recent=recent_items(session, viewer))
 
 
+def browse_facets(session: Session, viewer: Viewer, page: ItemPage) -> tuple[list[FacetBlock], list]:
+    """The facet blocks of a browse page (the search page's, archive.services.filters) and its date filters."""
+    query = page.query
+    chosen = SearchRequest(filters=query.filters, date_from=query.date_from, date_to=query.date_to)
+    legs = [v.value for v in page.facets.get("leg", ())] + list(query.filters.get("leg", ()))
+    blocks = facet_blocks(request.args, chosen, SearchResponse(page.total, [], page.facets), facets=BROWSE_FACETS,
+                          labels={"leg": leg_labels(session, viewer, legs)})
+    return blocks, date_choices(request.args, chosen)
+
+
 @bp.get("/items")
 def browse() -> str:
     query = item_query()
     session, viewer = db_session(), current_viewer()
+    page = find_items(session, viewer, query, facets=True)
+    facets, dates = browse_facets(session, viewer, page)
     return render_template(
-        "browse.html", page=find_items(session, viewer, query), query=query, kinds=list(ItemKind),
+        "browse.html", page=page, query=query, facets=facets, dates=dates,
         collections=visible_collections(session, viewer), tags=tag_counts(session, viewer),
-        years=year_range(session, viewer), sorts=SORTS)
+        years=year_range(session, viewer), sorts=SORTS, browse_url=browse_url)
+
+
+def browse_url(args: dict[str, list[str]]) -> str:
+    """The browse page with these parameters (a FacetOption's, or a date filter's removal)."""
+    return url_for("pages.browse", **args)
+
+
+@bp.get("/items/recent")
+def recently_added() -> str:
+    """The newest additions first, page by page, grouped by the day they were added."""
+    query = dataclasses.replace(item_query(), sort="newest")
+    page = find_items(db_session(), current_viewer(), query)
+    days = [(day, list(items)) for day, items in itertools.groupby(page.items, key=lambda i: i.created_at.date())]
+    return render_template("recent.html", page=page, days=days)
 
 
 @bp.get("/items/<id:item_id>")
@@ -88,7 +119,8 @@ def collection(collection_id: int) -> str:
     if collection_id not in {c.id for c, _ in visible_collections(session, viewer)}:
         raise NotFound(f"collection {collection_id}")
     return render_template("collection.html", collection=get_collection(session, collection_id),
-                           page=find_items(session, viewer, query), query=query, sorts=SORTS)
+                           page=find_items(session, viewer, query), query=query, sorts=SORTS,
+                           timeline=collection_timeline(session, viewer, collection_id))
 
 
 # -- what the item page shows ---------------------------------------------------------------

@@ -12,6 +12,7 @@ from archive.access import can_see_journey
 from archive.models import AccessLevel, Item, ItemKind, LocationPrecision
 from archive.services import Stale, editing, locations, trash
 from archive.services.catalogue import SORTS, ItemQuery, find_items, get_item
+from archive.services.item_filters import parse_filters
 from archive.services.editing import KEEP
 from archive.web.api.legacy import item_record, item_summary
 from archive.web.api.models import Body, Id, Page, PageQuery, Text, next_page_url
@@ -125,11 +126,22 @@ ItemPage = Page[ItemSummary]
 
 
 class ItemsQuery(PageQuery):
-    kind: ItemKind | None = None
+    kind: list[ItemKind] = Field(default_factory=list, max_length=10, description="Kinds (repeatable: alternatives).")
     collection: Id | None = None
     tag: Text | None = None
     year: int | None = Field(None, ge=1, le=9999)
     sort: Sort = "newest"  # type: ignore[valid-type]
+    date_from: Text | None = Field(None, alias="from", max_length=100, description="Shot on or after (EDTF).")
+    date_to: Text | None = Field(None, alias="to", max_length=100, description="Shot on or before (EDTF).")
+    # The browse page's facets (archive.services.item_filters), each repeatable: values of one are alternatives.
+    country: list[Text] = Field(default_factory=list, max_length=50, description="A country's name or ISO code.")
+    place: list[Text] = Field(default_factory=list, max_length=50, description="A place's name.")
+    journey: list[Text] = Field(default_factory=list, max_length=50, description="A journey's title.")
+    leg: list[Id] = Field(default_factory=list, max_length=50, description="A journey leg's id.")
+    language: list[Text] = Field(default_factory=list, max_length=50, description="A language, by code or name.")
+    has_transcript: list[Literal["yes", "no"]] = Field(default_factory=list, max_length=2)
+    access: list[AccessLevel] = Field(default_factory=list, max_length=3,
+                                      description="Access levels (to a viewer who sees more than public items).")
 
 
 class ItemChange(Body):
@@ -192,9 +204,13 @@ def items(query: ItemsQuery) -> Response:
     """The items the viewer may see, with the browse page's filters and sorts."""
     settings = current_archive().settings
     per_page = min(query.per_page or settings["per_page"], settings["max_per_page"])
+    filters, date_from, date_to = parse_filters({
+        "from": query.date_from or "", "to": query.date_to or "", "kind": [k.value for k in query.kind], "country": query.country, "place": query.place,
+        "journey": query.journey, "leg": [str(v) for v in query.leg], "language": query.language,
+        "has_transcript": query.has_transcript, "access": [getattr(v, "value", v) for v in query.access]})
     found = find_items(db_session(), current_viewer(), ItemQuery(
-        kind=query.kind, collection_id=query.collection, tag=(query.tag or "").strip() or None, year=query.year,
-        sort=query.sort, page=query.page, per_page=per_page))
+        collection_id=query.collection, tag=(query.tag or "").strip() or None, year=query.year,
+        sort=query.sort, page=query.page, per_page=per_page, filters=filters, date_from=date_from, date_to=date_to))
     summaries = [ItemSummary.model_validate({**item_summary(i), "version": i.version}) for i in found.items]
     return reply(ItemPage(items=summaries, total=found.total, page=found.page, per_page=found.per_page,
                           next=next_page_url(found.page, found.per_page, found.total)))
