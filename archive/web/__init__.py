@@ -20,6 +20,7 @@ from archive.web import iiif  # IIIF manifests, collections, content search and 
 from archive.web.cors import answer_preflight
 from archive.web import tokens  # every account's API tokens
 from archive.web import oai  # the OAI-PMH endpoint for harvesters
+from archive.web import clips  # /id/<pid> links to a moment, citations, accounts' clip lists
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -58,6 +59,7 @@ def register(app: Flask) -> None:
     app.after_request(answer_preflight)  # CORS preflights of public items' routes (archive.web.cors)
     app.register_blueprint(tokens.bp)  # /account/tokens
     app.register_blueprint(oai.bp)  # /oai
+    app.register_blueprint(clips.bp)  # /id/<pid>, /items/<id>/cite, /clips
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,
