@@ -65,6 +65,12 @@ def test_citations_name_title_collection_creator_date_archive_span_url_and_acces
     assert "(accessed December 4, 2026)" in chicago
     assert apa.startswith("Kim Ji-won. (2019-04-03). Crossing at Hyesan [Video; 0:01:15.0–0:01:30.5].")
     assert mla.endswith("Accessed 4 Dec. 2026.")
+    with archive.session() as session:  # no creator, no date: the title leads, and "n.d." ends its sentence once
+        item = session.get(Item, _video(archive, "Untitled reel"))
+        chicago, apa, _ = (c.text for c in clips.cite_clip(item, 1, 2, url="u", archive_name="Crossings",
+                                                             accessed=date(2026, 12, 4)))
+    assert apa.startswith("Untitled reel [Video; 0:00:01.0–0:00:02.0]. (n.d.). Crossings.")
+    assert "N.d. Crossings." in chicago and ".." not in chicago
 
 
 def test_a_pid_link_resolves_to_the_item_keeping_the_span(archive: Archive, client: FlaskClient) -> None:

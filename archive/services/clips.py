@@ -90,10 +90,13 @@ def cite_clip(item: Item, start: float, end: float, *, url: str, archive_name: s
     collection = item.collection.title if item.collection else ""
     where = ", ".join(part for part in (collection, archive_name) if part)
     lead = f"{creator}. " if creator else ""
-    chicago = (f'{lead}“{item.title}.” {_medium(item)}, {span}. {shot.capitalize()}. {where}. '
+    shot_sentence = shot[:1].upper() + shot[1:] + ("" if shot.endswith(".") else ".")
+    chicago = (f'{lead}“{item.title}.” {_medium(item)}, {span}. {shot_sentence} {where}. '
                f'{url} (accessed {_long_date(accessed)}).')
-    apa = (f"{creator + '. ' if creator else ''}({shot}). {item.title} [{_medium(item)}; {span}]. "
-           f"{where}. Retrieved {_long_date(accessed)}, from {url}")
+    # APA: the author first, then the date; without an author the title takes its place.
+    work = f"{item.title} [{_medium(item)}; {span}]."
+    apa = (f"{creator}. ({shot}). {work}" if creator else f"{work} ({shot}).") + \
+        f" {where}. Retrieved {_long_date(accessed)}, from {url}"
     mla = (f'{lead}“{item.title}.” {where}, {shot}, {span}. {url}. '
            f'Accessed {accessed.day} {accessed:%b}. {accessed.year}.')
     texts = {"chicago": chicago, "apa": apa, "mla": mla}
