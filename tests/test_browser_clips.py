@@ -15,7 +15,7 @@ from archive.core import Archive
 from archive.models import AccessLevel, Collection, Item
 from archive.services import accounts
 from archive.services.ingest import IngestOptions, ingest_paths
-from browser import ARTIFACTS, log_in_page, served_page, wait_until
+from browser import ARTIFACTS, assert_accessible, log_in_page, served_page, wait_until
 from conftest import PASSWORD, PUBLISHED
 
 pytestmark = pytest.mark.browser
@@ -60,10 +60,13 @@ def _pid(archive: Archive, item_id: int) -> str:
 
 
 def _shots(page: Page, name: str) -> None:
-    """The page at desktop and phone widths, into tests/artifacts."""
+    """The page at desktop and phone widths, into test-artifacts/, checked by axe-core at both, and not
+    wider than a phone."""
     for label, width in (("desktop", 1280), ("phone", 390)):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(ARTIFACTS / f"clips-{name}-{label}.png"), full_page=True)
+        assert_accessible(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, label)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
