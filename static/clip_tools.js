@@ -1,4 +1,4 @@
-// "Link to this moment" and "Cite this clip" on the item page (templates/_clip_tools.html): Mark in / Mark
+// "Link to this moment" and "Cite this clip" on the item page (templates/_clip_tools.html): Set in / Set
 // out copy the player's position into the form, selecting transcript lines takes in and out from them,
 // and "Link to this moment" shows (and copies) the link on the item's identifier instead of leaving the
 // page. Needs item.js (window.Crossings). Without script the form opens the citation page.

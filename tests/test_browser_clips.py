@@ -88,7 +88,9 @@ def test_a_moment_link_plays_exactly_its_span_and_stops(app: Flask, archive: Arc
                       end: p.length ? p.end(p.length - 1) : null }}; }})()""")
         assert state["paused"] and abs(state["time"] - 3.0) < 0.05, state
         assert abs(state["start"] - 1.5) < 0.1 and state["end"] < 3.1, state  # nothing before or past the span
-        # the item page's tools give the same kind of link, on the identifier
+        # the item page's tools take in and out from the player, and give the same kind of link
+        page.get_by_role("button", name="Set in").click()
+        assert page.locator("#clip-start").input_value() == "0:00:03.0"
         page.fill("#clip-start", "0:00:02")
         page.fill("#clip-end", "4.5")
         page.get_by_role("button", name="Link to this moment").click()
