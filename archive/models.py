@@ -894,3 +894,46 @@ class StoreIntent(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     #: When the ingest began placing the file; recover() treats intents older than the lease as abandoned.
     created_at: Mapped[created_ts]
+
+
+class ClipList(Base):
+    """An account's named list of clips (archive.services.clips), shared read-only with other accounts."""
+    __tablename__ = "clip_lists"
+
+    id: Mapped[intpk]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[created_ts]
+
+    owner: Mapped[User] = relationship()
+    clips: Mapped[list[Clip]] = relationship(back_populates="clip_list", order_by="Clip.position",
+                                             cascade="all, delete-orphan")
+    shares: Mapped[list[ClipShare]] = relationship(cascade="all, delete-orphan", order_by="ClipShare.user_id")
+
+
+class Clip(Base):
+    """A span of an item kept in a list, with a note; `position` orders the list (0 first)."""
+    __tablename__ = "clips"
+    __table_args__ = (CheckConstraint("start_sec >= 0 AND end_sec > start_sec", name="ordered"),)
+
+    id: Mapped[intpk]
+    list_id: Mapped[int] = mapped_column(ForeignKey("clip_lists.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    start_sec: Mapped[float] = mapped_column(Float)  #: seconds from the start of the media
+    end_sec: Mapped[float] = mapped_column(Float)  #: seconds from the start of the media
+    note: Mapped[long_text]
+    created_at: Mapped[created_ts]
+
+    clip_list: Mapped[ClipList] = relationship(back_populates="clips")
+    item: Mapped[Item] = relationship()
+
+
+class ClipShare(Base):
+    """The account `user_id` may read the list (never change it)."""
+    __tablename__ = "clip_shares"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("clip_lists.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+    user: Mapped[User] = relationship()

@@ -1,4 +1,5 @@
-// Item page: the player starts where a link says (?t= or #t=), and storyboard frames seek it.
+// Item page: the player starts where a link says (?t= or #t=; ?t=START,END plays that span and stops),
+// and storyboard frames seek it.
 // Loaded as a file (no inline script) for a strict CSP. Other scripts of the page (ranges.js)
 // use window.Crossings, so this one comes first.
 (function () {
@@ -61,21 +62,72 @@
     whenReady(go);
   }
 
-  // ?t=75, ?t=1:15, ?t=0:01:15 or a media fragment #t=75 (#t=npt:75,90 too): the time to start at.
-  function linkedTime() {
-    var fragment = /(?:^#|&)t=(?:npt:)?([^&,]*)/.exec(window.location.hash);
+  // ?t=75, ?t=1:15, ?t=0:01:15 or a media fragment #t=75 (#t=npt:75,90 too): the span to play, as
+  // {start, end} (end null when only a start is given); null without one or when it does not read.
+  function linkedSpan() {
+    var fragment = /(?:^#|&)t=(?:npt:)?([^&]*)/.exec(window.location.hash);
     var text = fragment ? decodeURIComponent(fragment[1]) : new URLSearchParams(window.location.search).get("t");
-    return text === null ? null : parseTimecode(text);
+    if (text === null) {
+      return null;
+    }
+    var parts = text.replace(/^npt:/, "").split(",");
+    var start = parts[0] === "" ? 0 : parseTimecode(parts[0]);
+    var end = parts.length > 1 && parts[1] !== "" ? parseTimecode(parts[1]) : null;
+    if (start === null || parts.length > 2 || (parts.length > 1 && parts[1] !== "" && (end === null || end <= start))) {
+      return null;
+    }
+    return { start: start, end: end };
+  }
+
+  // Pause at `end` exactly: timeupdate comes about four times a second, so the last stretch is timed.
+  var stopAt = null;
+  var stopTimer = null;
+  function stopAtEnd() {
+    if (stopAt === null) {
+      return;
+    }
+    var left = stopAt - player.currentTime;
+    if (left <= 0.02) {
+      player.pause();
+      player.currentTime = stopAt;
+      stopAt = null;
+      player.dispatchEvent(new CustomEvent("crossings:spanend"));
+    } else if (left < 0.35 && stopTimer === null && !player.paused) {
+      stopTimer = window.setTimeout(function () { stopTimer = null; stopAtEnd(); },
+        (left * 1000) / (player.playbackRate || 1));
+    }
+  }
+  player.addEventListener("timeupdate", stopAtEnd);
+  // Moving elsewhere by hand (seeking before the span or past it) ends the span: the viewer goes on.
+  player.addEventListener("seeking", function () {
+    if (stopAt !== null && (player.currentTime > stopAt + 0.05 || player.currentTime < spanStart - 0.05)) {
+      stopAt = null;
+    }
+  });
+  var spanStart = 0;
+
+  // Play `start` to `end` (seconds) and stop there.
+  function playSpan(start, end) {
+    spanStart = start;
+    stopAt = null;
+    seek(start, true);
+    whenReady(function () { stopAt = end; });
   }
 
   function startFromLink() {
-    var time = linkedTime();
-    if (time !== null) {
-      seek(time, false);
+    var span = linkedSpan();
+    if (span === null) {
+      return;
+    }
+    if (span.end === null) {
+      seek(span.start, false);
+    } else {
+      playSpan(span.start, span.end);
     }
   }
 
-  window.Crossings = { player: player, seek: seek, parseTimecode: parseTimecode, formatTimecode: formatTimecode };
+  window.Crossings = { player: player, seek: seek, playSpan: playSpan, parseTimecode: parseTimecode,
+                       formatTimecode: formatTimecode };
   startFromLink();
   // A link to #player (a search hit's, a transcript line's) means "play this": the keyboard starts there too.
   // Not before the load event: focused earlier, Chromium takes the focus back (scrolling to the fragment).

@@ -64,6 +64,7 @@ class Route:
 
 EDIT = frozenset(EDITORS)
 ADMIN = frozenset(ADMINS)
+ACCOUNTS = frozenset(MAY_SEE) - {"anonymous"}
 ROUTES: dict[str, Route] = {
     # reading
     "pages.home": Route("open"),
@@ -234,6 +235,23 @@ ROUTES: dict[str, Route] = {
     "vendor.mirador": Route("static", values={"filename": "mirador.min.js"}),
     # OAI-PMH for harvesters: the anonymous visitor's archive, whoever asks (errors are 200, as the protocol says)
     "oai.endpoint": Route("open", values={"verb": "ListRecords", "metadataPrefix": "oai_dc"}),
+    # clips (docs/clips.md): an item's citation page for anyone who may see it; the pid resolver (no item has
+    # that identifier; tests/test_clips.py resolves real ones); clip lists for accounts. CLIP_LIST is the admin's
+    # list holding a clip of every level, shared with every account: each reads only the clips they may see.
+    "clips.cite": Route("item", values={"t": "1,2"}),
+    "clips.resolve": Route("none", values={"pid": "urn:uuid:00000000-0000-0000-0000-000000000000"}, ok=frozenset({404})),
+    "clips.index": Route("none", who=ACCOUNTS, ok=frozenset({200, 400})),
+    "clips.show": Route("none", who=ACCOUNTS, values={"list_id": 1}),
+    "clips.export_csv": Route("none", who=ACCOUNTS, values={"list_id": 1}),
+    "clips.export_chapters": Route("none", who=ACCOUNTS, values={"list_id": 1}),
+    "clips.export_iiif": Route("none", who=ACCOUNTS, values={"list_id": 1}),
+    "clips.add": Route("item", who=ACCOUNTS, ok=frozenset({400})),
+    "clips.move": Route("none", who=ACCOUNTS, values={"list_id": 1, "clip_id": 1}, ok=frozenset({303, 404})),
+    "clips.remove": Route("none", who=ACCOUNTS, values={"list_id": 1, "clip_id": 999999}, ok=frozenset({404})),
+    "clips.rename": Route("none", who=ACCOUNTS, values={"list_id": 1}, ok=frozenset({400, 404})),
+    "clips.delete": Route("none", who=ACCOUNTS, values={"list_id": 999999}, ok=frozenset({404})),
+    "clips.share": Route("none", who=ACCOUNTS, values={"list_id": 1}, ok=frozenset({400, 404})),
+    "clips.unshare": Route("none", who=ACCOUNTS, values={"list_id": 1, "user_id": 999999}, ok=frozenset({404})),
 }
 #: POST routes without a CSRF token: OAI-PMH harvesters POST forms they never loaded, and /oai changes nothing.
 CSRF_EXEMPT = frozenset({"oai.endpoint"})
@@ -303,6 +321,7 @@ def build_world(data: Any, database_url: str = "") -> dict[str, Any]:
     _add_journeys_and_places(archive, ids, spec)
     _add_crossings_and_legs(archive, ids)
     _add_catalogued_record(archive, ids)
+    _add_clip_list(archive, ids)
     return {"app": app, "archive": archive, "ids": ids, "collections": collections}
 
 
@@ -354,6 +373,24 @@ def _add_catalogued_record(archive: Archive, ids: dict[str, dict[str, int]]) -> 
         [imported] = import_pbcore(session, SYSTEM, record.encode(), source_name="walk.xml", access="public").records
         locations.link_item_place(session, SYSTEM, imported.item_id, ids["place"]["public"])
         ids.setdefault("catalogued", {})["public"] = imported.item_id
+
+
+def _add_clip_list(archive: Archive, ids: dict[str, dict[str, int]]) -> None:
+    """The admin's clip list (id 1, as ROUTES names it) with a clip of every level's item, the trashed one
+    included, each noted MARK-<level>-clipnote, shared with every other account."""
+    from archive.models import Clip, ClipList, ClipShare, User
+
+    with archive.session() as session:
+        users = {u.username: u.id for u in session.scalars(select(User))}
+        clip_list = ClipList(owner_id=users["admin"], name="Walk clips")
+        session.add(clip_list)
+        session.flush()
+        assert clip_list.id == 1, "ROUTES name the walk's clip list by id 1"
+        for position, level in enumerate(LEVELS):
+            clip_list.clips.append(Clip(item_id=ids["item"][level], position=position, start_sec=1.0, end_sec=2.0,
+                                        note=f"MARK-{level}-clipnote"))
+        for name in ("researcher", "archivist", "archivist_granted"):
+            clip_list.shares.append(ClipShare(user_id=users[name]))
 
 
 def _add_crossings_and_legs(archive: Archive, ids: dict[str, dict[str, int]]) -> None:

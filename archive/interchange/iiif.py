@@ -290,3 +290,20 @@ def search_page(page_id: str, item: Item, links: Links, hits: Sequence[SegmentHi
                    "partOf": [{"id": manifest_id, "type": "Manifest"}]},
     } for hit in hits]
     return out
+
+
+def clip_ranges(range_id: str, label: str, clips: Sequence[tuple[Item, float, float, str]], links: Links,
+                language: str = "en") -> dict[str, Any]:
+    """A clip list as one IIIF Range whose member Ranges are the clips, in order: each a span of its item's
+    canvas (`clips`: item, in, out, note), `partOf` the item's manifest, so a viewer can open and play it."""
+    members = []
+    for position, (item, start, end, note) in enumerate(clips, start=1):
+        entry: dict[str, Any] = {"id": f"{range_id}/clip-{position}", "type": "Range",
+                                 "label": language_map(item.title, item.language or ""),
+                                 "items": [_fragment(canvas_id(links, item.id), start, end)],
+                                 "partOf": [{"id": links.manifest(item.id), "type": "Manifest"}]}
+        if note:
+            entry["summary"] = language_map(note)
+        members.append(entry)
+    return {"@context": PRESENTATION_CONTEXT, "id": range_id, "type": "Range",
+            "label": language_map(label, language), "items": members}

@@ -21,6 +21,7 @@ from archive.web.cors import answer_preflight
 from archive.web import tokens  # every account's API tokens
 from archive.web import oai  # the OAI-PMH endpoint for harvesters
 from archive.web import stories  # a journey's offline classroom package
+from archive.web import clips  # /id/<pid> links to a moment, citations, accounts' clip lists
 from archive.web.auth import init_auth
 from archive.web.errors import register_error_handlers
 from archive.web.formatting import FILTERS, coordinates
@@ -60,6 +61,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(tokens.bp)  # /account/tokens
     app.register_blueprint(oai.bp)  # /oai
     app.register_blueprint(stories.bp)  # /journeys/<id>/story.zip
+    app.register_blueprint(clips.bp)  # /id/<pid>, /items/<id>/cite, /clips
     init_auth(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(thumb_url=thumb_url, original_url=original_url, holds_original=holds_original,
