@@ -937,3 +937,14 @@ class ClipShare(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
     user: Mapped[User] = relationship()
+
+
+class TranscriptPair(Base):
+    """The two transcripts an account reads side by side on one item's page
+    (archive.services.transcript_pairs); gone with the account, the item or either transcript."""
+    __tablename__ = "transcript_pairs"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True)
+    left_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    right_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)

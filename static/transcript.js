@@ -30,6 +30,21 @@
   });
   var shown = state[0];
 
+  // Two transcripts side by side (templates/_transcripts.html): each column's cells are lines of their own,
+  // marked at the same moment in both; the rows scroll together in one list.
+  var pairBox = section.querySelector("[data-transcript-pair]");
+  var pairRows = pairBox && pairBox.querySelector(".transcript-pair__rows");
+  var pairEntries = pairRows ? ["left", "right"].map(function (side) {
+    var cells = Array.prototype.filter.call(pairRows.querySelectorAll(".transcript-line"), function (cell) {
+      return cell.dataset.side === side;
+    });
+    return { panel: pairBox, id: "pair-" + side, list: pairRows, current: -1, touchedAt: 0,
+             lines: cells.map(function (element) {
+               return { element: element, start: parseFloat(element.dataset.start) || 0,
+                        end: parseFloat(element.dataset.end) || 0 };
+             }) };
+  }) : [];
+
   // -- the line being spoken -------------------------------------------------------------------
 
   // The last line that has started and not yet ended at `time` (lines are in time order); -1 if none.
@@ -98,8 +113,12 @@
 
   // timeupdate comes about four times a second; while playing, each frame keeps the mark exact.
   var frame = 0;
+  function markAll(force) {
+    mark(shown, force);
+    pairEntries.forEach(function (entry) { mark(entry, force); });
+  }
   function follow() {
-    mark(shown);
+    markAll();
     frame = player.paused || player.ended ? 0 : window.requestAnimationFrame(follow);
   }
   player.addEventListener("play", function () {
@@ -108,10 +127,10 @@
     }
   });
   ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) {
-    player.addEventListener(name, function () { mark(shown); });
+    player.addEventListener(name, function () { markAll(); });
   });
 
-  state.forEach(function (entry) {
+  state.concat(pairEntries).forEach(function (entry) {
     if (!entry.list) {
       return;
     }
@@ -136,10 +155,11 @@
       return;  // selecting text to copy it, not asking to play
     }
     event.preventDefault();
-    var entry = state.filter(function (s) { return s.panel.contains(line); })[0];
-    if (entry) {
-      entry.touchedAt = 0;
-    }
+    state.concat(pairEntries).forEach(function (entry) {
+      if (entry.panel.contains(line)) {
+        entry.touchedAt = 0;
+      }
+    });
     crossings.seek(parseFloat(line.dataset.start) || 0, true);
     var box = player.getBoundingClientRect();
     if (box.bottom < 0 || box.top > window.innerHeight) {
@@ -203,7 +223,7 @@
     if (options.captions) {
       followWithCaptions(entry, options.opening);
     }
-    mark(entry, true);
+    markAll(true);
     if (options.focus && tabs.length) {
       tabs[state.indexOf(entry)].focus();
     }
@@ -252,6 +272,35 @@
       }
     });
   } else {
-    mark(shown, true);
+    markAll(true);
+  }
+
+  // -- the public's choice of pair, kept in this browser (a signed-in reader's is kept on the account) --
+
+  var pairForm = section.querySelector("[data-transcript-pair-form]");
+  if (pairForm && !("signedIn" in section.dataset)) {
+    var key = "crossings:transcript-pair:" + section.dataset.item;
+    var params = new URLSearchParams(window.location.search);
+    var storage = null;
+    try {
+      storage = window.localStorage;
+    } catch (refused) { /* storage switched off: the choice lasts as long as the link */ }
+    if (storage && (params.has("left") || params.has("right"))) {
+      if (pairBox) {
+        storage.setItem(key, pairBox.dataset.transcriptPair);
+      } else {
+        storage.removeItem(key);
+      }
+    } else if (storage && !pairBox) {
+      var kept = (storage.getItem(key) || "").split(",");
+      var offered = Array.prototype.map.call(pairForm.querySelectorAll("#pair-left option"), function (option) {
+        return option.value;
+      });
+      if (kept.length === 2 && kept[0] !== kept[1] && kept.every(function (id) { return offered.indexOf(id) >= 0; })) {
+        params.set("left", kept[0]);
+        params.set("right", kept[1]);
+        window.location.replace(window.location.pathname + "?" + params.toString() + (window.location.hash || "#transcripts"));
+      }
+    }
   }
 }());

@@ -124,6 +124,8 @@ ROUTES: dict[str, Route] = {
     "ranges.delete": Route("range", who=EDIT),
     "transcripts.upload": Route("item", who=EDIT),
     "transcripts.delete": Route("transcript", who=EDIT),
+    # an account's pair of transcripts side by side (docs/transcripts.md); posted without one: 400
+    "transcripts.choose_pair": Route("item", who=ACCOUNTS, ok=frozenset({400})),
     "tags.edit": Route("tag", who=EDIT),
     "tags.rename": Route("tag", who=EDIT),
     "tags.parent": Route("tag", who=EDIT),

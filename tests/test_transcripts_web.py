@@ -448,7 +448,8 @@ def test_item_page_lists_each_transcripts_lines_with_speakers_and_timecodes(clie
     assert scripts.index("item.js") < scripts.index("transcript.js")
     # Nothing inline for the strict CSP, and no editing for visitors.
     assert " style=" not in html and not re.search(r"\son[a-z]+=", html) and "<script>" not in html
-    assert page.forms == []
+    # Visitors' one form chooses two transcripts to read side by side (a GET: it changes nothing).
+    assert page.forms == [f"/items/{item_id}#transcripts"]
 
 
 def test_a_speakers_name_is_shown_once_per_turn_and_kept_for_screen_readers(client: FlaskClient,

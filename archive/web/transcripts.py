@@ -22,12 +22,13 @@ from archive.access import may_edit
 from archive.models import Item, Segment, Transcript, TranscriptKind
 from archive.services import Invalid, NotFound, Stale, counted
 from archive.services.catalogue import get_item
+from archive.services.transcript_pairs import aligned_rows, forget_pair, remember_pair, remembered_pair
 from archive.services.transcripts import (EXPORT_FORMATS, delete_transcript, export_transcript, import_transcript,
-                                         segment_rows)
+                                         list_transcripts, segment_rows)
 from archive.timecode import seconds_param
 from archive.transcripts import Problem, language_name
 from archive.web import pages
-from archive.web.auth import editors_only
+from archive.web.auth import accounts_only, editors_only
 from archive.web.context import current_viewer, db_session
 from archive.web.editing import refusal
 from archive.web.files import content_disposition, set_caching
@@ -137,7 +138,13 @@ class TranscriptPanel:
     kinds: list[tuple[str, str]]
     encodings: tuple[tuple[str, str], ...] = ENCODINGS
     chosen: int | None = None  #: the transcript a link named (?transcript=, a search hit's): its captions show
+    pair: tuple[TranscriptView, TranscriptView] | None = None  #: read side by side, left and right
+    signed_in: bool = False  #: the choice of pair is kept on the account (else in the browser)
 
+    @property
+    def pair_html(self) -> Markup:
+        """The rows of the side-by-side view (see pair_rows_html)."""
+        return pair_rows_html(*self.pair) if self.pair else Markup("")
 
     @property
     def shown(self) -> bool:
@@ -150,6 +157,46 @@ class TranscriptPanel:
         first that is."""
         tracks = [t for t in self.transcripts if t.track_kind in ("captions", "subtitles")]
         return next((t for t in tracks if t.id == self.chosen), tracks[0] if tracks else None)
+
+
+_CELL = ('\n        <div class="transcript-pair__cell transcript-line" data-side="{side}" data-start="{start}"'
+         ' data-end="{end}"{lang}>\n          <a class="transcript-line__time" href="{link}">{time}</a>{speaker}'
+         '\n          <span class="transcript-line__text">{text}</span>\n        </div>')
+_EMPTY_CELL = '\n        <div class="transcript-pair__cell transcript-pair__cell--empty" data-side="{side}"></div>'
+
+
+def _cell(line: Line | None, side: str, language: str) -> str:
+    if line is None:
+        return _EMPTY_CELL.format(side=side)
+    return _CELL.format(side=side, start=line.start, end=line.end, link=escape(line.link), time=cue_time(line.start),
+                        lang=f' lang="{escape(language)}"' if language else "",
+                        speaker=_SPEAKER.format(escape(line.speaker)) if line.speaker else "", text=escape(line.text))
+
+
+def pair_rows_html(left: TranscriptView, right: TranscriptView) -> Markup:
+    """The <li> rows of two transcripts side by side: cues starting at the same moment share a row."""
+    return Markup("".join(
+        f'\n      <li class="transcript-pair__row" data-start="{row.start}">'
+        f'{_cell(row.left, "left", left.transcript.language)}{_cell(row.right, "right", right.transcript.language)}'
+        '\n      </li>'
+        for row in aligned_rows(left.lines, right.lines)))
+
+
+def _ids(text: str | None) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() else None
+
+
+def _pair_of(item: Item, transcripts: list[Transcript], views: list[TranscriptView]
+             ) -> tuple[TranscriptView, TranscriptView] | None:
+    """The pair a link asks for (?left=&right=, the anonymous reader's choice; empty: one at a time), else the
+    one the signed-in viewer keeps for this item; None for one transcript at a time."""
+    if "left" in request.args or "right" in request.args:
+        ids = (_ids(request.args.get("left")), _ids(request.args.get("right")))
+    else:
+        ids = remembered_pair(db_session(), current_viewer(), item, transcripts) or (None, None)
+    by_id = {view.id: view for view in views}
+    left, right = by_id.get(ids[0] or 0), by_id.get(ids[1] or 0)
+    return (left, right) if left and right and left is not right else None
 
 
 def _lines(segments: Sequence[Segment | Row[Any]], page: str) -> list[Line]:
@@ -166,9 +213,11 @@ def transcript_panel(item: Item, transcripts: list[Transcript]) -> TranscriptPan
                             url_for("transcripts.export", item_id=item.id, transcript_id=t.id, fmt="vtt"),
                             url_for("transcripts.export", item_id=item.id, transcript_id=t.id, fmt="srt"))
              for t in transcripts]
-    return TranscriptPanel(item, views, may_edit(current_viewer()), g.get("refused_transcript") or TranscriptForm(),
+    viewer = current_viewer()
+    return TranscriptPanel(item, views, may_edit(viewer), g.get("refused_transcript") or TranscriptForm(),
                            [(kind.value, label) for kind, label in KIND_LABELS.items()],
-                           chosen=request.args.get("transcript", type=int))
+                           chosen=request.args.get("transcript", type=int),
+                           pair=_pair_of(item, transcripts, views), signed_in=viewer.user_id is not None)
 
 
 def _transcript_of(item_id: int, transcript_id: int) -> Transcript:
@@ -294,4 +343,23 @@ def delete(item_id: int, transcript_id: int) -> ResponseReturnValue:
         return _refuse(item_id, TranscriptForm().values, exc)
     session.commit()
     flash(f"Deleted the {label}.")
+    return redirect(url_for("pages.item", item_id=item_id, _anchor="transcripts"), 303)
+
+
+@bp.post("/items/<id:item_id>/transcripts/pair")
+@accounts_only
+def choose_pair(item_id: int) -> ResponseReturnValue:
+    """Keep the signed-in viewer's pair of transcripts for this item (or `single`: one at a time). The public
+    reads a pair through ?left=&right= links instead (their browser remembers it)."""
+    session = db_session()
+    viewer = current_viewer()
+    item = get_item(session, viewer, item_id)
+    if "single" in request.form:
+        forget_pair(session, viewer, item)
+    else:
+        left, right = _ids(request.form.get("left")), _ids(request.form.get("right"))
+        if left is None or right is None:
+            raise Invalid("choose two transcripts (left and right) by their numbers", "left")
+        remember_pair(session, viewer, item, list_transcripts(session, viewer, item_id, segments=False), left, right)
+    session.commit()
     return redirect(url_for("pages.item", item_id=item_id, _anchor="transcripts"), 303)
