@@ -159,7 +159,7 @@ class TranscriptPanel:
         return next((t for t in tracks if t.id == self.chosen), tracks[0] if tracks else None)
 
 
-_CELL = ('\n        <div class="transcript-pair__cell transcript-line" data-side="{side}" data-start="{start}"'
+_CELL = ('\n        <div class="transcript-pair__cell transcript-line{same}" data-side="{side}" data-start="{start}"'
          ' data-end="{end}"{lang}>\n          <a class="transcript-line__time" href="{link}">{time}</a>{speaker}'
          '\n          <span class="transcript-line__text">{text}</span>\n        </div>')
 _EMPTY_CELL = '\n        <div class="transcript-pair__cell transcript-pair__cell--empty" data-side="{side}"></div>'
@@ -168,7 +168,7 @@ _EMPTY_CELL = '\n        <div class="transcript-pair__cell transcript-pair__cell
 def _cell(line: Line | None, side: str, language: str) -> str:
     if line is None:
         return _EMPTY_CELL.format(side=side)
-    return _CELL.format(side=side, start=line.start, end=line.end, link=escape(line.link), time=cue_time(line.start),
+    return _CELL.format(same=_SAME if line.same_speaker else "", side=side, start=line.start, end=line.end, link=escape(line.link), time=cue_time(line.start),
                         lang=f' lang="{escape(language)}"' if language else "",
                         speaker=_SPEAKER.format(escape(line.speaker)) if line.speaker else "", text=escape(line.text))
 
