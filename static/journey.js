@@ -29,6 +29,9 @@
         markTimeline(id, "is-highlighted");
       };
       var rest = function () {
+        var video = document.querySelector("[data-journey-player] video");
+        var playing = video && !video.paused && !video.ended && timeline.querySelector(".is-playing");
+        if (playing) { show(playing.getAttribute("data-leg")); return; }
         if (selected) { show(selected); } else { handle.unhighlight(); markTimeline(null, "is-highlighted"); }
       };
       var select = function (id, fromMap) {
@@ -62,6 +65,46 @@
           }
         });
       });
+
+      // A leg's footage plays beside the map; while it plays, its leg and crossing stay highlighted.
+      var box = document.querySelector("[data-journey-player]");
+      var video = box && box.querySelector("video");
+      var playingLeg = null;
+      if (video) {
+        timeline.addEventListener("click", function (event) {
+          var link = event.target.closest("a[data-play-src]");
+          if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+            return;  // a new tab gets the item page
+          }
+          event.preventDefault();
+          var entry = link.closest("[data-leg]");
+          playingLeg = entry && entry.getAttribute("data-leg");
+          box.hidden = false;
+          box.querySelector("figcaption").textContent = link.getAttribute("data-play-title") || "";
+          video.src = link.getAttribute("data-play-src");
+          var start = parseFloat(link.getAttribute("data-play-start")) || 0;
+          video.addEventListener("loadedmetadata", function () { video.currentTime = start; }, { once: true });
+          var playing = video.play();
+          if (playing && playing.catch) {
+            playing.catch(function () { /* autoplay refused: the controls are there */ });
+          }
+          if (playingLeg) {
+            handle.fit(playingLeg, { animate: true, maxZoom: 7 });
+          }
+        });
+        video.addEventListener("play", function () {
+          if (playingLeg) {
+            show(playingLeg);
+            markTimeline(playingLeg, "is-playing");
+          }
+        });
+        ["pause", "ended"].forEach(function (name) {
+          video.addEventListener(name, function () {
+            markTimeline(null, "is-playing");
+            rest();
+          });
+        });
+      }
 
       element.addEventListener("crossingsmap:hover", function (event) {
         var id = event.detail.id;

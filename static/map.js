@@ -155,6 +155,7 @@
   Handle.prototype.track = function (layer, id, kind, properties) {
     var handle = this;
     layer.crossingsKind = kind;
+    layer.crossingsProperties = properties || {};  // page scripts find a stop's place by it (map_follows.js)
     if (id !== null && id !== undefined) {
       id = String(id);
       (handle.byId[id] = handle.byId[id] || []).push(layer);

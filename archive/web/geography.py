@@ -12,8 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from archive.access import may_edit
-from archive.models import PlaceKind
+from archive.access import can_see_place, may_edit
+from archive.models import Item, PlaceKind
+from archive.services.locations import item_legs_of
 from archive.services import NotFound
 from archive.services.crossings import CrossingView, list_crossings
 from archive.services.editing.fields import whole_number
@@ -23,7 +24,7 @@ from archive.services.place_fields import country_code, place_kind
 from archive.services.places import (PlaceView, get_country, items_shot_at, list_places, place_items, place_view,
                                     places_geojson)
 from archive.web.context import current_archive, current_viewer, db_session
-from archive.web.pages import visible_collections
+from archive.web.pages import player_for, visible_collections
 
 bp = Blueprint("geography", __name__)
 
@@ -188,3 +189,29 @@ def api_places_geojson() -> Response:
 def api_place(place_id: int) -> Response:
     return Response(json.dumps(place_view(db_session(), current_viewer(), place_id).as_json(),
                                ensure_ascii=False), mimetype="application/json")
+
+
+# -- the map that follows an item's footage (static/map_follows.js) --------------------------------
+
+@bp.app_template_global()
+def follow_map(item: Item) -> dict[str, Any] | None:
+    """For an item on a journey leg the viewer may see: its journey's GeoJSON (published positions, as the journey
+    page's), the leg's feature id, and the time ranges that name a visible place ("start,end,place_id;..." by
+    which the marker goes to that place's stop or crossing). None for an item on no such leg."""
+    legs = item_legs_of(db_session(), current_viewer(), item)
+    if not legs:
+        return None
+    leg = legs[0]
+    viewer = current_viewer()
+    ranges = ";".join(f"{r.start_sec:g},{r.end_sec:g},{r.place_id}" for r in item.ranges
+                      if r.place is not None and can_see_place(viewer, r.place))
+    return {"settings": map_settings(), "leg": leg, "leg_id": leg_feature_id(leg.position), "ranges": ranges,
+            "geojson_url": url_for("geography.api_journey_geojson", journey_id=leg.journey_id)}
+
+
+@bp.app_template_global()
+def leg_clip(item: Item) -> Any:
+    """How the journey page plays a leg's footage in place (archive.web.pages.player_for: what this viewer may
+    play, an access copy for those who may not have the original); None for stills and unplayable items."""
+    player = player_for(item)
+    return player if player.element in ("video", "audio") and player.src else None
