@@ -88,5 +88,14 @@
       player.addEventListener(name, place);
     });
     place();
+    // A phone turned on its side: the map is another size, and the leg is fitted to it again.
+    var refit = 0;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(refit);
+      refit = window.setTimeout(function () {
+        handle.map.invalidateSize();
+        handle.fit(legId, { animate: false, maxZoom: 8 });
+      }, 150);
+    });
   }).catch(function () { /* map.js has said why on the map itself */ });
 }());

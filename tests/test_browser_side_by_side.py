@@ -78,8 +78,9 @@ def test_two_transcripts_side_by_side_follow_the_player(app: Flask, archive: Arc
         # Scrolled down to the end of the transcript's rows, the player has come along.
         page.evaluate(f"window.scrollBy(0, {pair['bottom'] - 900 + 10})")
         page.wait_for_timeout(200)
-        player = _box(page, "video[data-player]")
+        player, media = _box(page, "video[data-player]"), _box(page, ".item__watch-media")
         assert page.evaluate("window.scrollY") > 100
+        assert abs(media["top"] - 12) < 2, media  # stuck .75rem below the top of the screen
         assert player["top"] >= 0 and player["bottom"] <= 900, player
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(ARTIFACTS / "side-by-side-desktop.png"), full_page=True)
