@@ -66,7 +66,19 @@
         placePoints[String(properties.place_id)] = layer.getLatLng();
       }
     });
-    handle.highlight(legId);
+    // Only the leg's line is highlighted: handle.highlight would also enlarge its stop and crossing for good,
+    // and on a map this small they would cover their neighbours (too small to touch, axe's target-size).
+    handle.layers(legId).forEach(function (layer) {
+      if (layer.crossingsKind === "leg" && layer.eachLayer) {
+        layer.eachLayer(function (child) {
+          var path = child.getElement && child.getElement();
+          if (path) {
+            path.classList.add("is-highlighted");
+          }
+        });
+        layer.bringToFront();
+      }
+    });
     handle.fit(legId, { animate: false, maxZoom: 8 });
     var marker = window.L.circleMarker(points[0], { radius: 7, className: "map-follow-marker", interactive: false })
       .addTo(handle.map);
