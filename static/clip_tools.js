@@ -57,7 +57,8 @@
       return;  // the citation page says what is wrong with the times
     }
     event.preventDefault();
-    output.value = section.dataset.momentBase + "?t=" + seconds(start) + "," + seconds(end);
+    // The page gives the link as a path unless the archive has a public address; a copied link needs a host.
+    output.value = new URL(section.dataset.momentBase, document.baseURI).href + "?t=" + seconds(start) + "," + seconds(end);
     result.hidden = false;
     output.focus();
     output.select();

@@ -21,7 +21,7 @@ from archive.interchange.bag_export import export_bag
 from archive.interchange.bag_import import import_bag
 from archive.interchange.catalogue_json import BACKUP_LEFT_OUT
 from archive.interchange.selection import Selection
-from archive.models import Base, CollectionGrant, Item, utcnow
+from archive.models import Base, Clip, ClipList, ClipShare, CollectionGrant, Item, Transcript, TranscriptPair, utcnow
 from archive.services import accounts
 from test_demo import demo_root  # noqa: F401  (the fixture)
 
@@ -43,7 +43,7 @@ COMPARED = {
     "collections", "countries", "people", "tags", "users", "audit_log", "items", "journeys", "places",
     "user_collections", "border_crossings", "credits", "item_places", "item_tags", "journey_people",
     "media_files", "source_records", "record_keys", "transcripts", "derivatives", "fixity_checks", "legs", "segments",
-    "item_legs", "time_ranges", "harvest_records",
+    "item_legs", "time_ranges", "harvest_records", "clip_lists", "clips", "clip_shares", "transcript_pairs",
 }
 #: Columns not compared: none. (A backup with --with-accounts keeps even the password hashes.)
 COLUMNS_LEFT_OUT: dict[str, set[str]] = {}
@@ -80,6 +80,18 @@ def source(demo_root: Path, tmp_path: Path) -> Iterator[Archive]:  # noqa: F811
         session.flush()
         collection_id = session.scalar(select(Item.collection_id).where(Item.collection_id.is_not(None)).limit(1))
         session.add(CollectionGrant(user_id=user.id, collection_id=collection_id))
+        # What accounts make for themselves: a clip list shared with another account, a pair read side by side.
+        reader = accounts.create_user(session, "rt-reader", "another horse battery", "researcher")
+        bilingual = session.scalar(select(Transcript.item_id).group_by(Transcript.item_id)
+                                   .having(func.count() > 1).limit(1))
+        left, right = session.scalars(select(Transcript.id).where(Transcript.item_id == bilingual)
+                                      .order_by(Transcript.id).limit(2))
+        clip_list = ClipList(owner_id=user.id, name="Seminar", clips=[
+            Clip(item_id=bilingual, position=0, start_sec=1.0, end_sec=4.5, note="the river")])
+        session.add(clip_list)
+        session.flush()
+        session.add(ClipShare(list_id=clip_list.id, user_id=reader.id))
+        session.add(TranscriptPair(user_id=user.id, item_id=bilingual, left_id=left, right_id=right))
         item = session.scalar(select(Item).order_by(Item.id.desc()).limit(1))
         item.deleted_at = utcnow()
     yield archive

@@ -87,7 +87,7 @@ def test_the_item_page_offers_link_and_cite_on_its_identifier(archive: Archive, 
     item_id = _video(archive, "Open tape", access=AccessLevel.public)
     body = client.get(f"/items/{item_id}").get_data(as_text=True)
     assert "Link to this moment" in body and "Cite this clip" in body
-    assert f'data-moment-base="http://localhost/id/{_pid(archive, item_id)}"' in body
+    assert f'data-moment-base="/id/{_pid(archive, item_id)}"' in body  # the script adds the host it was read from
     assert "clip_tools.js" in body
 
 

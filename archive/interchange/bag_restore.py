@@ -47,8 +47,10 @@ MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "journey_people": ("journey_id", "person_id"),
 }
 #: Tables of a backup a merge leaves out: what the other archive's harvesters were told is its own
-#: history; the merged items enter this archive's harvest log as they are (see the end of merge_rows).
-NOT_MERGED = frozenset({"harvest_records"})
+#: history (the merged items enter this archive's harvest log as they are: see the end of merge_rows);
+#: and what accounts made for themselves (clip lists, the transcripts each reads side by side), since a
+#: merge brings no accounts (ACCOUNT_TABLES). A full restore keeps them all.
+NOT_MERGED = frozenset({"harvest_records", "clip_lists", "clips", "clip_shares", "transcript_pairs"})
 #: Fields a merge does not compare: counters and clocks of the copy, not what the record says.
 NOT_COMPARED = {"id", "version", "created_at", "updated_at", "ingested_at", "imported_at", "at"}
 #: audit_log.object_type -> the table its object_id is an id of (archive.services.audit.AUDITED).

@@ -36,10 +36,24 @@ def moment_url(item: Item, start: float, end: float | None = None) -> str:
     return absolute(clips.moment_path(item.pid, start, end))
 
 
+def _href(path: str) -> str:
+    """A link for a page: under `base_url` when set, else the bare path, so that a page names no host it
+    was not asked under (citations and exports, which leave the page, use `absolute`)."""
+    identity = current_archive().identity
+    return identity.url(path) if identity.base_url else path
+
+
 @bp.app_template_global()
-def pid_url(item: Item) -> str:
-    """The item's persistent identifier as a link, which a `?t=` can follow."""
-    return absolute(f"/id/{item.pid}")
+def moment_href(item: Item, start: float, end: float | None = None) -> str:
+    """`moment_url` for a link on a page."""
+    return _href(clips.moment_path(item.pid, start, end))
+
+
+@bp.app_template_global()
+def pid_href(item: Item) -> str:
+    """The item's persistent identifier as a page's link, which a `?t=` can follow (the clip tools' script
+    makes it absolute for copying)."""
+    return _href(f"/id/{item.pid}")
 
 
 @bp.app_template_global()
